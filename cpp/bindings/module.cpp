@@ -1,0 +1,58 @@
+// headrace._core: the compiled module. Glue only: the runtime lives in cpp/runtime.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "bindings/py_run.h"
+#include "stress.h"
+
+namespace pyb = pybind11;
+using headrace::py::PyRun;
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "headrace's native runtime (internal; use the headrace package)";
+
+  pyb::class_<PyRun>(m, "Run")
+      .def(pyb::init<>())
+      .def("add_queue", &PyRun::add_queue, pyb::arg("capacity"), pyb::arg("producers"))
+      .def("add_stats", &PyRun::add_stats, pyb::arg("step"), pyb::arg("workers"), pyb::arg("input_queue"))
+      .def("add_exchange", &PyRun::add_exchange, pyb::arg("targets"), pyb::arg("mode"),
+           pyb::arg("producers"), pyb::arg("stream"), pyb::arg("stats"))
+      .def("add_source", &PyRun::add_source, pyb::arg("step"), pyb::arg("stats"), pyb::arg("exchange"),
+           pyb::arg("make_iterator"), pyb::arg("max_batch"))
+      .def("add_chain", &PyRun::add_chain, pyb::arg("step"), pyb::arg("worker"), pyb::arg("workers"),
+           pyb::arg("stats"), pyb::arg("input"), pyb::arg("exchange"), pyb::arg("calls"),
+           pyb::arg("pack"), pyb::arg("pack_type"), pyb::arg("max_batch"))
+      .def("add_zip", &PyRun::add_zip, pyb::arg("step"), pyb::arg("stats"), pyb::arg("input"),
+           pyb::arg("exchange"), pyb::arg("branches"), pyb::arg("join"), pyb::arg("pack_type"))
+      .def("set_sink", &PyRun::set_sink)
+      .def("start", &PyRun::start)
+      .def("next_batch", &PyRun::next_batch, pyb::arg("max_items") = 4096)
+      .def("finish", &PyRun::finish)
+      .def("cancel", &PyRun::cancel)
+      .def("stats", &PyRun::stats);
+
+  m.def(
+      "queue_stress",
+      [](int producers, int consumers, std::uint64_t per_producer, std::size_t capacity, std::size_t batch) {
+        headrace::testing::StressResult r;
+        {
+          pyb::gil_scoped_release release;
+          r = headrace::testing::queue_stress(producers, consumers, per_producer, capacity, batch);
+        }
+        pyb::dict d;
+        d["pushed"] = r.pushed;
+        d["popped"] = r.popped;
+        d["missing"] = r.missing;
+        d["duplicated"] = r.duplicated;
+        d["high_water"] = r.high_water;
+        return d;
+      },
+      "Native BatchQueue stress test (for the test suite).");
+  m.def(
+      "wake_blocked_waiters",
+      [](int waiters) {
+        pyb::gil_scoped_release release;
+        return headrace::testing::wake_blocked_waiters(waiters);
+      },
+      "Blocks threads on empty and full queues, closes/cancels them, returns how many woke.");
+}

@@ -1,0 +1,87 @@
+// Operators that call Python: a fused chain of executors (one Step, or the steps of one
+// Parallel branch), an iterable source, and the join that zips Parallel branches.
+//
+// Each takes the GIL once per batch of items (not once per item), does all the Python work
+// for the batch, lets go of the GIL, and only then hands the outputs to the exchange, which
+// may block on a full queue.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bindings/py_object.h"
+#include "runtime/operator.h"
+
+namespace headrace::py {
+
+// One executor instance: `execute(item[, ctx])` and optional hooks taking ctx.
+struct ExecutorCalls {
+  std::string step;
+  Ref execute;
+  Ref ctx;  // null: a plain function called as execute(item)
+  Ref open;
+  Ref finish;
+  Ref close;
+};
+
+class PyChainOperator final : public runtime::Operator {
+ public:
+  // With `pack`, the outputs made for one input travel as one object: the single output,
+  // None for no output, or `pack_type(list)` for several (a Parallel branch feeding a join).
+  PyChainOperator(std::vector<ExecutorCalls> chain, bool pack, Ref pack_type);
+
+  void open(const runtime::OperatorContext& ctx) override;
+  void push(std::vector<runtime::Item>& batch, runtime::Emitter& out) override;
+  void finish(runtime::Emitter& out) override;
+  void close() override;
+
+ private:
+  void run_from(std::size_t stage, PyObject* value, std::vector<runtime::Payload>& outs);
+  void absorb(std::size_t next_stage, PyObject* result, std::vector<runtime::Payload>& outs);
+  void forward(std::size_t next_stage, PyObject* value, std::vector<runtime::Payload>& outs);
+  PyObject* pack(std::vector<runtime::Payload>& outs);
+
+  std::vector<ExecutorCalls> chain_;
+  bool pack_;
+  Ref pack_type_;
+  std::uint32_t worker_ = 0;
+  std::size_t opened_ = 0;
+  std::size_t failing_stage_ = 0;
+};
+
+class PySourceOperator final : public runtime::SourceOperator {
+ public:
+  PySourceOperator(Ref make_iterator, std::size_t max_batch);
+  void open(const runtime::OperatorContext& ctx) override;
+  bool produce(runtime::Emitter& out) override;
+  void close() override;
+
+ private:
+  Ref make_iterator_;
+  Ref iterator_;
+  std::size_t max_batch_;
+  std::uint64_t produced_ = 0;
+};
+
+// Joins the outputs of n Parallel branches per input item (items carry the input's number
+// and their branch as `stream`), in input order: a tuple, or join(tuple) when given.
+class PyZipOperator final : public runtime::Operator {
+ public:
+  PyZipOperator(std::uint32_t branches, Ref join, Ref pack_type);
+  void push(std::vector<runtime::Item>& batch, runtime::Emitter& out) override;
+
+ private:
+  std::uint32_t branches_;
+  Ref join_;
+  Ref pack_type_;
+  struct Slots {
+    std::vector<runtime::Payload> values;
+    std::uint32_t filled = 0;
+  };
+  std::map<std::uint64_t, Slots> pending_;
+  std::uint64_t next_ = 0;
+};
+
+}  // namespace headrace::py

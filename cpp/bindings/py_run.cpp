@@ -1,0 +1,185 @@
+#include "bindings/py_run.h"
+
+#include <chrono>
+#include <stdexcept>
+
+#include "bindings/py_operators.h"
+
+namespace headrace::py {
+
+namespace {
+
+using runtime::Exchange;
+
+Ref ref_or_null(const pyb::handle& obj) {
+  return obj.is_none() ? Ref() : Ref::borrow(obj.ptr());
+}
+
+Exchange::Mode parse_mode(const std::string& mode) {
+  if (mode == "ordered") return Exchange::Mode::kOrdered;
+  if (mode == "unordered") return Exchange::Mode::kUnordered;
+  if (mode == "keep_seq") return Exchange::Mode::kKeepSeq;
+  throw std::invalid_argument("unknown exchange mode '" + mode + "'");
+}
+
+template <typename T>
+T* at(const std::vector<T*>& items, int id, const char* what) {
+  if (id < 0 || static_cast<std::size_t>(id) >= items.size()) {
+    throw std::out_of_range(std::string("no ") + what + " with id " + std::to_string(id));
+  }
+  return items[static_cast<std::size_t>(id)];
+}
+
+}  // namespace
+
+PyRun::PyRun() : plan_(std::make_unique<runtime::Plan>(&hooks_)) {}
+
+PyRun::~PyRun() {
+  if (plan_->started() && !joined_) {
+    plan_->cancel();
+    join_without_gil();
+  }
+  // Operators own Python references; their release takes the GIL, which we hold here.
+  plan_.reset();
+}
+
+runtime::ItemQueue* PyRun::queue(int id) const { return at(queues_, id, "queue"); }
+
+int PyRun::add_queue(std::size_t capacity, std::uint32_t producers) {
+  queues_.push_back(plan_->add_queue(capacity, producers));
+  return static_cast<int>(queues_.size()) - 1;
+}
+
+int PyRun::add_stats(const std::string& step, std::uint32_t workers, int input_queue) {
+  stats_.push_back(plan_->add_stats(step, workers));
+  stats_queue_.push_back(input_queue);
+  return static_cast<int>(stats_.size()) - 1;
+}
+
+int PyRun::add_exchange(const std::vector<int>& targets, const std::string& mode,
+                        std::uint32_t producers, std::uint32_t stream, int stats) {
+  std::vector<runtime::ItemQueue*> queues;
+  for (int id : targets) queues.push_back(queue(id));
+  exchanges_.push_back(plan_->add_exchange(std::move(queues), parse_mode(mode), producers, stream,
+                                           at(stats_, stats, "stats")));
+  return static_cast<int>(exchanges_.size()) - 1;
+}
+
+void PyRun::add_source(const std::string& step, int stats, int exchange, pyb::object make_iterator,
+                       std::size_t max_batch) {
+  auto op = std::make_unique<PySourceOperator>(Ref::borrow(make_iterator.ptr()), max_batch);
+  plan_->add_driver(std::make_unique<runtime::Driver>(
+      runtime::OperatorContext{step, 0, 1}, std::move(op), at(exchanges_, exchange, "exchange"),
+      at(stats_, stats, "stats"), &plan_->state()));
+}
+
+void PyRun::add_chain(const std::string& step, std::uint32_t worker, std::uint32_t workers,
+                      int stats, int input, int exchange, const pyb::list& calls, bool pack,
+                      pyb::object pack_type, std::size_t max_batch) {
+  std::vector<ExecutorCalls> chain;
+  for (const auto& entry : calls) {
+    auto t = entry.cast<pyb::tuple>();
+    if (t.size() != 6) throw std::invalid_argument("executor calls are (step, execute, ctx, open, finish, close)");
+    chain.push_back(ExecutorCalls{t[0].cast<std::string>(), ref_or_null(t[1]), ref_or_null(t[2]),
+                                  ref_or_null(t[3]), ref_or_null(t[4]), ref_or_null(t[5])});
+  }
+  auto op = std::make_unique<PyChainOperator>(std::move(chain), pack, ref_or_null(pack_type));
+  plan_->add_driver(std::make_unique<runtime::Driver>(
+      runtime::OperatorContext{step, worker, workers}, std::move(op), queue(input),
+      at(exchanges_, exchange, "exchange"), at(stats_, stats, "stats"), &plan_->state(), max_batch));
+}
+
+void PyRun::add_zip(const std::string& step, int stats, int input, int exchange,
+                    std::uint32_t branches, pyb::object join, pyb::object pack_type) {
+  auto op = std::make_unique<PyZipOperator>(branches, ref_or_null(join), ref_or_null(pack_type));
+  plan_->add_driver(std::make_unique<runtime::Driver>(
+      runtime::OperatorContext{step, 0, 1}, std::move(op), queue(input),
+      at(exchanges_, exchange, "exchange"), at(stats_, stats, "stats"), &plan_->state(), 1024));
+}
+
+void PyRun::set_sink(int id) { sink_ = queue(id); }
+
+void PyRun::start() {
+  if (sink_ == nullptr) throw std::logic_error("a run needs a sink queue");
+  plan_->start();
+}
+
+void PyRun::join_without_gil() {
+  pyb::gil_scoped_release release;
+  plan_->join();
+  joined_ = true;
+}
+
+pyb::object PyRun::next_batch(std::size_t max_items) {
+  constexpr auto kSignalCheck = std::chrono::milliseconds(50);
+  std::vector<runtime::Item> items;
+  for (;;) {
+    runtime::PopStatus status;
+    {
+      pyb::gil_scoped_release release;
+      status = sink_->pop_many(items, max_items, kSignalCheck);
+    }
+    if (status == runtime::PopStatus::kItems) {
+      pyb::list out(items.size());
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i),
+                        static_cast<PyObject*>(items[i].payload.release()));
+      }
+      return std::move(out);
+    }
+    if (status == runtime::PopStatus::kEnd) return pyb::none();
+    if (PyErr_CheckSignals() != 0) {  // Ctrl-C: stop everything, then raise it
+      pyb::error_already_set interrupt;
+      plan_->cancel();
+      join_without_gil();
+      throw interrupt;
+    }
+  }
+}
+
+pyb::object PyRun::finish() {
+  join_without_gil();
+  auto failure = plan_->state().take_failure();
+  if (!failure) return pyb::none();
+  pyb::object exc;
+  try {
+    std::rethrow_exception(failure->error);
+  } catch (const PyException& e) {
+    exc = pyb::reinterpret_borrow<pyb::object>(e.exception());
+  } catch (const std::exception& e) {
+    exc = pyb::reinterpret_steal<pyb::object>(PyObject_CallFunction(PyExc_RuntimeError, "s", e.what()));
+  } catch (...) {
+    exc = pyb::reinterpret_steal<pyb::object>(
+        PyObject_CallFunction(PyExc_RuntimeError, "s", "unknown native error"));
+  }
+  return pyb::make_tuple(failure->step, failure->item, failure->phase, exc);
+}
+
+void PyRun::cancel() { plan_->cancel(); }
+
+pyb::list PyRun::stats() const {
+  pyb::list out;
+  for (std::size_t i = 0; i < stats_.size(); ++i) {
+    const auto* s = stats_[i];
+    pyb::dict d;
+    d["step"] = s->step;
+    d["workers"] = s->workers;
+    d["items_in"] = s->items_in.load();
+    d["items_out"] = s->items_out.load();
+    d["batches_in"] = s->batches_in.load();
+    d["busy_seconds"] = static_cast<double>(s->busy_ns.load()) / 1e9;
+    d["wait_seconds"] = static_cast<double>(s->wait_ns.load()) / 1e9;
+    if (stats_queue_[i] >= 0) {
+      auto* q = queue(stats_queue_[i]);
+      d["queue_size"] = q->capacity();
+      d["queue_high_water"] = q->high_water();
+    } else {
+      d["queue_size"] = pyb::none();
+      d["queue_high_water"] = pyb::none();
+    }
+    out.append(d);
+  }
+  return out;
+}
+
+}  // namespace headrace::py

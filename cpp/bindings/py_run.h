@@ -1,0 +1,60 @@
+// PyRun: builds one native Plan from Python (queues, exchanges, drivers), runs it, and
+// streams the sink's items back to the calling thread. The graph itself is decided in
+// Python (headrace/_plan.py); this is the thin native side.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <memory>
+#include <vector>
+
+#include "bindings/py_object.h"
+#include "runtime/plan.h"
+
+namespace headrace::py {
+
+namespace pyb = pybind11;
+
+class PyRun {
+ public:
+  PyRun();
+  ~PyRun();
+
+  int add_queue(std::size_t capacity, std::uint32_t producers);
+  int add_stats(const std::string& step, std::uint32_t workers, int input_queue);
+  int add_exchange(const std::vector<int>& targets, const std::string& mode,
+                   std::uint32_t producers, std::uint32_t stream, int stats);
+  void add_source(const std::string& step, int stats, int exchange, pyb::object make_iterator,
+                  std::size_t max_batch);
+  // `calls`: one (step, execute, ctx, open, finish, close) tuple per executor of the chain.
+  void add_chain(const std::string& step, std::uint32_t worker, std::uint32_t workers, int stats,
+                 int input, int exchange, const pyb::list& calls, bool pack,
+                 pyb::object pack_type, std::size_t max_batch);
+  void add_zip(const std::string& step, int stats, int input, int exchange,
+               std::uint32_t branches, pyb::object join, pyb::object pack_type);
+  void set_sink(int queue);
+
+  void start();
+  // The next items that reached the sink (at most max_items), or None at the end of the
+  // stream. Waits without the GIL; Ctrl-C cancels the run and raises KeyboardInterrupt.
+  pyb::object next_batch(std::size_t max_items);
+  // Joins every thread; returns None, or (step, item, phase, exception) for the first failure.
+  pyb::object finish();
+  void cancel();
+  pyb::list stats() const;
+
+ private:
+  runtime::ItemQueue* queue(int id) const;
+  void join_without_gil();
+
+  PythonThreadHooks hooks_;
+  std::unique_ptr<runtime::Plan> plan_;
+  std::vector<runtime::ItemQueue*> queues_;
+  std::vector<runtime::Exchange*> exchanges_;
+  std::vector<runtime::StepStats*> stats_;
+  std::vector<int> stats_queue_;
+  runtime::ItemQueue* sink_ = nullptr;
+  bool joined_ = false;
+};
+
+}  // namespace headrace::py

@@ -1,0 +1,240 @@
+// BatchQueue: a bounded multi-producer multi-consumer queue between operators.
+//
+// The fast path is lock-free (Dmitry Vyukov's bounded MPMC ring: every slot carries a
+// sequence number that tells producers and consumers whose turn it is). A thread that finds
+// the queue full or empty spins briefly, then parks on an EventCount; it never sleeps in a
+// loop. Capacity is exact (not rounded to a power of two) because it is the back-pressure
+// the user asked for. Slot sequence numbers count in steps of two (free for position p:
+// 2p, full: 2p + 1) so that the free and full states differ even at capacity 1.
+//
+// End of stream: the queue knows how many producers feed it; when the last one calls
+// producer_done() it closes, and consumers drain what is left and then see the end.
+// cancel() is the error path: every blocked push and pop returns at once.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <vector>
+
+#include "runtime/event_count.h"
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#include <immintrin.h>
+#define HEADRACE_CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define HEADRACE_CPU_RELAX() asm volatile("yield")
+#else
+#define HEADRACE_CPU_RELAX() ((void)0)
+#endif
+
+namespace headrace::runtime {
+
+enum class PopStatus { kItems, kEnd, kTimeout };
+
+template <typename T>
+class BatchQueue {
+ public:
+  explicit BatchQueue(std::size_t capacity, std::uint32_t producers = 1)
+      : capacity_(capacity), slots_(new Slot[capacity]), producers_(producers) {
+    if (capacity == 0) throw std::invalid_argument("BatchQueue capacity must be at least 1");
+    for (std::size_t i = 0; i < capacity; ++i) slots_[i].seq.store(2 * i, std::memory_order_relaxed);
+    if (producers == 0) closed_.store(true);
+  }
+  BatchQueue(const BatchQueue&) = delete;
+  BatchQueue& operator=(const BatchQueue&) = delete;
+
+  std::size_t capacity() const noexcept { return capacity_; }
+  std::size_t high_water() const noexcept { return high_water_.load(std::memory_order_relaxed); }
+  bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
+
+  std::size_t size_approx() const noexcept {
+    auto tail = enqueue_pos_.load(std::memory_order_relaxed);
+    auto head = dequeue_pos_.load(std::memory_order_relaxed);
+    return tail > head ? static_cast<std::size_t>(tail - head) : 0;
+  }
+
+  // Non-blocking. On success `value` is moved from.
+  bool try_push(T& value) {
+    std::uint64_t pos = enqueue_pos_.load(std::memory_order_relaxed);
+    for (;;) {
+      Slot& slot = slots_[pos % capacity_];
+      std::uint64_t seq = slot.seq.load(std::memory_order_acquire);
+      auto diff = static_cast<std::int64_t>(seq - 2 * pos);
+      if (diff == 0) {
+        if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+          new (&slot.storage) T(std::move(value));
+          slot.seq.store(2 * pos + 1, std::memory_order_release);
+          record_high_water(pos + 1);
+          not_empty_.notify_all();
+          return true;
+        }
+      } else if (diff < 0) {
+        return false;  // full
+      } else {
+        pos = enqueue_pos_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+
+  // Non-blocking. On success the item is moved into `out`.
+  bool try_pop(T& out) {
+    std::uint64_t pos = dequeue_pos_.load(std::memory_order_relaxed);
+    for (;;) {
+      Slot& slot = slots_[pos % capacity_];
+      std::uint64_t seq = slot.seq.load(std::memory_order_acquire);
+      auto diff = static_cast<std::int64_t>(seq - (2 * pos + 1));
+      if (diff == 0) {
+        if (dequeue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+          T* stored = std::launder(reinterpret_cast<T*>(&slot.storage));
+          out = std::move(*stored);
+          stored->~T();
+          slot.seq.store(2 * (pos + capacity_), std::memory_order_release);
+          not_full_.notify_all();
+          return true;
+        }
+      } else if (diff < 0) {
+        return false;  // empty
+      } else {
+        pos = dequeue_pos_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+
+  // Blocks while full. Returns false (value untouched) if the queue was cancelled or
+  // closed; pushing after close is a caller bug that we refuse rather than lose.
+  bool push(T&& value) {
+    for (;;) {
+      if (closed_.load(std::memory_order_acquire) || cancelled()) return false;
+      for (int spin = 0; spin < kSpins; ++spin) {
+        if (try_push(value)) return true;
+        HEADRACE_CPU_RELAX();
+      }
+      auto key = not_full_.prepare_wait();
+      if (try_push(value)) {
+        not_full_.cancel_wait();
+        return true;
+      }
+      if (closed_.load(std::memory_order_acquire) || cancelled()) {
+        not_full_.cancel_wait();
+        return false;
+      }
+      not_full_.commit_wait(key);
+    }
+  }
+
+  // Blocks until at least one item is there (then takes up to `max` without waiting),
+  // the stream ended, or the timeout passed (a negative timeout waits forever).
+  PopStatus pop_many(std::vector<T>& out, std::size_t max,
+                     std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1)) {
+    const bool forever = timeout.count() < 0;
+    const auto deadline = std::chrono::steady_clock::now() + (forever ? std::chrono::nanoseconds(0) : timeout);
+    for (;;) {
+      if (cancelled()) return PopStatus::kEnd;
+      for (int spin = 0; spin < kSpins; ++spin) {
+        if (drain(out, max)) return PopStatus::kItems;
+        HEADRACE_CPU_RELAX();
+      }
+      auto key = not_empty_.prepare_wait();
+      if (drain(out, max)) {
+        not_empty_.cancel_wait();
+        return PopStatus::kItems;
+      }
+      if (cancelled()) {
+        not_empty_.cancel_wait();
+        return PopStatus::kEnd;
+      }
+      if (closed_.load(std::memory_order_seq_cst)) {
+        not_empty_.cancel_wait();
+        // Every push happened before the close; one more look sees them all.
+        return drain(out, max) ? PopStatus::kItems : PopStatus::kEnd;
+      }
+      if (forever) {
+        not_empty_.commit_wait(key);
+      } else {
+        auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) {
+          not_empty_.cancel_wait();
+          return PopStatus::kTimeout;
+        }
+        not_empty_.commit_wait_for(key, deadline - now);
+      }
+    }
+  }
+
+  bool pop(T& out) {
+    std::vector<T> one;
+    if (pop_many(one, 1) != PopStatus::kItems) return false;
+    out = std::move(one.front());
+    return true;
+  }
+
+  // One producer has finished; the last one closes the queue.
+  void producer_done() {
+    if (producers_.fetch_sub(1, std::memory_order_acq_rel) == 1) close();
+  }
+
+  void close() {
+    closed_.store(true, std::memory_order_seq_cst);
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+
+  // Error path: wakes every waiter; pushes and pops fail from now on.
+  void cancel() {
+    cancelled_.store(true, std::memory_order_seq_cst);
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+
+  ~BatchQueue() {
+    T item;
+    while (try_pop(item)) {
+    }
+  }
+
+ private:
+  static constexpr int kSpins = 16;
+
+  struct alignas(64) Slot {
+    std::atomic<std::uint64_t> seq;
+    alignas(T) unsigned char storage[sizeof(T)];
+  };
+
+  bool drain(std::vector<T>& out, std::size_t max) {
+    std::size_t got = 0;
+    T item;
+    while (got < max && try_pop(item)) {
+      out.push_back(std::move(item));
+      ++got;
+    }
+    return got > 0;
+  }
+
+  void record_high_water(std::uint64_t tail) noexcept {
+    auto head = dequeue_pos_.load(std::memory_order_relaxed);
+    std::size_t used = tail > head ? static_cast<std::size_t>(tail - head) : 0;
+    used = std::min(used, capacity_);
+    auto seen = high_water_.load(std::memory_order_relaxed);
+    while (used > seen && !high_water_.compare_exchange_weak(seen, used, std::memory_order_relaxed)) {
+    }
+  }
+
+  const std::size_t capacity_;
+  std::unique_ptr<Slot[]> slots_;
+  alignas(64) std::atomic<std::uint64_t> enqueue_pos_{0};
+  alignas(64) std::atomic<std::uint64_t> dequeue_pos_{0};
+  alignas(64) std::atomic<std::uint32_t> producers_;
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> cancelled_{false};
+  std::atomic<std::size_t> high_water_{0};
+  EventCount not_empty_;
+  EventCount not_full_;
+};
+
+}  // namespace headrace::runtime

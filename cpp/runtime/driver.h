@@ -1,0 +1,45 @@
+// Driver: one native thread running one operator instance (one worker of a step). It pulls
+// batches from the step's input queue (or asks its source for items), pushes them through
+// the operator and hands the outputs to the step's exchange. Any exception fails the whole
+// run; close() runs in every case.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "runtime/exchange.h"
+#include "runtime/operator.h"
+#include "runtime/run_state.h"
+#include "runtime/stats.h"
+
+namespace headrace::runtime {
+
+class Driver {
+ public:
+  Driver(OperatorContext ctx, std::unique_ptr<Operator> op, ItemQueue* input, Exchange* output,
+         StepStats* stats, RunState* state, std::size_t max_batch);
+  Driver(OperatorContext ctx, std::unique_ptr<SourceOperator> source, Exchange* output,
+         StepStats* stats, RunState* state);
+
+  // The thread body.
+  void run();
+
+ private:
+  void run_operator();
+  void run_source();
+  void fail(const char* phase, std::exception_ptr error);
+
+  OperatorContext ctx_;
+  std::unique_ptr<Operator> op_;
+  std::unique_ptr<SourceOperator> source_;
+  ItemQueue* input_ = nullptr;
+  Exchange* output_;
+  StepStats* stats_;
+  RunState* state_;
+  std::size_t max_batch_ = 1;
+  // How many items the next pop may take: cheap items go in large batches (one GIL
+  // hand-off for many), expensive ones one at a time so that parallel workers share them.
+  std::size_t batch_limit_ = 1;
+};
+
+}  // namespace headrace::runtime

@@ -1,0 +1,100 @@
+#include "runtime/exchange.h"
+
+#include <chrono>
+#include <stdexcept>
+
+namespace headrace::runtime {
+
+Exchange::Exchange(std::vector<ItemQueue*> targets, Mode mode, std::uint32_t producers,
+                   std::uint32_t stream, StepStats* stats)
+    : targets_(std::move(targets)),
+      mode_(mode),
+      stream_(stream),
+      reorder_(mode == Mode::kOrdered && producers > 1),
+      stats_(stats),
+      producers_left_(producers),
+      finals_(producers) {
+  if (targets_.empty()) throw std::invalid_argument("an exchange needs at least one target queue");
+  if (producers == 0) throw std::invalid_argument("an exchange needs at least one producer");
+}
+
+bool Exchange::push_one(ItemQueue* queue, Item&& item) {
+  if (queue->try_push(item)) return true;
+  auto start = std::chrono::steady_clock::now();
+  bool ok = queue->push(std::move(item));
+  if (stats_) stats_->add_wait(std::chrono::steady_clock::now() - start);
+  return ok;
+}
+
+bool Exchange::push_group(std::vector<Payload>& outputs, bool keep_seq, std::uint64_t in_seq) {
+  bool ok = true;
+  for (auto& payload : outputs) {
+    const std::uint64_t seq = keep_seq ? in_seq : next_out_.fetch_add(1, std::memory_order_relaxed);
+    // Every target but the last gets an alias: the producer took one reference per target.
+    for (std::size_t t = 0; t < targets_.size(); ++t) {
+      Item item{seq, stream_,
+                t + 1 < targets_.size() ? payload.alias_owned_reference() : std::move(payload)};
+      if (ok) ok = push_one(targets_[t], std::move(item));
+    }
+    if (ok && stats_) stats_->items_out.fetch_add(1, std::memory_order_relaxed);
+  }
+  outputs.clear();
+  return ok;
+}
+
+bool Exchange::reorder_and_push(std::uint64_t in_seq, std::vector<Payload>&& outputs) {
+  std::unique_lock lock(mutex_);
+  pending_.emplace(in_seq, std::move(outputs));
+  if (flushing_) return true;  // the thread that is flushing will push it in turn
+  flushing_ = true;
+  bool ok = true;
+  for (;;) {
+    auto it = pending_.find(next_in_);
+    if (it == pending_.end()) break;
+    std::vector<Payload> group = std::move(it->second);
+    pending_.erase(it);
+    ++next_in_;
+    lock.unlock();
+    ok = push_group(group, false, 0) && ok;
+    lock.lock();
+  }
+  flushing_ = false;
+  return ok;
+}
+
+bool Exchange::emit(std::uint64_t in_seq, std::vector<Payload>&& outputs) {
+  switch (mode_) {
+    case Mode::kKeepSeq:
+      return push_group(outputs, true, in_seq);
+    case Mode::kOrdered:
+      if (reorder_) return reorder_and_push(in_seq, std::move(outputs));
+      [[fallthrough]];  // one producer: its groups already come in order
+    case Mode::kUnordered:
+      return push_group(outputs, false, 0);
+  }
+  return false;
+}
+
+bool Exchange::emit_final(std::uint32_t worker, std::vector<Payload>&& outputs) {
+  if (reorder_) {
+    std::lock_guard lock(mutex_);
+    for (auto& p : outputs) finals_.at(worker).push_back(std::move(p));
+    return true;
+  }
+  return push_group(outputs, false, 0);
+}
+
+void Exchange::producer_done() {
+  if (producers_left_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  bool ok = true;
+  for (auto& group : finals_) {
+    if (ok) {
+      ok = push_group(group, false, 0);
+    } else {
+      group.clear();
+    }
+  }
+  for (auto* queue : targets_) queue->producer_done();
+}
+
+}  // namespace headrace::runtime

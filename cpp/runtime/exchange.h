@@ -1,0 +1,61 @@
+// Exchange: the output side of a step. It receives the groups of outputs that the step's
+// drivers produce, restores input order when asked, numbers the items of the outgoing
+// stream and pushes them into one queue, or into several (broadcast to Parallel branches).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "runtime/batch_queue.h"
+#include "runtime/operator.h"
+#include "runtime/payload.h"
+#include "runtime/stats.h"
+
+namespace headrace::runtime {
+
+using ItemQueue = BatchQueue<Item>;
+
+class Exchange final : public Emitter {
+ public:
+  enum class Mode {
+    kOrdered,    // outputs leave in input order, whichever worker made them
+    kUnordered,  // outputs leave as soon as they are made
+    kKeepSeq,    // one output per input, keeping the input's number (a branch feeding a join)
+  };
+
+  Exchange(std::vector<ItemQueue*> targets, Mode mode, std::uint32_t producers,
+           std::uint32_t stream, StepStats* stats);
+
+  bool emit(std::uint64_t in_seq, std::vector<Payload>&& outputs) override;
+  bool emit_final(std::uint32_t worker, std::vector<Payload>&& outputs) override;
+  std::uint32_t fanout() const noexcept override { return static_cast<std::uint32_t>(targets_.size()); }
+
+  // A producing driver is done; the last one flushes the final groups and ends the stream.
+  void producer_done();
+
+ private:
+  bool push_group(std::vector<Payload>& outputs, bool keep_seq, std::uint64_t in_seq);
+  bool push_one(ItemQueue* queue, Item&& item);
+  bool reorder_and_push(std::uint64_t in_seq, std::vector<Payload>&& outputs);
+
+  std::vector<ItemQueue*> targets_;
+  Mode mode_;
+  std::uint32_t stream_;
+  bool reorder_;  // ordered with several producers: groups may arrive out of order
+  StepStats* stats_;
+  std::atomic<std::uint32_t> producers_left_;
+  std::atomic<std::uint64_t> next_out_{0};
+
+  // Reordering across workers (kOrdered with several producers). Outputs that finish
+  // ahead of a slow item wait in `pending_`; whoever holds `flushing_` pushes them in order.
+  std::mutex mutex_;
+  std::map<std::uint64_t, std::vector<Payload>> pending_;
+  std::uint64_t next_in_ = 0;
+  bool flushing_ = false;
+  std::vector<std::vector<Payload>> finals_;  // per worker, emitted after everything else
+};
+
+}  // namespace headrace::runtime

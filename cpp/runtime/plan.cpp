@@ -1,0 +1,60 @@
+#include "runtime/plan.h"
+
+#include <stdexcept>
+
+namespace headrace::runtime {
+
+Plan::~Plan() {
+  if (started_) {
+    cancel();
+    join();
+  }
+}
+
+ItemQueue* Plan::add_queue(std::size_t capacity, std::uint32_t producers) {
+  queues_.push_back(std::make_unique<ItemQueue>(capacity, producers));
+  ItemQueue* queue = queues_.back().get();
+  state_.on_cancel([queue] { queue->cancel(); });
+  return queue;
+}
+
+Exchange* Plan::add_exchange(std::vector<ItemQueue*> targets, Exchange::Mode mode,
+                             std::uint32_t producers, std::uint32_t stream, StepStats* stats) {
+  exchanges_.push_back(std::make_unique<Exchange>(std::move(targets), mode, producers, stream, stats));
+  return exchanges_.back().get();
+}
+
+StepStats* Plan::add_stats(std::string step, std::uint32_t workers) {
+  auto stats = std::make_unique<StepStats>();
+  stats->step = std::move(step);
+  stats->workers = workers;
+  stats_.push_back(std::move(stats));
+  return stats_.back().get();
+}
+
+void Plan::add_driver(std::unique_ptr<Driver> driver) {
+  if (started_) throw std::logic_error("cannot add a driver to a started plan");
+  drivers_.push_back(std::move(driver));
+}
+
+void Plan::start() {
+  if (started_) throw std::logic_error("a plan runs once");
+  started_ = true;
+  threads_.reserve(drivers_.size());
+  for (auto& driver : drivers_) {
+    Driver* d = driver.get();
+    threads_.emplace_back([this, d] {
+      if (hooks_) hooks_->thread_started();
+      d->run();
+      if (hooks_) hooks_->thread_stopping();
+    });
+  }
+}
+
+void Plan::join() {
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+}  // namespace headrace::runtime

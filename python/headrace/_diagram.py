@@ -1,0 +1,72 @@
+"""Graphviz DOT text for a pipeline, and rendering it with Graphviz's ``dot``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+
+from ._steps import Parallel, Source, Step
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def pipeline_dot(source: Source | None, steps: Sequence[Step | Parallel], names: Sequence[str],
+                 queue_size: int) -> str:
+    lines = ["digraph pipeline {", "  rankdir=LR;", '  node [shape=box, style=rounded];']
+    previous = [source.name if source else "input"]
+    lines.append(f"  {_quote(previous[0])} [shape=oval];")
+    for step, name in zip(steps, names):
+        capacity = step.queue_size or queue_size
+        if isinstance(step, Step):
+            label = name if step.workers == 1 else f"{name} ×{step.workers}"
+            if step.processes:
+                label += " (processes)"
+            lines.append(f"  {_quote(name)} [label={_quote(label)}];")
+            for p in previous:
+                lines.append(f"  {_quote(p)} -> {_quote(name)} [label={_quote(f'queue {capacity}')}];")
+            previous = [name]
+            continue
+        join = f"{name}.join"
+        lines.append(f"  subgraph {_quote('cluster_' + name)} {{")
+        lines.append(f"    label={_quote(name)};")
+        for b, branch in enumerate(step.branches):
+            chain = [f"{name}[{b}].{s.name}" for s in branch]
+            for node, s in zip(chain, branch):
+                lines.append(f"    {_quote(node)} [label={_quote(s.name)}];")
+            for p in previous:
+                lines.append(f"    {_quote(p)} -> {_quote(chain[0])};")
+            for a, c in zip(chain, chain[1:]):
+                lines.append(f"    {_quote(a)} -> {_quote(c)};")
+            lines.append(f"    {_quote(chain[-1])} -> {_quote(join)};")
+        lines.append(f"    {_quote(join)} [label={_quote('join')}, shape=diamond];")
+        lines.append("  }")
+        previous = [join]
+    lines.append(f"  {_quote('output')} [shape=oval];")
+    for p in previous:
+        lines.append(f"  {_quote(p)} -> {_quote('output')};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render(dot: str, path: str) -> None:
+    """Writes ``dot`` rendered in the format named by ``path``'s extension (svg, png, pdf)."""
+    fmt = os.path.splitext(path)[1].lstrip(".").lower()
+    if fmt == "dot" or fmt == "gv":
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(dot)
+        return
+    exe = shutil.which("dot")
+    if exe is None:
+        raise RuntimeError(
+            f"diagram({path!r}): rendering needs Graphviz's `dot` program, which is not "
+            "installed (e.g. `apt-get install graphviz`); diagram() without a path returns "
+            "the DOT text"
+        )
+    result = subprocess.run([exe, f"-T{fmt or 'svg'}", "-o", path], input=dot.encode(),
+                            capture_output=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"diagram({path!r}): dot failed: {result.stderr.decode().strip()}")

@@ -1,0 +1,132 @@
+"""hr.Pipeline: a linear chain of steps on the native runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from . import _batching, _diagram, _plan
+from ._errors import PipelineError
+from ._stats import RunStats
+from ._steps import Parallel, Source, Step, StepLike, as_step, _check_count
+
+class Pipeline:
+    """Steps connected by bounded native queues, each step running in its own threads.
+
+    Items may be any Python objects. Every step runs concurrently with the others; a step
+    with ``workers=n`` runs n instances. Native threads move the items and hold the GIL only
+    while they call your code, so steps that release the GIL (numpy, pyarrow, polars) run
+    truly in parallel.
+
+    Args:
+        steps: a list of steps; each a :class:`Step`, :class:`Parallel`, an
+            :class:`Executor` or a callable. The first may be a :class:`Source`.
+        queue_size: capacity of the queue in front of every step (the back-pressure).
+        ordered: outputs in input order even with several workers; ``False`` emits each
+            output as soon as it is ready.
+
+    Example:
+        >>> import headrace as hr
+        >>> pipe = hr.Pipeline([lambda x: x * 2, hr.Step(lambda x: x + 1, workers=2)])
+        >>> pipe.run(range(5))
+        [1, 3, 5, 7, 9]
+        >>> pipe.transform(list(range(6)), batch_size=4)   # batches of items in, joined out
+        [0, 1, 2, 3, 4, 5]
+    """
+
+    def __init__(self, steps: Sequence[Source | StepLike], queue_size: int = 16,
+                 ordered: bool = True) -> None:
+        _check_count(queue_size, "queue_size", "pipeline")
+        steps = list(steps)
+        self.source: Source | None = None
+        if steps and isinstance(steps[0], Source):
+            self.source = steps.pop(0)
+        self.steps: list[Step | Parallel] = [as_step(s) for s in steps]
+        self.names = _plan.unique_names(self.steps)
+        self.queue_size = queue_size
+        self.ordered = ordered
+        self._stats = RunStats()
+        self._live: Any = None
+
+    def __repr__(self) -> str:
+        parts = ([repr(self.source)] if self.source else []) + [repr(s) for s in self.steps]
+        return f"Pipeline([{', '.join(parts)}], queue_size={self.queue_size}, ordered={self.ordered})"
+
+    # ---- running ----------------------------------------------------------------------
+
+    def _source_for(self, data: Any) -> Source:
+        if data is None:
+            if self.source is None:
+                raise ValueError("this pipeline has no Source: pass the items, as run(data)")
+            return self.source
+        if self.source is not None:
+            raise ValueError("this pipeline reads its own Source: call run() without data")
+        if not hasattr(data, "__iter__"):
+            raise TypeError(f"run(data): data must be iterable, got {type(data).__name__}")
+        return _plan.iterable_source(data)
+
+    def iter(self, data: Iterable[Any] | None = None) -> Iterator[Any]:
+        """Yields the last step's outputs as they come. The run is back-pressured by the
+        consumer: if you stop reading, the steps stop once the queues are full. Leaving the
+        loop early cancels the run (every executor's ``close`` still runs)."""
+        source = self._source_for(data)
+        run = _plan.build_run(source, self.steps, self.names, self.queue_size, self.ordered)
+        return self._drive(run)
+
+    def _drive(self, run: Any) -> Iterator[Any]:
+        self._live = run
+        finished = False
+        try:
+            run.start()
+            while (batch := run.next_batch()) is not None:
+                yield from batch
+            finished = True
+            failure = run.finish()
+            if failure is not None:
+                step, item, phase, cause = failure
+                raise PipelineError.from_failure(step, item, phase, cause) from cause
+        finally:
+            if not finished:
+                run.cancel()
+                run.finish()
+            self._stats = RunStats.from_native(run.stats())
+            self._live = None
+
+    def run(self, data: Iterable[Any] | None = None) -> list[Any]:
+        """Runs the pipeline to the end and returns the last step's outputs as a list.
+
+        Without a :class:`Source`, ``data`` (any iterable) is fed in front of the first
+        step. Raises :class:`PipelineError` if any step fails (``__cause__`` is the original
+        exception); ``KeyboardInterrupt`` cancels the run."""
+        return list(self.iter(data))
+
+    def transform(self, data: Any, batch_size: int | None = None,
+                  keep_incomplete_batch: bool = True) -> Any:
+        """Splits ``data`` (a list, numpy array or pyarrow Table) into batches of
+        ``batch_size``, runs every batch through the pipeline and joins the outputs back
+        into the input's kind. ``keep_incomplete_batch=False`` drops a short last batch.
+        Empty data gives an empty result without calling any step."""
+        if self.source is not None:
+            raise ValueError("transform(data) feeds data in front of the steps; this pipeline has a Source")
+        _check_count(batch_size, "batch_size", "transform", allow_none=True)
+        batches = list(_batching.split(data, batch_size, keep_incomplete_batch))
+        if not batches:
+            return _batching.empty_like(data)
+        return _batching.join(self.run(batches), data)
+
+    # ---- looking at it ----------------------------------------------------------------
+
+    @property
+    def stats(self) -> RunStats:
+        """Per step: items in and out, busy and waiting seconds, queue high-water mark; of
+        the run in progress, else of the last run."""
+        live = self._live
+        return RunStats.from_native(live.stats()) if live is not None else self._stats
+
+    def diagram(self, path: str | None = None) -> str:
+        """The pipeline as Graphviz DOT text; with ``path`` (``.svg``, ``.png``, ``.pdf``,
+        ``.dot``) also written there, rendered by Graphviz's ``dot`` program."""
+        dot = _diagram.pipeline_dot(self.source, self.steps, self.names, self.queue_size)
+        if path is not None:
+            _diagram.render(dot, path)
+        return dot

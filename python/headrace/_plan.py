@@ -1,0 +1,83 @@
+"""Turns a linear list of steps into a native run: queues, exchanges and drivers.
+
+A Step with n workers is n drivers reading one input queue and writing through one
+exchange (which restores input order when the pipeline is ordered). A Parallel is a
+broadcast from the upstream exchange into one queue per branch, one fused chain of the
+branch's steps per branch instance, and a join that zips the branches per item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from . import _core
+from ._steps import Parallel, Source, Step, _Outputs
+
+# Upper bound on items handed to a Python executor per GIL acquisition.
+MAX_BATCH = 256
+
+
+def unique_names(steps: Sequence[Step | Parallel]) -> list[str]:
+    """Step names, with ``_1``, ``_2``, ... added where two steps share one."""
+    seen: dict[str, int] = {}
+    names = []
+    for step in steps:
+        n = seen.get(step.name, 0)
+        seen[step.name] = n + 1
+        names.append(step.name if n == 0 else f"{step.name}_{n}")
+    return names
+
+
+def build_run(source: Source, steps: Sequence[Step | Parallel], names: Sequence[str],
+              queue_size: int, ordered: bool) -> Any:
+    """A ready-to-start ``_core.Run`` for ``source`` followed by ``steps``."""
+    run = _core.Run()
+    mode = "ordered" if ordered else "unordered"
+    downstream = [run.add_queue(queue_size, 1)]  # the sink, read by the caller
+    run.set_sink(downstream[0])
+
+    for step, name in zip(reversed(steps), reversed(names)):
+        capacity = step.queue_size or queue_size
+        if isinstance(step, Step):
+            inbox = run.add_queue(capacity, 1)
+            stats = run.add_stats(name, step.workers, inbox)
+            exchange = run.add_exchange(downstream, mode, step.workers, 0, stats)
+            for w in range(step.workers):
+                calls = [step.instance_calls(name, w, step.workers)]
+                run.add_chain(name, w, step.workers, stats, inbox, exchange, calls, False, None, MAX_BATCH)
+            downstream = [inbox]
+        else:
+            downstream = _add_parallel(run, step, name, capacity, downstream)
+
+    stats = run.add_stats(source.name, 1, -1)
+    exchange = run.add_exchange(downstream, "ordered", 1, 0, stats)
+    run.add_source(source.name, stats, exchange, source.make_iterator(), MAX_BATCH)
+    return run
+
+
+def _add_parallel(run: Any, par: Parallel, name: str, capacity: int, downstream: list[int]) -> list[int]:
+    branches = len(par.branches)
+    join_inbox = run.add_queue(capacity * branches, branches)
+    join_stats = run.add_stats(f"{name}.join", 1, join_inbox)
+    join_exchange = run.add_exchange(downstream, "ordered", 1, 0, join_stats)
+    run.add_zip(f"{name}.join", join_stats, join_inbox, join_exchange, branches, par.join, _Outputs)
+    inboxes = []
+    # Branches are added last first, so that statistics (listed in reverse) read in order.
+    for b, branch in reversed(list(enumerate(par.branches))):
+        branch_name = f"{name}[{b}]"
+        workers = max(s.workers for s in branch)
+        inbox = run.add_queue(capacity, 1)
+        stats = run.add_stats(branch_name, workers, inbox)
+        exchange = run.add_exchange([join_inbox], "keep_seq", workers, b, stats)
+        step_names = [f"{branch_name}.{n}" for n in unique_names(branch)]
+        for w in range(workers):
+            calls = [s.instance_calls(n, w, workers) for s, n in zip(branch, step_names)]
+            run.add_chain(branch_name, w, workers, stats, inbox, exchange, calls, True, _Outputs, MAX_BATCH)
+        inboxes.insert(0, inbox)
+    return inboxes
+
+
+def iterable_source(data: Iterable[Any] | Callable[[], Iterable[Any]]) -> Source:
+    """The implicit source of ``Pipeline.run(data)``."""
+    return Source(data, name="input")

@@ -1,0 +1,45 @@
+"""Per-step figures of a run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StepStats:
+    """What one step did in a run.
+
+    ``busy_seconds`` is the time its workers spent inside the step (summed over workers),
+    ``wait_seconds`` the time they spent blocked on the input or output queue, and
+    ``queue_high_water`` the fullest its input queue ever was (of ``queue_size``).
+    """
+
+    step: str
+    workers: int
+    items_in: int
+    items_out: int
+    batches_in: int
+    busy_seconds: float
+    wait_seconds: float
+    queue_size: int | None
+    queue_high_water: int | None
+
+
+class RunStats(dict):  # type: ignore[type-arg]
+    """Step name -> :class:`StepStats`, printed as a table."""
+
+    @classmethod
+    def from_native(cls, rows: list[dict[str, Any]]) -> RunStats:
+        # The plan is built from the sink backwards; show the steps in flow order.
+        return cls((row["step"], StepStats(**row)) for row in reversed(rows))
+
+    def __str__(self) -> str:
+        header = ("step", "workers", "in", "out", "busy s", "wait s", "queue hw")
+        rows = [header]
+        for s in self.values():
+            hw = "-" if s.queue_size is None else f"{s.queue_high_water}/{s.queue_size}"
+            rows.append((s.step, str(s.workers), str(s.items_in), str(s.items_out),
+                         f"{s.busy_seconds:.3f}", f"{s.wait_seconds:.3f}", hw))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
