@@ -7,8 +7,9 @@ Every implementation runs the same 3-step pipeline over a list of items, in the 
     step 3  a stateful running sum: ``total += x.sum()``, emits ``total``
 
 Each step emits one output per input item. Items are float64 arrays of R rows
-(shape ``(R,)``) for R = 1, 1,000 and 100,000. A second section times a heavy step
-that releases the GIL (``np.sort`` of 1M floats) at 1 and 2 workers.
+(shape ``(R,)``) for R = 1, 1,000 and 100,000. A second section times a one-step
+pipeline whose step releases the GIL (``np.sort`` of 1M floats) at 1 and 2 workers,
+beside a yardstick of what the machine allows (2 forked processes sorting half each).
 
 Implementations (peers are optional: if one is not importable it is reported as skipped)
 
@@ -21,10 +22,11 @@ Implementations (peers are optional: if one is not importable it is reported as 
                 (``local_init``/``run``/``local_term``), one process per step (fork)
 * ``headrace``  ``hr.Pipeline([hr.Step(...), ...], queue_size=16, ordered=True).run(items)``
 
-Slow peers run fewer items (items/second is reported, so counts may differ); their
-outputs are compared with the reference's prefix of the same length. A wrong output
-from any implementation, or an error while running one that imports, makes the
-script exit with status 1.
+Repetitions are interleaved (round-robin over the implementations) so that all of them
+see the same machine conditions; the medians are reported. Slow peers run fewer items
+(items/second is reported, so counts may differ); their outputs are compared with the
+reference's prefix of the same length. A wrong output from any implementation, or an
+error while running one that imports, makes the script exit with status 1.
 
 Run (from the repository root)::
 
@@ -335,34 +337,54 @@ def headrace_map(fn: Callable[[Any], Any], workers: int) -> Runner:
     return lambda items: hr.Pipeline([hr.Step(fn, workers=workers)], queue_size=QUEUE_SIZE, ordered=True).run(items)
 
 
-HEAVY_IMPLS: list[tuple[str, str, int, Callable[[], Runner]]] = [
-    ("plain", "plain Python loop", 1, lambda: lambda items: [sort_item(a) for a in items]),
-    *[("threads", "threads + queue.Queue(16)", k, lambda k=k: threads_map(sort_item, k)) for k in (1, 2)],
-    *[("headrace", "headrace Pipeline", k, lambda k=k: headrace_map(sort_item, k)) for k in (1, 2)],
-]
+@dataclass(frozen=True)
+class Spec:
+    """One implementation to time in a section: `make()` returns the runner (or raises Skip)."""
+
+    key: str
+    label: str
+    workers: int
+    make: Callable[[], Runner]
+    n_items: int
+    check: bool = True  # False: a yardstick that returns nothing to compare
 
 
-def _sort_all(items: Items) -> None:
+def _sort_all(items: Items) -> list:
     for a in items:
         np.sort(a)
+    return []
 
 
-def two_process_ceiling(items: Items, reps: int) -> float | None:
-    """What this machine allows: 2 forked processes each sorting half the items
-    (nothing sent back) against one process sorting them all. Not a pipeline: a yardstick."""
-    if multiprocessing.get_start_method() != "fork":
-        return None
+def _sort_halves_in_two_processes(items: Items) -> list:
+    procs = [multiprocessing.Process(target=_sort_all, args=(items[i::2],)) for i in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    return []
 
-    def two() -> None:
-        procs = [multiprocessing.Process(target=_sort_all, args=(items[i::2],)) for i in range(2)]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join()
 
-    one_s, _ = measure(lambda xs: _sort_all(xs) or [], items, reps, None)
-    two_s, _ = measure(lambda xs: two() or [], items, reps, None)
-    return one_s / two_s
+def heavy_specs(n: int) -> list[Spec]:
+    specs = [Spec("plain", "plain Python loop", 1, lambda: lambda items: [sort_item(a) for a in items], n)]
+    for k in (1, 2):
+        specs.append(Spec("threads", "threads + queue.Queue(16)", k, functools.partial(threads_map, sort_item, k), n))
+    for k in (1, 2):
+        specs.append(Spec("headrace", "headrace Pipeline", k, functools.partial(headrace_map, sort_item, k), n))
+    # What the machine allows: sort everything in one process, or half in each of 2 forked
+    # processes with nothing sent back. Not a pipeline: a yardstick for the speedups above.
+    if multiprocessing.get_start_method() == "fork":
+        specs.append(Spec("yardstick", "yardstick: 1 process, returns nothing", 1, lambda: _sort_all, n, check=False))
+        specs.append(
+            Spec(
+                "yardstick",
+                "yardstick: 2 forked processes, half each",
+                2,
+                lambda: _sort_halves_in_two_processes,
+                n,
+                False,
+            )
+        )
+    return specs
 
 
 # --- measuring and checking -----------------------------------------------------------------
@@ -387,20 +409,6 @@ def mismatch(out: Sequence[Any], ref: Sequence[Any]) -> str | None:
     return None
 
 
-def measure(run: Runner, items: Items, reps: int, ref: list | None) -> tuple[float, list]:
-    """Median wall time of `reps` runs; every run's outputs are checked against `ref`."""
-    times, out = [], []
-    for _ in range(reps):
-        out = []
-        gc.collect()
-        t0 = time.perf_counter()
-        out = run(items)
-        times.append(time.perf_counter() - t0)
-        if ref is not None and (why := mismatch(out, ref)):
-            raise AssertionError(why)
-    return statistics.median(times), out
-
-
 @dataclass
 class Result:
     section: str
@@ -415,34 +423,57 @@ class Result:
     note: str = ""
 
 
-def run_impl(
-    section: str,
-    case: str,
-    key: str,
-    label: str,
-    workers: int,
-    make: Callable[[], Runner],
-    items: Items,
-    reps: int,
-    ref: list | None,
-) -> tuple[Result, list]:
-    res = Result(section, case, key, label, workers, len(items))
-    out: list = []
-    try:
-        run = make()
-        res.median_s, out = measure(run, items, reps, ref)
-        res.items_per_s = len(items) / res.median_s
-    except Skip as e:
-        res.status, res.note = "skipped", str(e)
-    except Exception as e:  # noqa: BLE001 - report and go on with the other implementations
-        res.status, res.note = "FAILED", f"{type(e).__name__}: {e}"
-    print(
-        f"  {case:>13} | {label:<45} w={workers} n={len(items):<7} "
-        + (f"{res.items_per_s:12,.0f} items/s" if res.status == "ok" else f"{res.status}: {res.note}"),
-        file=sys.stderr,
-        flush=True,
-    )
-    return res, out
+def run_section(section: str, case: str, specs: list[Spec], items: Items, reps: int) -> list[Result]:
+    """Time every spec `reps` times, round-robin so that all of them see the same machine
+    conditions, and check every run's outputs against the first spec's (the plain loop) on
+    the same prefix of the items. Errors and mismatches mark a spec FAILED, skips skipped."""
+    results = [Result(section, case, s.key, s.label, s.workers, s.n_items) for s in specs]
+    runners: list[Runner | None] = []
+    for spec, res in zip(specs, results, strict=True):
+        try:
+            runners.append(spec.make())
+        except Skip as e:
+            res.status, res.note = "skipped", str(e)
+            runners.append(None)
+        except Exception as e:  # noqa: BLE001 - report and go on with the other implementations
+            res.status, res.note = "FAILED", f"{type(e).__name__}: {e}"
+            runners.append(None)
+    inputs = [items[: spec.n_items] for spec in specs]
+    times: list[list[float]] = [[] for _ in specs]
+    ref: list | None = None  # the first spec's first outputs
+    for _ in range(reps):
+        for i, (spec, res, run) in enumerate(zip(specs, results, runners, strict=True)):
+            if run is None:
+                continue
+            out: list = []
+            try:
+                gc.collect()
+                t0 = time.perf_counter()
+                out = run(inputs[i])
+                times[i].append(time.perf_counter() - t0)
+                if not spec.check:
+                    pass
+                elif ref is None and i == 0:
+                    ref = out
+                elif ref is None:
+                    raise AssertionError("the reference implementation produced no outputs to compare with")
+                elif why := mismatch(out, ref[: spec.n_items]):
+                    raise AssertionError(why)
+            except Exception as e:  # noqa: BLE001
+                res.status, res.note = "FAILED", f"{type(e).__name__}: {e}"
+                runners[i] = None
+            del out
+    for res, ts in zip(results, times, strict=True):
+        if res.status == "ok":
+            res.median_s = statistics.median(ts)
+            res.items_per_s = res.items / res.median_s
+        print(
+            f"  {case:>13} | {res.label:<45} w={res.workers} n={res.items:<7} "
+            + (f"{res.items_per_s:12,.0f} items/s" if res.status == "ok" else f"{res.status}: {res.note}"),
+            file=sys.stderr,
+            flush=True,
+        )
+    return results
 
 
 def scaled(n: int, scale: float, cap: int | None) -> int:
@@ -456,38 +487,25 @@ def run_pipeline_cases(reps: int, scale: float, cap: int | None) -> list[Result]
     for case in CASES:
         n = scaled(case.items, scale, cap)
         items = list(rng.random((n, case.rows)))
-        ref: list = []
-        for impl in IMPLS:
-            m = min(n, scaled(case.peer_items.get(impl.key, case.items), scale, cap))
-            res, out = run_impl(
-                "pipeline",
-                case.name,
+        specs = [
+            Spec(
                 impl.key,
                 impl.label,
                 1,
                 functools.partial(impl.make, case),
-                items[:m],
-                reps,
-                ref[:m] if ref else None,
+                min(n, scaled(case.peer_items.get(impl.key, case.items), scale, cap)),
             )
-            if impl.key == "plain":
-                ref = out
-            results.append(res)
-        del items, ref
+            for impl in IMPLS
+        ]
+        results += run_section("pipeline", case.name, specs, items, reps)
+        del items
     return results
 
 
-def run_heavy_case(reps: int, scale: float, cap: int | None) -> tuple[list[Result], float | None]:
+def run_heavy_case(reps: int, scale: float, cap: int | None) -> list[Result]:
     n = scaled(HEAVY_ITEMS, scale, cap)
     items = list(np.random.default_rng(7).random((n, HEAVY_SIZE)))
-    case = f"sort {HEAVY_SIZE:,}"
-    results, ref = [], None
-    for key, label, workers, make in HEAVY_IMPLS:
-        res, out = run_impl("heavy", case, key, label, workers, make, items, reps, ref)
-        if key == "plain":
-            ref = out
-        results.append(res)
-    return results, two_process_ceiling(items, reps)
+    return run_section("heavy", f"sort {HEAVY_SIZE:,}", heavy_specs(n), items, reps)
 
 
 # --- report ------------------------------------------------------------------------------------
@@ -559,19 +577,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"# pipeline throughput ({reps} reps, medians)\n", flush=True)
     print(", ".join(f"{k} {v}" for k, v in env.items()) + "\n", flush=True)
     results = run_pipeline_cases(reps, scale, args.items)
-    ceiling: float | None = None
     print("## 3-step pipeline: x*2 -> x+1 -> running sum\n")
     print(pipeline_table(results) + "\n", flush=True)
     if not args.no_heavy:
-        heavy, ceiling = run_heavy_case(reps, scale, args.items)
+        heavy = run_heavy_case(reps, scale, args.items)
         results += heavy
         print("## GIL-releasing step: np.sort, ordered outputs\n")
-        print(heavy_table(heavy) + "\n")
-        print(
-            f"Machine yardstick: 2 forked processes each sorting half the items (no transfer) run "
-            f"{fmt(ceiling, '.2f')}x as fast as one process sorting them all.\n",
-            flush=True,
-        )
+        print(heavy_table(heavy) + "\n", flush=True)
 
     for r in results:
         if r.status == "skipped":
@@ -581,11 +593,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"FAILED: {r.label} ({r.case}, workers={r.workers}): {r.note}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(
-                {"env": env, "reps": reps, "results": [vars(r) for r in results], "sort_two_process_ceiling": ceiling},
-                f,
-                indent=2,
-            )
+            json.dump({"env": env, "reps": reps, "results": [vars(r) for r in results]}, f, indent=2)
     return 1 if failed else 0
 
 

@@ -1,11 +1,13 @@
 // Parking for lock-free structures: threads spin on the fast path elsewhere and park here
 // only when they must wait. A notifier pays one atomic load when nobody is parked.
 //
-// Protocol (Dekker style, all seq_cst):
+// Protocol:
 //   waiter:   key = prepare_wait(); if (condition holds) cancel_wait(); else commit_wait(key);
 //   notifier: make the condition true; notify_all();
-// Either the waiter's re-check sees the notifier's change, or the notifier sees the waiter
-// registered and bumps the epoch under the mutex, so no wake-up is lost.
+// Waiter and notifier both do a read-modify-write on `waiters_`, so the two are ordered:
+// either the notifier's RMW comes later and sees the waiter (and bumps the epoch under the
+// mutex), or the waiter's RMW reads from the notifier's and so sees the change it made
+// before. No wake-up is lost. (An RMW rather than a fence: ThreadSanitizer models RMWs.)
 #pragma once
 
 #include <atomic>
@@ -46,8 +48,7 @@ class EventCount {
   }
 
   void notify_all() noexcept {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (waiters_.load(std::memory_order_seq_cst) == 0) return;
+    if (waiters_.fetch_add(0, std::memory_order_seq_cst) == 0) return;
     {
       std::lock_guard lock(mutex_);
       epoch_.fetch_add(1, std::memory_order_seq_cst);
