@@ -222,15 +222,30 @@ def test_step_must_be_callable_or_executor():
 # ---- stats and diagram -------------------------------------------------------------------
 
 def test_stats_count_items_and_queue_high_water():
-    pipe = hr.Pipeline([hr.Step(lambda x: x, name="a"), hr.Step(lambda x: [x, x], name="b")], queue_size=4)
+    def twice(x):
+        yield x
+        yield x
+
+    pipe = hr.Pipeline([hr.Step(lambda x: x, name="a"), hr.Step(twice, name="b"),
+                        hr.Step(str, name="c", workers=2)], queue_size=4)
     pipe.run(range(100))
     s = pipe.stats
+    assert list(s) == ["input", "a", "b", "c"]
     assert s["input"].items_out == 100
-    assert s["a"].items_in == 100 and s["a"].items_out == 100
-    assert s["b"].items_in == 100
-    assert 1 <= s["b"].queue_high_water <= 4 and s["b"].queue_size == 4
+    assert (s["a"].items_in, s["a"].items_out) == (100, 100)
+    assert (s["b"].items_in, s["b"].items_out) == (100, 200)
+    assert (s["c"].items_in, s["c"].items_out) == (200, 200)
+    # a and b have the same parallelism: they run fused in one chain, with one queue
+    assert s["b"].chain == "a" and s["b"].queue_size is None
+    assert s["c"].chain == "c" and 1 <= s["c"].queue_high_water <= 4 == s["c"].queue_size
     assert s["a"].busy_seconds >= 0 and s["a"].wait_seconds >= 0
     assert "queue hw" in str(s)
+
+
+def test_explicit_queue_size_keeps_a_queue_in_front_of_a_step():
+    pipe = hr.Pipeline([hr.Step(str, name="a"), hr.Step(str, name="b", queue_size=2)])
+    pipe.run(range(10))
+    assert pipe.stats["b"].chain == "b" and pipe.stats["b"].queue_size == 2
 
 
 def test_diagram_is_dot(tmp_path):

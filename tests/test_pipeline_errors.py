@@ -68,6 +68,15 @@ def test_open_error_closes_the_instances_that_opened(calls):
     assert opened == closed  # worker 1 never opened, so it is not closed
 
 
+def test_open_error_later_in_a_fused_chain_closes_the_earlier_steps(calls):
+    pipe = hr.Pipeline([hr.Step(Tracked(calls), name="first", workers=2),
+                        hr.Step(Tracked(calls, fail_in="open"), name="second", workers=2)])
+    with pytest.raises(hr.PipelineError, match="step 'second' failed in open"):
+        pipe.run(range(10))
+    opened, closed = opened_and_closed(calls)
+    assert opened == closed and ("first", 1) in closed
+
+
 def test_finish_and_close_errors(calls):
     with pytest.raises(hr.PipelineError, match="failed in finish") as info:
         hr.Pipeline([Tracked(calls, fail_in="finish")]).run([1])

@@ -21,7 +21,8 @@ PYBIND11_MODULE(_core, m) {
            pyb::arg("make_iterator"), pyb::arg("max_batch"))
       .def("add_chain", &PyRun::add_chain, pyb::arg("step"), pyb::arg("worker"), pyb::arg("workers"),
            pyb::arg("stats"), pyb::arg("input"), pyb::arg("exchange"), pyb::arg("calls"),
-           pyb::arg("pack"), pyb::arg("pack_type"), pyb::arg("max_batch"))
+           pyb::arg("pack"), pyb::arg("pack_type"), pyb::arg("max_batch"),
+           pyb::arg("element_stats") = std::vector<int>{})
       .def("add_zip", &PyRun::add_zip, pyb::arg("step"), pyb::arg("stats"), pyb::arg("input"),
            pyb::arg("exchange"), pyb::arg("branches"), pyb::arg("join"), pyb::arg("pack_type"))
       .def("set_sink", &PyRun::set_sink)

@@ -37,9 +37,16 @@ constexpr std::int64_t kNoItem = -1;
 
 // ---- PyChainOperator --------------------------------------------------------------------
 
-PyChainOperator::PyChainOperator(std::vector<ExecutorCalls> chain, bool pack, Ref pack_type)
-    : chain_(std::move(chain)), pack_(pack), pack_type_(std::move(pack_type)) {
+PyChainOperator::PyChainOperator(std::vector<ExecutorCalls> chain, bool pack, Ref pack_type,
+                                 std::vector<runtime::StepStats*> element_stats)
+    : chain_(std::move(chain)),
+      element_stats_(std::move(element_stats)),
+      pack_(pack),
+      pack_type_(std::move(pack_type)) {
   if (chain_.empty()) throw std::invalid_argument("an operator chain needs at least one executor");
+  if (!element_stats_.empty() && element_stats_.size() != chain_.size()) {
+    throw std::invalid_argument("a chain needs one statistics entry per executor");
+  }
 }
 
 void PyChainOperator::open(const runtime::OperatorContext& ctx) {
@@ -50,7 +57,13 @@ void PyChainOperator::open(const runtime::OperatorContext& ctx) {
       try {
         Py_DECREF(call_hook(stage.open.get(), stage.ctx.get()));
       } catch (...) {
-        throw ItemError(kNoItem, std::current_exception(), stage.step);
+        auto error = std::current_exception();
+        // The driver only closes operators that opened; close the part of the chain that did.
+        try {
+          close();
+        } catch (...) {
+        }
+        throw ItemError(kNoItem, error, stage.step);
       }
     }
     ++opened_;
@@ -61,6 +74,10 @@ void PyChainOperator::forward(std::size_t next_stage, PyObject* value, std::vect
   if (next_stage == chain_.size()) {
     outs.push_back(make_payload(value));
   } else {
+    if (!element_stats_.empty()) {
+      element_stats_[next_stage - 1]->items_out.fetch_add(1, std::memory_order_relaxed);
+      element_stats_[next_stage]->items_in.fetch_add(1, std::memory_order_relaxed);
+    }
     run_from(next_stage, value, outs);
   }
 }

@@ -13,6 +13,7 @@
 
 #include "bindings/py_object.h"
 #include "runtime/operator.h"
+#include "runtime/stats.h"
 
 namespace headrace::py {
 
@@ -30,7 +31,10 @@ class PyChainOperator final : public runtime::Operator {
  public:
   // With `pack`, the outputs made for one input travel as one object: the single output,
   // None for no output, or `pack_type(list)` for several (a Parallel branch feeding a join).
-  PyChainOperator(std::vector<ExecutorCalls> chain, bool pack, Ref pack_type);
+  // `element_stats` (one per executor, may be empty) count the items passed between the
+  // executors of a fused chain; the driver and the exchange count the chain's ends.
+  PyChainOperator(std::vector<ExecutorCalls> chain, bool pack, Ref pack_type,
+                  std::vector<runtime::StepStats*> element_stats);
 
   void open(const runtime::OperatorContext& ctx) override;
   void push(std::vector<runtime::Item>& batch, runtime::Emitter& out) override;
@@ -44,6 +48,7 @@ class PyChainOperator final : public runtime::Operator {
   PyObject* pack(std::vector<runtime::Payload>& outs);
 
   std::vector<ExecutorCalls> chain_;
+  std::vector<runtime::StepStats*> element_stats_;
   bool pack_;
   Ref pack_type_;
   std::uint32_t worker_ = 0;

@@ -75,7 +75,8 @@ void PyRun::add_source(const std::string& step, int stats, int exchange, pyb::ob
 
 void PyRun::add_chain(const std::string& step, std::uint32_t worker, std::uint32_t workers,
                       int stats, int input, int exchange, const pyb::list& calls, bool pack,
-                      pyb::object pack_type, std::size_t max_batch) {
+                      pyb::object pack_type, std::size_t max_batch,
+                      const std::vector<int>& element_stats) {
   std::vector<ExecutorCalls> chain;
   for (const auto& entry : calls) {
     auto t = entry.cast<pyb::tuple>();
@@ -83,7 +84,10 @@ void PyRun::add_chain(const std::string& step, std::uint32_t worker, std::uint32
     chain.push_back(ExecutorCalls{t[0].cast<std::string>(), ref_or_null(t[1]), ref_or_null(t[2]),
                                   ref_or_null(t[3]), ref_or_null(t[4]), ref_or_null(t[5])});
   }
-  auto op = std::make_unique<PyChainOperator>(std::move(chain), pack, ref_or_null(pack_type));
+  std::vector<runtime::StepStats*> counters;
+  for (int id : element_stats) counters.push_back(at(stats_, id, "stats"));
+  auto op = std::make_unique<PyChainOperator>(std::move(chain), pack, ref_or_null(pack_type),
+                                              std::move(counters));
   plan_->add_driver(std::make_unique<runtime::Driver>(
       runtime::OperatorContext{step, worker, workers}, std::move(op), queue(input),
       at(exchanges_, exchange, "exchange"), at(stats_, stats, "stats"), &plan_->state(), max_batch));

@@ -26,10 +26,11 @@ class PyRun {
                    std::uint32_t producers, std::uint32_t stream, int stats);
   void add_source(const std::string& step, int stats, int exchange, pyb::object make_iterator,
                   std::size_t max_batch);
-  // `calls`: one (step, execute, ctx, open, finish, close) tuple per executor of the chain.
+  // `calls`: one (step, execute, ctx, open, finish, close) tuple per executor of the chain;
+  // `element_stats`: the statistics of each executor's step (empty: count only the ends).
   void add_chain(const std::string& step, std::uint32_t worker, std::uint32_t workers, int stats,
                  int input, int exchange, const pyb::list& calls, bool pack,
-                 pyb::object pack_type, std::size_t max_batch);
+                 pyb::object pack_type, std::size_t max_batch, const std::vector<int>& element_stats);
   void add_zip(const std::string& step, int stats, int input, int exchange,
                std::uint32_t branches, pyb::object join, pyb::object pack_type);
   void set_sink(int queue);

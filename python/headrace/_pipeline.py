@@ -45,6 +45,7 @@ class Pipeline:
         self.names = _plan.unique_names(self.steps)
         self.queue_size = queue_size
         self.ordered = ordered
+        self._chains = _plan.chain_heads(self.steps, self.names)
         self._stats = RunStats()
         self._live: Any = None
 
@@ -89,7 +90,7 @@ class Pipeline:
             if not finished:
                 run.cancel()
                 run.finish()
-            self._stats = RunStats.from_native(run.stats())
+            self._stats = RunStats.from_native(run.stats(), self._chains)
             self._live = None
 
     def run(self, data: Iterable[Any] | None = None) -> list[Any]:
@@ -121,7 +122,7 @@ class Pipeline:
         """Per step: items in and out, busy and waiting seconds, queue high-water mark; of
         the run in progress, else of the last run."""
         live = self._live
-        return RunStats.from_native(live.stats()) if live is not None else self._stats
+        return RunStats.from_native(live.stats(), self._chains) if live is not None else self._stats
 
     def diagram(self, path: str | None = None) -> str:
         """The pipeline as Graphviz DOT text; with ``path`` (``.svg``, ``.png``, ``.pdf``,

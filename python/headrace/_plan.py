@@ -1,8 +1,11 @@
 """Turns a linear list of steps into a native run: queues, exchanges and drivers.
 
-A Step with n workers is n drivers reading one input queue and writing through one
-exchange (which restores input order when the pipeline is ordered). A Parallel is a
-broadcast from the upstream exchange into one queue per branch, one fused chain of the
+Consecutive steps with the same number of workers are fused into one chain: each of the
+chain's n drivers runs the steps back to back on its items, with no queue between them
+(queues sit only where parallelism changes; a step given its own ``queue_size`` starts a
+new chain). A chain with n workers is n drivers reading one input queue and writing
+through one exchange, which restores input order when the pipeline is ordered. A Parallel
+is a broadcast from the upstream exchange into one queue per branch, one fused chain of the
 branch's steps per branch instance, and a join that zips the branches per item.
 """
 
@@ -29,6 +32,24 @@ def unique_names(steps: Sequence[Step | Parallel]) -> list[str]:
     return names
 
 
+def fuse(steps: Sequence[Step | Parallel], names: Sequence[str]) -> list[list[tuple[Any, str]]]:
+    """Groups consecutive Steps that can share drivers; a Parallel is a group of its own."""
+    groups: list[list[tuple[Any, str]]] = []
+    for step, name in zip(steps, names):
+        last = groups[-1][-1][0] if groups else None
+        if (isinstance(step, Step) and isinstance(last, Step) and step.workers == last.workers
+                and step.queue_size is None):
+            groups[-1].append((step, name))
+        else:
+            groups.append([(step, name)])
+    return groups
+
+
+def chain_heads(steps: Sequence[Step | Parallel], names: Sequence[str]) -> dict[str, str]:
+    """Step name -> the name of the first step of the chain it runs in."""
+    return {name: group[0][1] for group in fuse(steps, names) for _, name in group}
+
+
 def build_run(source: Source, steps: Sequence[Step | Parallel], names: Sequence[str],
               queue_size: int, ordered: bool) -> Any:
     """A ready-to-start ``_core.Run`` for ``source`` followed by ``steps``."""
@@ -37,18 +58,23 @@ def build_run(source: Source, steps: Sequence[Step | Parallel], names: Sequence[
     downstream = [run.add_queue(queue_size, 1)]  # the sink, read by the caller
     run.set_sink(downstream[0])
 
-    for step, name in zip(reversed(steps), reversed(names)):
-        capacity = step.queue_size or queue_size
-        if isinstance(step, Step):
-            inbox = run.add_queue(capacity, 1)
-            stats = run.add_stats(name, step.workers, inbox)
-            exchange = run.add_exchange(downstream, mode, step.workers, 0, stats)
-            for w in range(step.workers):
-                calls = [step.instance_calls(name, w, step.workers)]
-                run.add_chain(name, w, step.workers, stats, inbox, exchange, calls, False, None, MAX_BATCH)
-            downstream = [inbox]
-        else:
-            downstream = _add_parallel(run, step, name, capacity, downstream)
+    for group in reversed(fuse(steps, names)):
+        head, head_name = group[0]
+        capacity = head.queue_size or queue_size
+        if isinstance(head, Parallel):
+            downstream = _add_parallel(run, head, head_name, capacity, downstream)
+            continue
+        workers = head.workers
+        inbox = run.add_queue(capacity, 1)
+        # Statistics are listed in reverse later, so add them last step first.
+        stats = [run.add_stats(name, workers, inbox if i == 0 else -1)
+                 for i, (_, name) in reversed(list(enumerate(group)))][::-1]
+        exchange = run.add_exchange(downstream, mode, workers, 0, stats[-1])
+        for w in range(workers):
+            calls = [step.instance_calls(name, w, workers) for step, name in group]
+            run.add_chain(head_name, w, workers, stats[0], inbox, exchange, calls, False, None,
+                          MAX_BATCH, stats if len(group) > 1 else [])
+        downstream = [inbox]
 
     stats = run.add_stats(source.name, 1, -1)
     exchange = run.add_exchange(downstream, "ordered", 1, 0, stats)
