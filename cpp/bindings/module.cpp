@@ -23,6 +23,9 @@ PYBIND11_MODULE(_core, m) {
            pyb::arg("stats"), pyb::arg("input"), pyb::arg("exchange"), pyb::arg("calls"),
            pyb::arg("pack"), pyb::arg("pack_type"), pyb::arg("max_batch"),
            pyb::arg("element_stats") = std::vector<int>{})
+      .def("add_source_chain", &PyRun::add_source_chain, pyb::arg("source_step"),
+           pyb::arg("source_stats"), pyb::arg("make_iterator"), pyb::arg("step"), pyb::arg("stats"),
+           pyb::arg("exchange"), pyb::arg("calls"), pyb::arg("max_batch"), pyb::arg("element_stats"))
       .def("add_zip", &PyRun::add_zip, pyb::arg("step"), pyb::arg("stats"), pyb::arg("input"),
            pyb::arg("exchange"), pyb::arg("branches"), pyb::arg("join"), pyb::arg("pack_type"))
       .def("set_sink", &PyRun::set_sink)

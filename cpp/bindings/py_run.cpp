@@ -73,10 +73,9 @@ void PyRun::add_source(const std::string& step, int stats, int exchange, pyb::ob
       at(stats_, stats, "stats"), &plan_->state()));
 }
 
-void PyRun::add_chain(const std::string& step, std::uint32_t worker, std::uint32_t workers,
-                      int stats, int input, int exchange, const pyb::list& calls, bool pack,
-                      pyb::object pack_type, std::size_t max_batch,
-                      const std::vector<int>& element_stats) {
+std::unique_ptr<runtime::Operator> PyRun::make_chain(const pyb::list& calls, bool pack,
+                                                     pyb::object pack_type,
+                                                     const std::vector<int>& element_stats) const {
   std::vector<ExecutorCalls> chain;
   for (const auto& entry : calls) {
     auto t = entry.cast<pyb::tuple>();
@@ -86,10 +85,28 @@ void PyRun::add_chain(const std::string& step, std::uint32_t worker, std::uint32
   }
   std::vector<runtime::StepStats*> counters;
   for (int id : element_stats) counters.push_back(at(stats_, id, "stats"));
-  auto op = std::make_unique<PyChainOperator>(std::move(chain), pack, ref_or_null(pack_type),
-                                              std::move(counters));
+  return std::make_unique<PyChainOperator>(std::move(chain), pack, ref_or_null(pack_type),
+                                           std::move(counters));
+}
+
+void PyRun::add_chain(const std::string& step, std::uint32_t worker, std::uint32_t workers,
+                      int stats, int input, int exchange, const pyb::list& calls, bool pack,
+                      pyb::object pack_type, std::size_t max_batch,
+                      const std::vector<int>& element_stats) {
   plan_->add_driver(std::make_unique<runtime::Driver>(
-      runtime::OperatorContext{step, worker, workers}, std::move(op), queue(input),
+      runtime::OperatorContext{step, worker, workers}, make_chain(calls, pack, pack_type, element_stats),
+      queue(input), at(exchanges_, exchange, "exchange"), at(stats_, stats, "stats"), &plan_->state(),
+      max_batch));
+}
+
+void PyRun::add_source_chain(const std::string& source_step, int source_stats,
+                             pyb::object make_iterator, const std::string& step, int stats,
+                             int exchange, const pyb::list& calls, std::size_t max_batch,
+                             const std::vector<int>& element_stats) {
+  auto source = std::make_unique<PySourceOperator>(Ref::borrow(make_iterator.ptr()), max_batch);
+  plan_->add_driver(std::make_unique<runtime::Driver>(
+      source_step, std::move(source), at(stats_, source_stats, "stats"),
+      runtime::OperatorContext{step, 0, 1}, make_chain(calls, false, pyb::none(), element_stats),
       at(exchanges_, exchange, "exchange"), at(stats_, stats, "stats"), &plan_->state(), max_batch));
 }
 

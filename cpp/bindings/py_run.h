@@ -31,6 +31,10 @@ class PyRun {
   void add_chain(const std::string& step, std::uint32_t worker, std::uint32_t workers, int stats,
                  int input, int exchange, const pyb::list& calls, bool pack,
                  pyb::object pack_type, std::size_t max_batch, const std::vector<int>& element_stats);
+  // The source fused with the chain that reads it: one thread, no queue between them.
+  void add_source_chain(const std::string& source_step, int source_stats, pyb::object make_iterator,
+                        const std::string& step, int stats, int exchange, const pyb::list& calls,
+                        std::size_t max_batch, const std::vector<int>& element_stats);
   void add_zip(const std::string& step, int stats, int input, int exchange,
                std::uint32_t branches, pyb::object join, pyb::object pack_type);
   void set_sink(int queue);
@@ -46,6 +50,8 @@ class PyRun {
 
  private:
   runtime::ItemQueue* queue(int id) const;
+  std::unique_ptr<runtime::Operator> make_chain(const pyb::list& calls, bool pack, pyb::object pack_type,
+                                                const std::vector<int>& element_stats) const;
   void join_without_gil();
 
   PythonThreadHooks hooks_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 
 namespace headrace::runtime {
 
@@ -16,6 +17,25 @@ std::size_t next_batch_limit(std::size_t items, Clock::duration took, std::size_
   auto fit = kTargetBatchTime.count() / std::max<long long>(per_item, 1);
   return static_cast<std::size_t>(std::clamp<long long>(fit, 1, static_cast<long long>(max_batch)));
 }
+
+// Takes what a fused source emits as the next input batch of its consumer.
+class BatchCollector final : public Emitter {
+ public:
+  BatchCollector(std::vector<Item>& batch, StepStats* stats) : batch_(batch), stats_(stats) {}
+  bool emit(std::uint64_t in_seq, std::vector<Payload>&& outputs) override {
+    for (auto& payload : outputs) batch_.push_back(Item{in_seq, 0, std::move(payload)});
+    stats_->items_out.fetch_add(outputs.size(), std::memory_order_relaxed);
+    return true;
+  }
+  bool emit_final(std::uint32_t, std::vector<Payload>&&) override {
+    throw std::logic_error("a source has no final outputs");
+  }
+  std::uint32_t fanout() const noexcept override { return 1; }
+
+ private:
+  std::vector<Item>& batch_;
+  StepStats* stats_;
+};
 }  // namespace
 
 Driver::Driver(OperatorContext ctx, std::unique_ptr<Operator> op, ItemQueue* input,
@@ -32,8 +52,21 @@ Driver::Driver(OperatorContext ctx, std::unique_ptr<SourceOperator> source, Exch
                StepStats* stats, RunState* state)
     : ctx_(std::move(ctx)), source_(std::move(source)), output_(output), stats_(stats), state_(state) {}
 
-void Driver::fail(const char* phase, std::exception_ptr error) {
-  Failure failure{ctx_.step, -1, phase, error};
+Driver::Driver(std::string source_step, std::unique_ptr<SourceOperator> source,
+               StepStats* source_stats, OperatorContext ctx, std::unique_ptr<Operator> op,
+               Exchange* output, StepStats* stats, RunState* state, std::size_t max_batch)
+    : ctx_(std::move(ctx)),
+      op_(std::move(op)),
+      source_(std::move(source)),
+      source_step_(std::move(source_step)),
+      source_stats_(source_stats),
+      output_(output),
+      stats_(stats),
+      state_(state),
+      max_batch_(max_batch == 0 ? 1 : max_batch) {}
+
+void Driver::fail(const std::string& step, const char* phase, std::exception_ptr error) {
+  Failure failure{step, -1, phase, error};
   try {
     std::rethrow_exception(error);
   } catch (const ItemError& e) {
@@ -46,7 +79,9 @@ void Driver::fail(const char* phase, std::exception_ptr error) {
 }
 
 void Driver::run() {
-  if (op_) {
+  if (op_ && source_) {
+    run_fused_source();
+  } else if (op_) {
     run_operator();
   } else {
     run_source();
@@ -54,11 +89,70 @@ void Driver::run() {
   output_->producer_done();
 }
 
+void Driver::consume(std::vector<Item>& batch) {
+  auto started = Clock::now();
+  stats_->items_in.fetch_add(batch.size(), std::memory_order_relaxed);
+  stats_->batches_in.fetch_add(1, std::memory_order_relaxed);
+  op_->push(batch, *output_);
+  stats_->add_busy(Clock::now() - started);
+}
+
+void Driver::run_fused_source() {
+  try {
+    source_->open(OperatorContext{source_step_, 0, 1});
+  } catch (...) {
+    fail(source_step_, "open", std::current_exception());
+    return;
+  }
+  bool op_opened = false;
+  const char* phase = "open";
+  try {
+    op_->open(ctx_);
+    op_opened = true;
+    phase = "execute";
+    std::vector<Item> batch;
+    BatchCollector collect(batch, source_stats_);
+    bool more = true;
+    while (more && !state_->cancelled()) {
+      batch.clear();
+      try {
+        auto started = Clock::now();
+        more = source_->produce(collect);
+        source_stats_->add_busy(Clock::now() - started);
+      } catch (...) {
+        fail(source_step_, "source", std::current_exception());
+        break;
+      }
+      if (!batch.empty()) consume(batch);
+    }
+    if (!state_->cancelled()) {
+      phase = "finish";
+      auto started = Clock::now();
+      op_->finish(*output_);
+      stats_->add_busy(Clock::now() - started);
+    }
+  } catch (...) {
+    fail(ctx_.step, phase, std::current_exception());
+  }
+  if (op_opened) {
+    try {
+      op_->close();
+    } catch (...) {
+      fail(ctx_.step, "close", std::current_exception());
+    }
+  }
+  try {
+    source_->close();
+  } catch (...) {
+    fail(source_step_, "close", std::current_exception());
+  }
+}
+
 void Driver::run_operator() {
   try {
     op_->open(ctx_);
   } catch (...) {
-    fail("open", std::current_exception());
+    fail(ctx_.step, "open", std::current_exception());
     return;  // close() only follows a successful open()
   }
   const char* phase = "execute";
@@ -86,12 +180,12 @@ void Driver::run_operator() {
       stats_->add_busy(Clock::now() - started);
     }
   } catch (...) {
-    fail(phase, std::current_exception());
+    fail(ctx_.step, phase, std::current_exception());
   }
   try {
     op_->close();
   } catch (...) {
-    fail("close", std::current_exception());
+    fail(ctx_.step, "close", std::current_exception());
   }
 }
 
@@ -99,7 +193,7 @@ void Driver::run_source() {
   try {
     source_->open(ctx_);
   } catch (...) {
-    fail("open", std::current_exception());
+    fail(ctx_.step, "open", std::current_exception());
     return;
   }
   try {
@@ -108,12 +202,12 @@ void Driver::run_source() {
     }
     stats_->add_busy(Clock::now() - started);
   } catch (...) {
-    fail("source", std::current_exception());
+    fail(ctx_.step, "source", std::current_exception());
   }
   try {
     source_->close();
   } catch (...) {
-    fail("close", std::current_exception());
+    fail(ctx_.step, "close", std::current_exception());
   }
 }
 

@@ -20,6 +20,10 @@ class Driver {
          StepStats* stats, RunState* state, std::size_t max_batch);
   Driver(OperatorContext ctx, std::unique_ptr<SourceOperator> source, Exchange* output,
          StepStats* stats, RunState* state);
+  // A source fused with the operator that consumes it (one thread, no queue between them).
+  Driver(std::string source_step, std::unique_ptr<SourceOperator> source, StepStats* source_stats,
+         OperatorContext ctx, std::unique_ptr<Operator> op, Exchange* output, StepStats* stats,
+         RunState* state, std::size_t max_batch);
 
   // The thread body.
   void run();
@@ -27,11 +31,15 @@ class Driver {
  private:
   void run_operator();
   void run_source();
-  void fail(const char* phase, std::exception_ptr error);
+  void run_fused_source();
+  void consume(std::vector<Item>& batch);
+  void fail(const std::string& step, const char* phase, std::exception_ptr error);
 
   OperatorContext ctx_;
   std::unique_ptr<Operator> op_;
   std::unique_ptr<SourceOperator> source_;
+  std::string source_step_;
+  StepStats* source_stats_ = nullptr;
   ItemQueue* input_ = nullptr;
   Exchange* output_;
   StepStats* stats_;

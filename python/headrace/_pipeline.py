@@ -10,6 +10,9 @@ from ._errors import PipelineError
 from ._stats import RunStats
 from ._steps import Parallel, Source, Step, StepLike, as_step, _check_count
 
+_RUN_SINK_SIZE = 1024
+
+
 class Pipeline:
     """Steps connected by bounded native queues, each step running in its own threads.
 
@@ -70,8 +73,11 @@ class Pipeline:
         """Yields the last step's outputs as they come. The run is back-pressured by the
         consumer: if you stop reading, the steps stop once the queues are full. Leaving the
         loop early cancels the run (every executor's ``close`` still runs)."""
+        return self._iterate(data, self.queue_size)
+
+    def _iterate(self, data: Iterable[Any] | None, sink_size: int) -> Iterator[Any]:
         source = self._source_for(data)
-        run = _plan.build_run(source, self.steps, self.names, self.queue_size, self.ordered)
+        run = _plan.build_run(source, self.steps, self.names, self.queue_size, self.ordered, sink_size)
         return self._drive(run)
 
     def _drive(self, run: Any) -> Iterator[Any]:
@@ -99,7 +105,9 @@ class Pipeline:
         Without a :class:`Source`, ``data`` (any iterable) is fed in front of the first
         step. Raises :class:`PipelineError` if any step fails (``__cause__`` is the original
         exception); ``KeyboardInterrupt`` cancels the run."""
-        return list(self.iter(data))
+        # Every output is kept anyway, so a larger final queue costs no memory and lets the
+        # caller take the outputs in fewer hand-offs.
+        return list(self._iterate(data, max(self.queue_size, _RUN_SINK_SIZE)))
 
     def transform(self, data: Any, batch_size: int | None = None,
                   keep_incomplete_batch: bool = True) -> Any:

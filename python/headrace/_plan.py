@@ -3,7 +3,7 @@
 Consecutive steps with the same number of workers are fused into one chain: each of the
 chain's n drivers runs the steps back to back on its items, with no queue between them
 (queues sit only where parallelism changes; a step given its own ``queue_size`` starts a
-new chain). A chain with n workers is n drivers reading one input queue and writing
+new chain). A first chain with one worker also reads the source itself. A chain with n workers is n drivers reading one input queue and writing
 through one exchange, which restores input order when the pipeline is ordered. A Parallel
 is a broadcast from the upstream exchange into one queue per branch, one fused chain of the
 branch's steps per branch instance, and a join that zips the branches per item.
@@ -51,35 +51,57 @@ def chain_heads(steps: Sequence[Step | Parallel], names: Sequence[str]) -> dict[
 
 
 def build_run(source: Source, steps: Sequence[Step | Parallel], names: Sequence[str],
-              queue_size: int, ordered: bool) -> Any:
-    """A ready-to-start ``_core.Run`` for ``source`` followed by ``steps``."""
+              queue_size: int, ordered: bool, sink_size: int) -> Any:
+    """A ready-to-start ``_core.Run`` for ``source`` followed by ``steps``; the caller reads
+    the outputs from a queue of ``sink_size``."""
     run = _core.Run()
     mode = "ordered" if ordered else "unordered"
-    downstream = [run.add_queue(queue_size, 1)]  # the sink, read by the caller
+    downstream = [run.add_queue(sink_size, 1)]  # the sink, read by the caller
     run.set_sink(downstream[0])
 
-    for group in reversed(fuse(steps, names)):
+    groups = fuse(steps, names)
+    # A first chain with one worker reads the source in its own thread: no queue between.
+    reads_source = bool(groups) and _single_worker_chain(groups[0])
+    for group in reversed(groups[1:] if reads_source else groups):
         head, head_name = group[0]
         capacity = head.queue_size or queue_size
         if isinstance(head, Parallel):
             downstream = _add_parallel(run, head, head_name, capacity, downstream)
             continue
-        workers = head.workers
         inbox = run.add_queue(capacity, 1)
-        # Statistics are listed in reverse later, so add them last step first.
-        stats = [run.add_stats(name, workers, inbox if i == 0 else -1)
-                 for i, (_, name) in reversed(list(enumerate(group)))][::-1]
-        exchange = run.add_exchange(downstream, mode, workers, 0, stats[-1])
-        for w in range(workers):
-            calls = [step.instance_calls(name, w, workers) for step, name in group]
-            run.add_chain(head_name, w, workers, stats[0], inbox, exchange, calls, False, None,
+        stats = _add_chain_stats(run, group, inbox)
+        exchange = run.add_exchange(downstream, mode, head.workers, 0, stats[-1])
+        for w in range(head.workers):
+            calls = [step.instance_calls(name, w, head.workers) for step, name in group]
+            run.add_chain(head_name, w, head.workers, stats[0], inbox, exchange, calls, False, None,
                           MAX_BATCH, stats if len(group) > 1 else [])
         downstream = [inbox]
 
-    stats = run.add_stats(source.name, 1, -1)
-    exchange = run.add_exchange(downstream, "ordered", 1, 0, stats)
-    run.add_source(source.name, stats, exchange, source.make_iterator(), MAX_BATCH)
+    if reads_source:
+        group = groups[0]
+        stats = _add_chain_stats(run, group, -1)
+        exchange = run.add_exchange(downstream, mode, 1, 0, stats[-1])
+        source_stats = run.add_stats(source.name, 1, -1)
+        calls = [step.instance_calls(name, 0, 1) for step, name in group]
+        run.add_source_chain(source.name, source_stats, source.make_iterator(), group[0][1],
+                             stats[0], exchange, calls, MAX_BATCH, stats if len(group) > 1 else [])
+    else:
+        source_stats = run.add_stats(source.name, 1, -1)
+        exchange = run.add_exchange(downstream, "ordered", 1, 0, source_stats)
+        run.add_source(source.name, source_stats, exchange, source.make_iterator(), MAX_BATCH)
     return run
+
+
+def _single_worker_chain(group: list[tuple[Any, str]]) -> bool:
+    head = group[0][0]
+    return isinstance(head, Step) and head.workers == 1 and head.queue_size is None
+
+
+def _add_chain_stats(run: Any, group: list[tuple[Any, str]], inbox: int) -> list[int]:
+    """Statistics ids of a chain's steps, in chain order. They are listed in reverse later,
+    so they are added last step first."""
+    return [run.add_stats(name, step.workers, inbox if i == 0 else -1)
+            for i, (step, name) in reversed(list(enumerate(group)))][::-1]
 
 
 def _add_parallel(run: Any, par: Parallel, name: str, capacity: int, downstream: list[int]) -> list[int]:
