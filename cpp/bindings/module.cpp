@@ -30,18 +30,20 @@ PYBIND11_MODULE(_core, m) {
            pyb::arg("exchange"), pyb::arg("branches"), pyb::arg("join"), pyb::arg("pack_type"))
       .def("set_sink", &PyRun::set_sink)
       .def("start", &PyRun::start)
-      .def("next_batch", &PyRun::next_batch, pyb::arg("max_items") = 4096)
+      .def("next_batch", &PyRun::next_batch, pyb::arg("max_items") = 4096, pyb::arg("min_items") = 1)
       .def("finish", &PyRun::finish)
       .def("cancel", &PyRun::cancel)
       .def("stats", &PyRun::stats);
 
   m.def(
       "queue_stress",
-      [](int producers, int consumers, std::uint64_t per_producer, std::size_t capacity, std::size_t batch) {
+      [](int producers, int consumers, std::uint64_t per_producer, std::size_t capacity,
+         std::size_t batch, std::size_t min_items) {
+        if (min_items > 1 && consumers != 1) throw std::invalid_argument("min_items > 1 needs one consumer");
         headrace::testing::StressResult r;
         {
           pyb::gil_scoped_release release;
-          r = headrace::testing::queue_stress(producers, consumers, per_producer, capacity, batch);
+          r = headrace::testing::queue_stress(producers, consumers, per_producer, capacity, batch, min_items);
         }
         pyb::dict d;
         d["pushed"] = r.pushed;
@@ -51,7 +53,8 @@ PYBIND11_MODULE(_core, m) {
         d["high_water"] = r.high_water;
         return d;
       },
-      "Native BatchQueue stress test (for the test suite).");
+      pyb::arg("producers"), pyb::arg("consumers"), pyb::arg("per_producer"), pyb::arg("capacity"),
+      pyb::arg("batch"), pyb::arg("min_items") = 1, "Native BatchQueue stress test (for the test suite).");
   m.def(
       "wake_blocked_waiters",
       [](int waiters) {

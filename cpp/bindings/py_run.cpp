@@ -131,14 +131,14 @@ void PyRun::join_without_gil() {
   joined_ = true;
 }
 
-pyb::object PyRun::next_batch(std::size_t max_items) {
+pyb::object PyRun::next_batch(std::size_t max_items, std::size_t min_items) {
   constexpr auto kSignalCheck = std::chrono::milliseconds(50);
   std::vector<runtime::Item> items;
   for (;;) {
     runtime::PopStatus status;
     {
       pyb::gil_scoped_release release;
-      status = sink_->pop_many(items, max_items, kSignalCheck);
+      status = sink_->pop_many(items, max_items, kSignalCheck, min_items);
     }
     if (status == runtime::PopStatus::kItems) {
       pyb::list out(items.size());

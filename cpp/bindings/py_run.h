@@ -41,8 +41,9 @@ class PyRun {
 
   void start();
   // The next items that reached the sink (at most max_items), or None at the end of the
-  // stream. Waits without the GIL; Ctrl-C cancels the run and raises KeyboardInterrupt.
-  pyb::object next_batch(std::size_t max_items);
+  // stream. Waits without the GIL until min_items are there (or the stream ended); Ctrl-C
+  // cancels the run and raises KeyboardInterrupt.
+  pyb::object next_batch(std::size_t max_items, std::size_t min_items);
   // Joins every thread; returns None, or (step, item, phase, exception) for the first failure.
   pyb::object finish();
   void cancel();

@@ -70,8 +70,8 @@ class BatchQueue {
         if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
           new (&slot.storage) T(std::move(value));
           slot.seq.store(2 * pos + 1, std::memory_order_release);
-          record_high_water(pos + 1);
-          not_empty_.notify_all();
+          std::size_t used = record_high_water(pos + 1);
+          if (used >= wake_at_.load(std::memory_order_relaxed)) not_empty_.notify_all();
           return true;
         }
       } else if (diff < 0) {
@@ -128,20 +128,26 @@ class BatchQueue {
     }
   }
 
-  // Blocks until at least one item is there (then takes up to `max` without waiting),
-  // the stream ended, or the timeout passed (a negative timeout waits forever).
+  // Blocks until at least `min_items` items are there (fewer once the stream has ended),
+  // then takes up to `max` without waiting; or until the stream ended or the timeout passed
+  // (a negative timeout waits forever). A `min_items` above 1 lets a consumer sleep through
+  // many pushes instead of waking for each; use it only on a queue with one consumer.
   PopStatus pop_many(std::vector<T>& out, std::size_t max,
-                     std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1)) {
+                     std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1),
+                     std::size_t min_items = 1) {
     const bool forever = timeout.count() < 0;
     const auto deadline = std::chrono::steady_clock::now() + (forever ? std::chrono::nanoseconds(0) : timeout);
+    min_items = std::clamp<std::size_t>(min_items, 1, std::min(max, capacity_));
+    auto ready = [&] { return size_approx() >= min_items; };
+    WakeThreshold threshold(wake_at_, min_items);
     for (;;) {
       if (cancelled()) return PopStatus::kEnd;
       for (int spin = 0; spin < kSpins; ++spin) {
-        if (drain(out, max)) return PopStatus::kItems;
+        if (ready() && drain(out, max)) return PopStatus::kItems;
         HEADRACE_CPU_RELAX();
       }
       auto key = not_empty_.prepare_wait();
-      if (drain(out, max)) {
+      if (ready() && drain(out, max)) {
         not_empty_.cancel_wait();
         return PopStatus::kItems;
       }
@@ -160,18 +166,12 @@ class BatchQueue {
         auto now = std::chrono::steady_clock::now();
         if (now >= deadline) {
           not_empty_.cancel_wait();
-          return PopStatus::kTimeout;
+          // On a timeout, whatever is there is better than nothing.
+          return drain(out, max) ? PopStatus::kItems : PopStatus::kTimeout;
         }
         not_empty_.commit_wait_for(key, deadline - now);
       }
     }
-  }
-
-  bool pop(T& out) {
-    std::vector<T> one;
-    if (pop_many(one, 1) != PopStatus::kItems) return false;
-    out = std::move(one.front());
-    return true;
   }
 
   // One producer has finished; the last one closes the queue.
@@ -216,14 +216,29 @@ class BatchQueue {
     return got > 0;
   }
 
-  void record_high_water(std::uint64_t tail) noexcept {
+  // Returns how many items the queue held after the push at position tail - 1.
+  std::size_t record_high_water(std::uint64_t tail) noexcept {
     auto head = dequeue_pos_.load(std::memory_order_relaxed);
     std::size_t used = tail > head ? static_cast<std::size_t>(tail - head) : 0;
     used = std::min(used, capacity_);
     auto seen = high_water_.load(std::memory_order_relaxed);
     while (used > seen && !high_water_.compare_exchange_weak(seen, used, std::memory_order_relaxed)) {
     }
+    return used;
   }
+
+  // Sets how full the queue must be before a push wakes the (single) parked consumer, for
+  // the duration of one pop_many.
+  class WakeThreshold {
+   public:
+    WakeThreshold(std::atomic<std::size_t>& wake_at, std::size_t items) : wake_at_(wake_at) {
+      wake_at_.store(items, std::memory_order_seq_cst);
+    }
+    ~WakeThreshold() { wake_at_.store(1, std::memory_order_seq_cst); }
+
+   private:
+    std::atomic<std::size_t>& wake_at_;
+  };
 
   const std::size_t capacity_;
   std::unique_ptr<Slot[]> slots_;
@@ -233,6 +248,7 @@ class BatchQueue {
   std::atomic<bool> closed_{false};
   std::atomic<bool> cancelled_{false};
   std::atomic<std::size_t> high_water_{0};
+  std::atomic<std::size_t> wake_at_{1};
   EventCount not_empty_;
   EventCount not_full_;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <stdexcept>
 
 namespace headrace::runtime {
@@ -82,73 +83,19 @@ void Driver::run() {
   if (op_ && source_) {
     run_fused_source();
   } else if (op_) {
-    run_operator();
+    run_operator([this](std::vector<Item>& batch) {
+      auto waited = Clock::now();
+      bool got = input_->pop_many(batch, batch_limit_) == PopStatus::kItems;
+      stats_->add_wait(Clock::now() - waited);
+      return got;
+    });
   } else {
     run_source();
   }
   output_->producer_done();
 }
 
-void Driver::consume(std::vector<Item>& batch) {
-  auto started = Clock::now();
-  stats_->items_in.fetch_add(batch.size(), std::memory_order_relaxed);
-  stats_->batches_in.fetch_add(1, std::memory_order_relaxed);
-  op_->push(batch, *output_);
-  stats_->add_busy(Clock::now() - started);
-}
-
-void Driver::run_fused_source() {
-  try {
-    source_->open(OperatorContext{source_step_, 0, 1});
-  } catch (...) {
-    fail(source_step_, "open", std::current_exception());
-    return;
-  }
-  bool op_opened = false;
-  const char* phase = "open";
-  try {
-    op_->open(ctx_);
-    op_opened = true;
-    phase = "execute";
-    std::vector<Item> batch;
-    BatchCollector collect(batch, source_stats_);
-    bool more = true;
-    while (more && !state_->cancelled()) {
-      batch.clear();
-      try {
-        auto started = Clock::now();
-        more = source_->produce(collect);
-        source_stats_->add_busy(Clock::now() - started);
-      } catch (...) {
-        fail(source_step_, "source", std::current_exception());
-        break;
-      }
-      if (!batch.empty()) consume(batch);
-    }
-    if (!state_->cancelled()) {
-      phase = "finish";
-      auto started = Clock::now();
-      op_->finish(*output_);
-      stats_->add_busy(Clock::now() - started);
-    }
-  } catch (...) {
-    fail(ctx_.step, phase, std::current_exception());
-  }
-  if (op_opened) {
-    try {
-      op_->close();
-    } catch (...) {
-      fail(ctx_.step, "close", std::current_exception());
-    }
-  }
-  try {
-    source_->close();
-  } catch (...) {
-    fail(source_step_, "close", std::current_exception());
-  }
-}
-
-void Driver::run_operator() {
+void Driver::run_operator(const std::function<bool(std::vector<Item>&)>& pull) {
   try {
     op_->open(ctx_);
   } catch (...) {
@@ -161,11 +108,9 @@ void Driver::run_operator() {
     batch.reserve(max_batch_);
     for (;;) {
       batch.clear();
-      auto waited = Clock::now();
-      if (input_->pop_many(batch, batch_limit_) != PopStatus::kItems) break;
+      if (!pull(batch) || state_->cancelled()) break;
+      if (batch.empty()) continue;
       auto started = Clock::now();
-      stats_->add_wait(started - waited);
-      if (state_->cancelled()) break;
       stats_->items_in.fetch_add(batch.size(), std::memory_order_relaxed);
       stats_->batches_in.fetch_add(1, std::memory_order_relaxed);
       op_->push(batch, *output_);
@@ -186,6 +131,34 @@ void Driver::run_operator() {
     op_->close();
   } catch (...) {
     fail(ctx_.step, "close", std::current_exception());
+  }
+}
+
+void Driver::run_fused_source() {
+  try {
+    source_->open(OperatorContext{source_step_, 0, 1});
+  } catch (...) {
+    fail(source_step_, "open", std::current_exception());
+    return;
+  }
+  bool more = true;
+  run_operator([&](std::vector<Item>& batch) {
+    if (!more) return false;
+    BatchCollector collect(batch, source_stats_);
+    try {
+      auto started = Clock::now();
+      more = source_->produce(collect);
+      source_stats_->add_busy(Clock::now() - started);
+    } catch (...) {
+      fail(source_step_, "source", std::current_exception());
+      return false;
+    }
+    return true;
+  });
+  try {
+    source_->close();
+  } catch (...) {
+    fail(source_step_, "close", std::current_exception());
   }
 }
 

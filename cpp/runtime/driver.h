@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 #include "runtime/exchange.h"
@@ -29,10 +30,10 @@ class Driver {
   void run();
 
  private:
-  void run_operator();
+  // Runs the operator over the batches `pull` fills (false: end of input).
+  void run_operator(const std::function<bool(std::vector<Item>&)>& pull);
   void run_source();
   void run_fused_source();
-  void consume(std::vector<Item>& batch);
   void fail(const std::string& step, const char* phase, std::exception_ptr error);
 
   OperatorContext ctx_;

@@ -98,6 +98,31 @@ Result run_pipeline(long n, std::uint32_t workers, long fail_at, std::size_t cap
   return r;
 }
 
+// The source fused with a one-worker step: one thread reads and works, no queue between.
+Result run_fused(long n, long fail_at) {
+  Plan plan;
+  std::atomic<int> closes{0};
+  auto* sink = plan.add_queue(5, 1);
+  auto* work_stats = plan.add_stats("work", 1);
+  auto* src_stats = plan.add_stats("source", 1);
+  auto* out = plan.add_exchange({sink}, Exchange::Mode::kOrdered, 1, 0, work_stats);
+  plan.add_driver(std::make_unique<Driver>("source", std::make_unique<Counter>(n), src_stats,
+                                           OperatorContext{"work", 0, 1},
+                                           std::make_unique<Work>(fail_at, &closes), out, work_stats,
+                                           &plan.state(), 16));
+  plan.start();
+  Result r;
+  std::vector<Item> items;
+  while (sink->pop_many(items, 64) == PopStatus::kItems) {
+    for (auto& item : items) r.values.push_back(value_of(item.payload));
+    items.clear();
+  }
+  plan.join();
+  r.failure = plan.state().take_failure();
+  r.closes = closes.load();
+  return r;
+}
+
 int failures = 0;
 void check(bool ok, const char* what) {
   std::printf("%s: %s\n", ok ? "ok" : "FAILED", what);
@@ -123,6 +148,15 @@ int main() {
   {
     auto r = run_pipeline(1000000, 2, -1, 1, false);
     check(!r.failure && r.closes == 2, "cancel while producers are blocked ends the run");
+  }
+  {
+    auto r = run_fused(5000, -1);
+    std::vector<long> expected;
+    for (long v = 0; v < 5000; ++v)
+      if (v % 3 != 0) expected.push_back(v * 10);
+    check(r.values == expected && !r.failure && r.closes == 1, "source fused with its consumer");
+    auto f = run_fused(5000, 1234);
+    check(f.failure && f.failure->item == 1234 && f.closes == 1, "fused chain failure");
   }
   return failures == 0 ? 0 : 1;
 }

@@ -24,10 +24,10 @@ struct StressResult {
 };
 
 // `producers` threads push `per_producer` distinct values each through a queue of
-// `capacity` while `consumers` threads pop in batches of up to `batch`; every value must
-// come out exactly once.
+// `capacity` while `consumers` threads pop in batches of up to `batch`, each waiting for at
+// least `min_items` (only with one consumer); every value must come out exactly once.
 inline StressResult queue_stress(int producers, int consumers, std::uint64_t per_producer,
-                                 std::size_t capacity, std::size_t batch) {
+                                 std::size_t capacity, std::size_t batch, std::size_t min_items = 1) {
   using runtime::Item;
   runtime::BatchQueue<Item> queue(capacity, static_cast<std::uint32_t>(producers));
   const std::uint64_t total = per_producer * static_cast<std::uint64_t>(producers);
@@ -49,7 +49,8 @@ inline StressResult queue_stress(int producers, int consumers, std::uint64_t per
   for (int c = 0; c < consumers; ++c) {
     threads.emplace_back([&] {
       std::vector<Item> items;
-      while (queue.pop_many(items, batch) == runtime::PopStatus::kItems) {
+      while (queue.pop_many(items, batch, std::chrono::nanoseconds(-1), min_items) ==
+             runtime::PopStatus::kItems) {
         for (auto& item : items) seen[item.seq].fetch_add(1, std::memory_order_relaxed);
         popped.fetch_add(items.size(), std::memory_order_relaxed);
         items.clear();
