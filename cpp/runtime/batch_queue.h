@@ -70,7 +70,10 @@ class BatchQueue {
         if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
           new (&slot.storage) T(std::move(value));
           slot.seq.store(2 * pos + 1, std::memory_order_release);
-          std::size_t used = record_high_water(pos + 1);
+          // Judge by how full the queue is now, not at our position: if ours is the first
+          // slot, a consumer may be asleep waiting for it behind slots others filled first.
+          std::size_t used = size_approx();
+          record_high_water(used);
           if (used >= wake_at_.load(std::memory_order_relaxed)) not_empty_.notify_all();
           return true;
         }
@@ -216,15 +219,11 @@ class BatchQueue {
     return got > 0;
   }
 
-  // Returns how many items the queue held after the push at position tail - 1.
-  std::size_t record_high_water(std::uint64_t tail) noexcept {
-    auto head = dequeue_pos_.load(std::memory_order_relaxed);
-    std::size_t used = tail > head ? static_cast<std::size_t>(tail - head) : 0;
+  void record_high_water(std::size_t used) noexcept {
     used = std::min(used, capacity_);
     auto seen = high_water_.load(std::memory_order_relaxed);
     while (used > seen && !high_water_.compare_exchange_weak(seen, used, std::memory_order_relaxed)) {
     }
-    return used;
   }
 
   // Sets how full the queue must be before a push wakes the (single) parked consumer, for
