@@ -33,6 +33,29 @@ def test_ordered_with_generators_and_drops_across_workers():
     assert out == [x for x in range(100) if x % 3 for _ in range(x % 4)]
 
 
+def test_ordered_reordering_is_bounded_while_one_item_is_slow():
+    import threading
+
+    done = []
+    lock = threading.Lock()
+    seen_when_first_finished = []
+
+    def work(x):
+        if x == 0:
+            time.sleep(0.5)
+            with lock:
+                seen_when_first_finished.append(len(done))
+        with lock:
+            done.append(x)
+        return x
+
+    out = hr.Pipeline([hr.Step(work, workers=2)], queue_size=4).run(range(2000))
+    assert out == list(range(2000))
+    # The other worker may run ahead only by the reorder window (a few times queue_size),
+    # not through all 2,000 items, while item 0 is still in progress.
+    assert seen_when_first_finished[0] < 100
+
+
 def test_unordered_emits_every_output_once():
     out = hr.Pipeline([hr.Step(skewed, workers=4)], ordered=False).run(range(200))
     assert sorted(out) == [x * 10 for x in range(200)]

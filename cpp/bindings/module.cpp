@@ -16,7 +16,8 @@ PYBIND11_MODULE(_core, m) {
       .def("add_queue", &PyRun::add_queue, pyb::arg("capacity"), pyb::arg("producers"))
       .def("add_stats", &PyRun::add_stats, pyb::arg("step"), pyb::arg("workers"), pyb::arg("input_queue"))
       .def("add_exchange", &PyRun::add_exchange, pyb::arg("targets"), pyb::arg("mode"),
-           pyb::arg("producers"), pyb::arg("stream"), pyb::arg("stats"))
+           pyb::arg("producers"), pyb::arg("stream"), pyb::arg("stats"),
+           pyb::arg("window") = headrace::runtime::Exchange::kDefaultWindow)
       .def("add_source", &PyRun::add_source, pyb::arg("step"), pyb::arg("stats"), pyb::arg("exchange"),
            pyb::arg("make_iterator"), pyb::arg("max_batch"))
       .def("add_chain", &PyRun::add_chain, pyb::arg("step"), pyb::arg("worker"), pyb::arg("workers"),

@@ -57,11 +57,12 @@ int PyRun::add_stats(const std::string& step, std::uint32_t workers, int input_q
 }
 
 int PyRun::add_exchange(const std::vector<int>& targets, const std::string& mode,
-                        std::uint32_t producers, std::uint32_t stream, int stats) {
+                        std::uint32_t producers, std::uint32_t stream, int stats,
+                        std::uint64_t window) {
   std::vector<runtime::ItemQueue*> queues;
   for (int id : targets) queues.push_back(queue(id));
   exchanges_.push_back(plan_->add_exchange(std::move(queues), parse_mode(mode), producers, stream,
-                                           at(stats_, stats, "stats")));
+                                           at(stats_, stats, "stats"), window));
   return static_cast<int>(exchanges_.size()) - 1;
 }
 

@@ -23,7 +23,7 @@ class PyRun {
   int add_queue(std::size_t capacity, std::uint32_t producers);
   int add_stats(const std::string& step, std::uint32_t workers, int input_queue);
   int add_exchange(const std::vector<int>& targets, const std::string& mode,
-                   std::uint32_t producers, std::uint32_t stream, int stats);
+                   std::uint32_t producers, std::uint32_t stream, int stats, std::uint64_t window);
   void add_source(const std::string& step, int stats, int exchange, pyb::object make_iterator,
                   std::size_t max_batch);
   // `calls`: one (step, execute, ctx, open, finish, close) tuple per executor of the chain;

@@ -20,6 +20,7 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "runtime/event_count.h"
@@ -53,9 +54,10 @@ class BatchQueue {
   std::size_t high_water() const noexcept { return high_water_.load(std::memory_order_relaxed); }
   bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
 
+  // Slots taken by producers and not yet by consumers (some may still be being written).
   std::size_t size_approx() const noexcept {
-    auto tail = enqueue_pos_.load(std::memory_order_relaxed);
-    auto head = dequeue_pos_.load(std::memory_order_relaxed);
+    auto tail = enqueue_pos_.load(std::memory_order_seq_cst);
+    auto head = dequeue_pos_.load(std::memory_order_seq_cst);
     return tail > head ? static_cast<std::size_t>(tail - head) : 0;
   }
 
@@ -67,7 +69,10 @@ class BatchQueue {
       std::uint64_t seq = slot.seq.load(std::memory_order_acquire);
       auto diff = static_cast<std::int64_t>(seq - 2 * pos);
       if (diff == 0) {
-        if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+        // seq_cst: a producer's later look at the fill (size_approx) must see every slot
+        // taken before its own, or a thresholded consumer could sleep through it.
+        if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_seq_cst,
+                                               std::memory_order_relaxed)) {
           new (&slot.storage) T(std::move(value));
           slot.seq.store(2 * pos + 1, std::memory_order_release);
           // Judge by how full the queue is now, not at our position: if ours is the first
@@ -149,10 +154,16 @@ class BatchQueue {
         if (ready() && drain(out, max)) return PopStatus::kItems;
         HEADRACE_CPU_RELAX();
       }
+      // Enough slots are taken but the first is still being written: its producer is
+      // between two instructions, so wait for it here rather than park.
+      if (ready()) {
+        std::this_thread::yield();
+        continue;
+      }
       auto key = not_empty_.prepare_wait();
-      if (ready() && drain(out, max)) {
+      if (ready()) {
         not_empty_.cancel_wait();
-        return PopStatus::kItems;
+        continue;
       }
       if (cancelled()) {
         not_empty_.cancel_wait();

@@ -34,7 +34,8 @@ class Plan {
 
   ItemQueue* add_queue(std::size_t capacity, std::uint32_t producers);
   Exchange* add_exchange(std::vector<ItemQueue*> targets, Exchange::Mode mode,
-                         std::uint32_t producers, std::uint32_t stream, StepStats* stats);
+                         std::uint32_t producers, std::uint32_t stream, StepStats* stats,
+                         std::uint64_t window = Exchange::kDefaultWindow);
   StepStats* add_stats(std::string step, std::uint32_t workers);
   void add_driver(std::unique_ptr<Driver> driver);
 

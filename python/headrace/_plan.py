@@ -70,7 +70,8 @@ def build_run(source: Source, steps: Sequence[Step | Parallel], names: Sequence[
             continue
         inbox = run.add_queue(capacity, 1)
         stats = _add_chain_stats(run, group, inbox)
-        exchange = run.add_exchange(downstream, mode, head.workers, 0, stats[-1])
+        exchange = run.add_exchange(downstream, mode, head.workers, 0, stats[-1],
+                                    reorder_window(capacity, head.workers))
         for w in range(head.workers):
             calls = [step.instance_calls(name, w, head.workers) for step, name in group]
             run.add_chain(head_name, w, head.workers, stats[0], inbox, exchange, calls, False, None,
@@ -90,6 +91,12 @@ def build_run(source: Source, steps: Sequence[Step | Parallel], names: Sequence[
         exchange = run.add_exchange(downstream, "ordered", 1, 0, source_stats)
         run.add_source(source.name, source_stats, exchange, source.make_iterator(), MAX_BATCH)
     return run
+
+
+def reorder_window(capacity: int, workers: int) -> int:
+    """How many inputs past the oldest unfinished one the workers of an ordered step may
+    finish before they wait for it: the outputs held for reordering stay bounded."""
+    return max(4 * capacity, 2 * workers, 8)
 
 
 def _single_worker_chain(group: list[tuple[Any, str]]) -> bool:

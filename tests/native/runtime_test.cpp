@@ -65,13 +65,14 @@ struct Result {
   int closes = 0;
 };
 
-Result run_pipeline(long n, std::uint32_t workers, long fail_at, std::size_t capacity, bool read_all) {
+Result run_pipeline(long n, std::uint32_t workers, long fail_at, std::size_t capacity, bool read_all,
+                    std::uint64_t window = Exchange::kDefaultWindow) {
   Plan plan;
   std::atomic<int> closes{0};
   auto* sink = plan.add_queue(capacity, 1);
   auto* inbox = plan.add_queue(capacity, 1);
   auto* work_stats = plan.add_stats("work", workers);
-  auto* work_out = plan.add_exchange({sink}, Exchange::Mode::kOrdered, workers, 0, work_stats);
+  auto* work_out = plan.add_exchange({sink}, Exchange::Mode::kOrdered, workers, 0, work_stats, window);
   for (std::uint32_t w = 0; w < workers; ++w) {
     plan.add_driver(std::make_unique<Driver>(OperatorContext{"work", w, workers},
                                              std::make_unique<Work>(fail_at, &closes), inbox,
@@ -141,7 +142,11 @@ int main() {
     check(!r.failure && r.closes == 4, "no failure, every worker closed");
   }
   {
-    auto r = run_pipeline(1000000, 3, 777, 2, true);
+    auto r = run_pipeline(20000, 4, -1, 3, true, 2);
+    check(r.values.size() == 13333 && !r.failure, "ordered output with a reorder window of 2");
+  }
+  {
+    auto r = run_pipeline(1000000, 3, 777, 2, true, 3);
     check(r.failure && r.failure->step == "work" && r.failure->item == 777, "failure names step and item");
     check(r.closes == 3, "every worker closed after a failure");
   }
