@@ -59,6 +59,35 @@ def test_execute_error_names_step_and_item_and_chains_cause(calls):
     assert opened == closed and len(closed) == 4  # every instance closed exactly once
 
 
+def odd_only(x):
+    return x if x % 2 else None
+
+
+def fails_on_5(x):
+    if x == 5:
+        raise ValueError("five")
+    return x
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_item_counts_the_failing_steps_own_input_with_or_without_fusion(fused):
+    second = hr.Step(fails_on_5, queue_size=None if fused else 4)
+    with pytest.raises(hr.PipelineError) as info:
+        hr.Pipeline([odd_only, second]).run(range(10))
+    # inputs of fails_on_5 are 1, 3, 5, ...: 5 is its item 2, fused or not
+    assert info.value.step == "fails_on_5" and info.value.item == 2
+    assert info.value.item_step == "fails_on_5"
+
+
+def test_item_of_a_later_step_in_a_parallel_chain_counts_the_chains_input():
+    pipe = hr.Pipeline([hr.Step(odd_only, workers=2), hr.Step(fails_on_5, workers=2)])
+    with pytest.raises(hr.PipelineError) as info:
+        pipe.run(range(10))
+    err = info.value
+    assert err.step == "fails_on_5" and err.item == 5 and err.item_step == "odd_only"
+    assert "failed on an output of item 5 of step 'odd_only'" in str(err)
+
+
 def test_open_error_closes_the_instances_that_opened(calls):
     pipe = hr.Pipeline([hr.Step(Tracked(calls, fail_in="open"), name="model", workers=2), Tracked(calls)])
     with pytest.raises(hr.PipelineError, match="step 'model' failed in open") as info:

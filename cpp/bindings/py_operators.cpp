@@ -47,10 +47,12 @@ PyChainOperator::PyChainOperator(std::vector<ExecutorCalls> chain, bool pack, Re
   if (!element_stats_.empty() && element_stats_.size() != chain_.size()) {
     throw std::invalid_argument("a chain needs one statistics entry per executor");
   }
+  entered_.assign(chain_.size(), 0);
 }
 
 void PyChainOperator::open(const runtime::OperatorContext& ctx) {
   worker_ = ctx.worker;
+  workers_ = ctx.workers;
   Gil gil;
   for (auto& stage : chain_) {
     if (stage.open) {
@@ -109,6 +111,7 @@ void PyChainOperator::absorb(std::size_t next_stage, PyObject* result, std::vect
 // `value` is stolen.
 void PyChainOperator::run_from(std::size_t stage, PyObject* value, std::vector<Payload>& outs) {
   failing_stage_ = stage;
+  ++entered_[stage];
   const ExecutorCalls& calls = chain_[stage];
   PyObject* result;
   try {
@@ -151,8 +154,7 @@ void PyChainOperator::push(std::vector<Item>& batch, Emitter& out) {
           outs.push_back(make_payload(packed));
         }
       } catch (...) {
-        throw ItemError(static_cast<std::int64_t>(item.seq), std::current_exception(),
-                        chain_[failing_stage_].step);
+        fail_on(item, std::current_exception());
       }
       retain_all(outs, fanout);
       groups.emplace_back(item.seq, std::move(outs));
@@ -161,6 +163,18 @@ void PyChainOperator::push(std::vector<Item>& batch, Emitter& out) {
   for (auto& [seq, outs] : groups) {
     if (!out.emit(seq, std::move(outs))) return;  // cancelled
   }
+}
+
+// Names the failing executor and the item it was working on: counted in its own input when
+// that count is exact (the chain's first executor, or a chain with one instance), else
+// counted in the input of the chain's first executor.
+void PyChainOperator::fail_on(const Item& item, std::exception_ptr cause) const {
+  const std::string& step = chain_[failing_stage_].step;
+  if (failing_stage_ == 0) throw ItemError(static_cast<std::int64_t>(item.seq), cause, step);
+  if (workers_ == 1) {
+    throw ItemError(static_cast<std::int64_t>(entered_[failing_stage_] - 1), cause, step);
+  }
+  throw ItemError(static_cast<std::int64_t>(item.seq), cause, step, chain_.front().step);
 }
 
 void PyChainOperator::finish(Emitter& out) {

@@ -46,14 +46,17 @@ class PyChainOperator final : public runtime::Operator {
   void absorb(std::size_t next_stage, PyObject* result, std::vector<runtime::Payload>& outs);
   void forward(std::size_t next_stage, PyObject* value, std::vector<runtime::Payload>& outs);
   PyObject* pack(std::vector<runtime::Payload>& outs);
+  [[noreturn]] void fail_on(const runtime::Item& item, std::exception_ptr cause) const;
 
   std::vector<ExecutorCalls> chain_;
   std::vector<runtime::StepStats*> element_stats_;
   bool pack_;
   Ref pack_type_;
   std::uint32_t worker_ = 0;
+  std::uint32_t workers_ = 1;
   std::size_t opened_ = 0;
   std::size_t failing_stage_ = 0;
+  std::vector<std::uint64_t> entered_;  // items that entered each executor of this instance
 };
 
 class PySourceOperator final : public runtime::SourceOperator {

@@ -147,7 +147,7 @@ pyb::object PyRun::next_batch(std::size_t max_items, std::size_t min_items) {
         PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i),
                         static_cast<PyObject*>(items[i].payload.release()));
       }
-      return std::move(out);
+      return out;
     }
     if (status == runtime::PopStatus::kEnd) return pyb::none();
     if (PyErr_CheckSignals() != 0) {  // Ctrl-C: stop everything, then raise it
@@ -174,7 +174,9 @@ pyb::object PyRun::finish() {
     exc = pyb::reinterpret_steal<pyb::object>(
         PyObject_CallFunction(PyExc_RuntimeError, "s", "unknown native error"));
   }
-  return pyb::make_tuple(failure->step, failure->item, failure->phase, exc);
+  return pyb::make_tuple(failure->step, failure->item, failure->phase, exc,
+                         failure->item_step.empty() ? pyb::object(pyb::none())
+                                                    : pyb::object(pyb::str(failure->item_step)));
 }
 
 void PyRun::cancel() { plan_->cancel(); }

@@ -44,7 +44,8 @@ class PyRun {
   // stream. Waits without the GIL until min_items are there (or the stream ended); Ctrl-C
   // cancels the run and raises KeyboardInterrupt.
   pyb::object next_batch(std::size_t max_items, std::size_t min_items);
-  // Joins every thread; returns None, or (step, item, phase, exception) for the first failure.
+  // Joins every thread; returns None, or (step, item, phase, exception, item_step) for the
+  // first failure (item_step: whose input `item` counts when not step's own, else None).
   pyb::object finish();
   void cancel();
   pyb::list stats() const;

@@ -67,13 +67,14 @@ Driver::Driver(std::string source_step, std::unique_ptr<SourceOperator> source,
       max_batch_(max_batch == 0 ? 1 : max_batch) {}
 
 void Driver::fail(const std::string& step, const char* phase, std::exception_ptr error) {
-  Failure failure{step, -1, phase, error};
+  Failure failure{step, -1, {}, phase, error};
   try {
     std::rethrow_exception(error);
   } catch (const ItemError& e) {
     failure.item = e.item();
     failure.error = e.cause();
     if (!e.step().empty()) failure.step = e.step();
+    if (!e.item_step().empty() && e.item_step() != failure.step) failure.item_step = e.item_step();
   } catch (...) {
   }
   state_->fail(std::move(failure));

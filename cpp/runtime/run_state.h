@@ -15,25 +15,30 @@ namespace headrace::runtime {
 
 // An operator failed while working on a known input item.
 // `step` names the failing part when an operator runs several (a fused chain); empty means
-// the driver's own step.
+// the driver's own step. `item` counts the items of `item_step`'s input (empty: `step`'s),
+// for when the failing step's own count is not known (a later step of a parallel chain).
 class ItemError : public std::exception {
  public:
-  ItemError(std::int64_t item, std::exception_ptr cause, std::string step = {})
-      : item_(item), cause_(std::move(cause)), step_(std::move(step)) {}
+  ItemError(std::int64_t item, std::exception_ptr cause, std::string step = {},
+            std::string item_step = {})
+      : item_(item), cause_(std::move(cause)), step_(std::move(step)), item_step_(std::move(item_step)) {}
   const char* what() const noexcept override { return "operator failed on an item"; }
   std::int64_t item() const noexcept { return item_; }
   const std::exception_ptr& cause() const noexcept { return cause_; }
   const std::string& step() const noexcept { return step_; }
+  const std::string& item_step() const noexcept { return item_step_; }
 
  private:
   std::int64_t item_;
   std::exception_ptr cause_;
   std::string step_;
+  std::string item_step_;
 };
 
 struct Failure {
   std::string step;
   std::int64_t item = -1;  // -1: not tied to one item (open, finish, close, ...)
+  std::string item_step;   // whose input `item` counts, when not `step`'s
   std::string phase;       // "open", "execute", "finish", "close", "source"
   std::exception_ptr error;
 };

@@ -93,8 +93,8 @@ class Pipeline:
             finished = True
             failure = run.finish()
             if failure is not None:
-                step, item, phase, cause = failure
-                raise PipelineError.from_failure(step, item, phase, cause) from cause
+                step, item, phase, cause, item_step = failure
+                raise PipelineError.from_failure(step, item, phase, cause, item_step) from cause
         finally:
             if not finished:
                 run.cancel()
