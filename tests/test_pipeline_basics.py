@@ -184,6 +184,19 @@ def test_transform_numpy_and_arrow():
     assert out.column("y").to_pylist() == [2 * i for i in range(10)]
 
 
+def test_transform_pandas_and_polars_split_rows():
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    df = pd.DataFrame({"x": range(7)})
+    out = hr.Pipeline([lambda b: b.assign(y=b["x"] * 2)]).transform(df, batch_size=3)
+    assert out["y"].tolist() == [2 * i for i in range(7)]
+    assert hr.Pipeline([len]).run([df]) == [7]
+    frame = pl.DataFrame({"x": list(range(7))})
+    out = hr.Pipeline([lambda b: b.with_columns(y=pl.col("x") * 2)]).transform(frame, batch_size=3)
+    assert out["y"].to_list() == [2 * i for i in range(7)]
+    assert hr.Pipeline([len]).transform(frame.head(0), batch_size=3).shape == (0, 1)
+
+
 def test_transform_empty_calls_no_step():
     def boom(batch):
         raise AssertionError("called")
@@ -254,3 +267,7 @@ def test_diagram_is_dot(tmp_path):
     assert dot.startswith("digraph") and "str ×2" in dot and "join" in dot
     pipe.diagram(str(tmp_path / "p.dot"))
     assert (tmp_path / "p.dot").read_text() == dot
+    fused = hr.Pipeline([str, len, hr.Step(str, workers=2)]).diagram()
+    assert '"input" -> "str" [label="fused"]' in fused
+    assert '"str" -> "len" [label="fused"]' in fused
+    assert '"len" -> "str_1" [label="queue 16"]' in fused

@@ -7,32 +7,42 @@ from typing import Any
 
 
 def _kind(data: Any) -> str:
-    module = type(data).__module__
-    if module.startswith("pyarrow"):
+    module = type(data).__module__.split(".")[0]
+    if module == "pyarrow":
         import pyarrow as pa
 
         if isinstance(data, (pa.Table, pa.RecordBatch)):
             return "arrow"
-    if module.startswith("numpy"):
+    if module == "numpy":
         return "numpy"
+    if module == "pandas" and hasattr(data, "iloc"):
+        return "pandas"
+    if module == "polars" and hasattr(data, "slice"):
+        return "polars"
     if isinstance(data, (list, tuple, range)):
         return "sequence"
     return "iterable"
 
 
+def _length(data: Any, kind: str) -> int:
+    return data.num_rows if kind == "arrow" else len(data)
+
+
 def split(data: Any, batch_size: int | None, keep_incomplete_batch: bool) -> Iterator[Any]:
-    """Consecutive batches of ``batch_size`` items (the whole data when None)."""
+    """Consecutive batches of ``batch_size`` items, or rows (the whole data when None)."""
     kind = _kind(data)
     if kind == "iterable":
         data = list(data)
         kind = "sequence"
-    n = len(data) if kind != "arrow" else data.num_rows
+    n = _length(data, kind)
     size = batch_size or max(n, 1)
     for start in range(0, n, size):
         if start + size > n and not keep_incomplete_batch:
             return
-        if kind == "arrow":
+        if kind in ("arrow", "polars"):
             yield data.slice(start, size)
+        elif kind == "pandas":
+            yield data.iloc[start:start + size]
         elif isinstance(data, range):
             yield list(data[start:start + size])
         else:
@@ -41,10 +51,12 @@ def split(data: Any, batch_size: int | None, keep_incomplete_batch: bool) -> Ite
 
 def empty_like(data: Any) -> Any:
     kind = _kind(data)
-    if kind == "arrow":
+    if kind in ("arrow", "polars"):
         return data.slice(0, 0)
     if kind == "numpy":
         return data[:0]
+    if kind == "pandas":
+        return data.iloc[:0]
     if isinstance(data, tuple):
         return ()
     return []
@@ -64,6 +76,14 @@ def join(outputs: list[Any], like: Any) -> Any:
 
         tables = [pa.Table.from_batches([o]) if isinstance(o, pa.RecordBatch) else o for o in outputs]
         return pa.concat_tables(tables)
+    if kind == "pandas":
+        import pandas as pd
+
+        return pd.concat(outputs)
+    if kind == "polars":
+        import polars as pl
+
+        return pl.concat(outputs)
     joined: list[Any] = []
     for out in outputs:
         joined.extend(out)

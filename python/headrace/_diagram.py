@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 
+from . import _plan
 from ._steps import Parallel, Source, Step
 
 
@@ -16,9 +17,15 @@ def _quote(text: str) -> str:
 
 def pipeline_dot(source: Source | None, steps: Sequence[Step | Parallel], names: Sequence[str],
                  queue_size: int) -> str:
+    """Steps as nodes; an edge says whether a queue (of what capacity) or nothing (the two
+    run fused in one chain of drivers) sits between them."""
     lines = ["digraph pipeline {", "  rankdir=LR;", '  node [shape=box, style=rounded];']
     previous = [source.name if source else "input"]
     lines.append(f"  {_quote(previous[0])} [shape=oval];")
+    groups = _plan.fuse(steps, names)
+    fused = {name for g in groups for _, name in g[1:]}
+    if groups and _plan.reads_source(groups[0]):
+        fused.add(groups[0][0][1])
     for step, name in zip(steps, names):
         capacity = step.queue_size or queue_size
         if isinstance(step, Step):
@@ -26,8 +33,9 @@ def pipeline_dot(source: Source | None, steps: Sequence[Step | Parallel], names:
             if step.processes:
                 label += " (processes)"
             lines.append(f"  {_quote(name)} [label={_quote(label)}];")
+            label = "fused" if name in fused else f"queue {capacity}"
             for p in previous:
-                lines.append(f"  {_quote(p)} -> {_quote(name)} [label={_quote(f'queue {capacity}')}];")
+                lines.append(f"  {_quote(p)} -> {_quote(name)} [label={_quote(label)}];")
             previous = [name]
             continue
         join = f"{name}.join"

@@ -8,7 +8,7 @@ from typing import Any
 from . import _batching, _diagram, _plan
 from ._errors import PipelineError
 from ._stats import RunStats
-from ._steps import Parallel, Source, Step, StepLike, as_step, _check_count
+from ._steps import Parallel, Source, Step, StepLike, _check_count, as_step
 
 _RUN_SINK_SIZE = 1024
 

@@ -3,8 +3,9 @@
 Consecutive steps with the same number of workers are fused into one chain: each of the
 chain's n drivers runs the steps back to back on its items, with no queue between them
 (queues sit only where parallelism changes; a step given its own ``queue_size`` starts a
-new chain). A first chain with one worker also reads the source itself. A chain with n workers is n drivers reading one input queue and writing
-through one exchange, which restores input order when the pipeline is ordered. A Parallel
+new chain). A first chain with one worker also reads the source itself. A chain with n
+workers is n drivers reading one input queue and writing through one exchange, which
+restores input order when the pipeline is ordered. A Parallel
 is a broadcast from the upstream exchange into one queue per branch, one fused chain of the
 branch's steps per branch instance, and a join that zips the branches per item.
 """
@@ -61,8 +62,8 @@ def build_run(source: Source, steps: Sequence[Step | Parallel], names: Sequence[
 
     groups = fuse(steps, names)
     # A first chain with one worker reads the source in its own thread: no queue between.
-    reads_source = bool(groups) and _single_worker_chain(groups[0])
-    for group in reversed(groups[1:] if reads_source else groups):
+    source_fused = bool(groups) and reads_source(groups[0])
+    for group in reversed(groups[1:] if source_fused else groups):
         head, head_name = group[0]
         capacity = head.queue_size or queue_size
         if isinstance(head, Parallel):
@@ -78,7 +79,7 @@ def build_run(source: Source, steps: Sequence[Step | Parallel], names: Sequence[
                           MAX_BATCH, stats if len(group) > 1 else [])
         downstream = [inbox]
 
-    if reads_source:
+    if source_fused:
         group = groups[0]
         stats = _add_chain_stats(run, group, -1)
         exchange = run.add_exchange(downstream, mode, 1, 0, stats[-1])
@@ -99,7 +100,8 @@ def reorder_window(capacity: int, workers: int) -> int:
     return max(4 * capacity, 2 * workers, 8)
 
 
-def _single_worker_chain(group: list[tuple[Any, str]]) -> bool:
+def reads_source(group: list[tuple[Any, str]]) -> bool:
+    """Whether the first chain reads the source in its own thread (one worker, no queue)."""
     head = group[0][0]
     return isinstance(head, Step) and head.workers == 1 and head.queue_size is None
 
