@@ -261,6 +261,24 @@ def test_explicit_queue_size_keeps_a_queue_in_front_of_a_step():
     assert pipe.stats["b"].chain == "b" and pipe.stats["b"].queue_size == 2
 
 
+def test_diagram_renders_svg_with_graphviz(tmp_path):
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    hr.Pipeline([str, hr.Step(len, workers=2)]).diagram(str(tmp_path / "p.svg"))
+    assert "<svg" in (tmp_path / "p.svg").read_text()
+
+
+def test_diagram_without_graphviz_says_what_to_install(tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError, match="needs Graphviz's `dot`"):
+        hr.Pipeline([str]).diagram(str(tmp_path / "p.svg"))
+    assert not (tmp_path / "p.svg").exists()
+
+
 def test_diagram_is_dot(tmp_path):
     pipe = hr.Pipeline([hr.Source([1]), hr.Step(str, workers=2), hr.Parallel([str, [str, len]])])
     dot = pipe.diagram()
