@@ -65,6 +65,25 @@ struct Result {
   int closes = 0;
 };
 
+// Starts the plan and reads its sink; a consumer that is not `read_all` stops early.
+Result run_to_end(Plan& plan, ItemQueue* sink, const std::atomic<int>& closes, bool read_all) {
+  plan.start();
+  Result r;
+  std::vector<Item> items;
+  while (sink->pop_many(items, 64) == PopStatus::kItems) {
+    for (auto& item : items) r.values.push_back(value_of(item.payload));
+    items.clear();
+    if (!read_all && r.values.size() > 10) {
+      plan.cancel();
+      break;
+    }
+  }
+  plan.join();
+  r.failure = plan.state().take_failure();
+  r.closes = closes.load();
+  return r;
+}
+
 Result run_pipeline(long n, std::uint32_t workers, long fail_at, std::size_t capacity, bool read_all,
                     std::uint64_t window = Exchange::kDefaultWindow) {
   Plan plan;
@@ -82,21 +101,7 @@ Result run_pipeline(long n, std::uint32_t workers, long fail_at, std::size_t cap
   auto* src_out = plan.add_exchange({inbox}, Exchange::Mode::kOrdered, 1, 0, src_stats);
   plan.add_driver(std::make_unique<Driver>(OperatorContext{"source", 0, 1}, std::make_unique<Counter>(n),
                                            src_out, src_stats, &plan.state()));
-  plan.start();
-  Result r;
-  std::vector<Item> items;
-  while (sink->pop_many(items, 64) == PopStatus::kItems) {
-    for (auto& item : items) r.values.push_back(value_of(item.payload));
-    items.clear();
-    if (!read_all && r.values.size() > 10) {
-      plan.cancel();  // a consumer that stops early
-      break;
-    }
-  }
-  plan.join();
-  r.failure = plan.state().take_failure();
-  r.closes = closes.load();
-  return r;
+  return run_to_end(plan, sink, closes, read_all);
 }
 
 // The source fused with a one-worker step: one thread reads and works, no queue between.
@@ -111,17 +116,7 @@ Result run_fused(long n, long fail_at) {
                                            OperatorContext{"work", 0, 1},
                                            std::make_unique<Work>(fail_at, &closes), out, work_stats,
                                            &plan.state(), 16));
-  plan.start();
-  Result r;
-  std::vector<Item> items;
-  while (sink->pop_many(items, 64) == PopStatus::kItems) {
-    for (auto& item : items) r.values.push_back(value_of(item.payload));
-    items.clear();
-  }
-  plan.join();
-  r.failure = plan.state().take_failure();
-  r.closes = closes.load();
-  return r;
+  return run_to_end(plan, sink, closes, true);
 }
 
 int failures = 0;
