@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "bindings/py_arrow.h"
 #include "bindings/py_run.h"
 #include "stress.h"
 
@@ -10,6 +11,7 @@ using headrace::py::PyRun;
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "headrace's native runtime (internal; use the headrace package)";
+  headrace::py::bind_arrow(m);
 
   pyb::class_<PyRun>(m, "Run")
       .def(pyb::init<>())
