@@ -27,19 +27,6 @@ struct ExportedArray {
   std::unique_ptr<ArrowArray> dictionary;
 };
 
-void release_array(ArrowArray* array) {
-  auto* exported = static_cast<ExportedArray*>(array->private_data);
-  // A consumer may have moved a child out (its release is then null).
-  for (auto& child : exported->children) {
-    if (child->release != nullptr) child->release(child.get());
-  }
-  if (exported->dictionary && exported->dictionary->release != nullptr) {
-    exported->dictionary->release(exported->dictionary.get());
-  }
-  delete exported;
-  array->release = nullptr;
-}
-
 struct ExportedSchema {
   std::string format;
   std::string name;
@@ -48,8 +35,11 @@ struct ExportedSchema {
   std::unique_ptr<ArrowSchema> dictionary;
 };
 
-void release_schema(ArrowSchema* schema) {
-  auto* exported = static_cast<ExportedSchema*>(schema->private_data);
+// The release callback of an exported struct (array or schema): releases the children and
+// the dictionary a consumer did not move out (their release is then null), then our data.
+template <typename Struct, typename Exported>
+void release_exported(Struct* exported_struct) {
+  auto* exported = static_cast<Exported*>(exported_struct->private_data);
   for (auto& child : exported->children) {
     if (child->release != nullptr) child->release(child.get());
   }
@@ -57,7 +47,7 @@ void release_schema(ArrowSchema* schema) {
     exported->dictionary->release(exported->dictionary.get());
   }
   delete exported;
-  schema->release = nullptr;
+  exported_struct->release = nullptr;
 }
 
 }  // namespace
@@ -83,7 +73,7 @@ void export_schema(const Field& field, ArrowSchema* out) {
   out->flags = field.nullable ? ARROW_FLAG_NULLABLE : 0;
   out->n_children = static_cast<int64_t>(exported->children.size());
   out->children = exported->child_pointers.empty() ? nullptr : exported->child_pointers.data();
-  out->release = &release_schema;
+  out->release = &release_exported<ArrowSchema, ExportedSchema>;
   out->private_data = exported;
 }
 
@@ -132,7 +122,7 @@ void export_array(std::shared_ptr<const ArrayData> data, ArrowArray* out) {
   out->buffers = exported->buffers.data();
   out->n_children = static_cast<int64_t>(exported->children.size());
   out->children = exported->child_pointers.empty() ? nullptr : exported->child_pointers.data();
-  out->release = &release_array;
+  out->release = &release_exported<ArrowArray, ExportedArray>;
   exported->data = std::move(data);
   out->private_data = exported;
 }
