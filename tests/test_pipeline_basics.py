@@ -84,6 +84,13 @@ def test_source_generator_function_restarts_on_every_run():
     assert pipe.run() == pipe.run() == [0, 1, 2]
 
 
+def test_one_shot_source_refuses_a_second_run():
+    pipe = hr.Pipeline([hr.Source(x for x in range(3)), str])
+    assert pipe.run() == ["0", "1", "2"]
+    with pytest.raises(ValueError, match="used up by an earlier run"):
+        pipe.run()
+
+
 def test_source_and_data_are_exclusive():
     with pytest.raises(ValueError, match="Source"):
         hr.Pipeline([hr.Source([1]), str]).run([1])

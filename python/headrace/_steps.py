@@ -138,6 +138,15 @@ class Source:
         """A callable that starts one pass over the items (called on the source's thread)."""
         items = self.items
         if self.kind == "iterable":
+            if iter(items) is items:  # type: ignore[call-overload]
+                # A one-shot iterator (a generator object, a file...): a second run would
+                # silently see nothing, so say so instead.
+                if getattr(self, "_consumed", False):
+                    raise ValueError(
+                        f"source '{self.name}': its iterator was used up by an earlier run; pass "
+                        "a generator function or a re-iterable (a list, a range) to run again"
+                    )
+                self._consumed = True
             return lambda: iter(items)  # type: ignore[arg-type]
         if self.kind == "factory":
             return items  # type: ignore[return-value]
