@@ -89,7 +89,8 @@ def test_streams_from_pyarrow_and_polars():
 
 def test_unsupported_type_names_the_column_and_what_is_supported():
     batch = pa.record_batch({"ok": [1], "tags": pa.array([[1, 2]], pa.list_(pa.int64()))})
-    with pytest.raises(TypeError, match=r"column 'tags' has an unsupported Arrow type \(format '\+l'\).*supported: int8"):
+    expected = r"column 'tags' has an unsupported Arrow type \(format '\+l'\).*supported: int8"
+    with pytest.raises(TypeError, match=expected):
         _core.ArrowArray.from_object(batch)
 
 
