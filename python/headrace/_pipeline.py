@@ -117,8 +117,9 @@ class Pipeline:
                   keep_incomplete_batch: bool = True) -> Any:
         """Splits ``data`` (a list, tuple, numpy array, pyarrow Table or RecordBatch, pandas
         or polars DataFrame) into batches of ``batch_size`` items or rows, runs every batch
-        through the pipeline and joins the outputs back into the input's kind. ``keep_incomplete_batch=False`` drops a short last batch.
-        Empty data gives an empty result without calling any step."""
+        through the pipeline and joins the outputs back into the input's kind.
+        ``keep_incomplete_batch=False`` drops a short last batch. Empty data gives an empty
+        result without calling any step."""
         if self.source is not None:
             raise ValueError("transform(data) feeds data in front of the steps; this pipeline has a Source")
         _check_count(batch_size, "batch_size", "transform", allow_none=True)
