@@ -3,6 +3,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings/py_arrow.h"
+#include "bindings/py_kernels.h"
 #include "bindings/py_run.h"
 #include "stress.h"
 
@@ -12,6 +13,7 @@ using headrace::py::PyRun;
 PYBIND11_MODULE(_core, m) {
   m.doc() = "headrace's native runtime (internal; use the headrace package)";
   headrace::py::bind_arrow(m);
+  headrace::py::bind_kernels(m);
 
   pyb::class_<PyRun>(m, "Run")
       .def(pyb::init<>())
