@@ -1,5 +1,6 @@
 // Native test of the Arrow C Data Interface layer: arrays built here are exported, imported
 // back without copies, read through ArrayView, and every struct is released exactly once.
+#include "check.h"
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -10,11 +11,7 @@ using namespace headrace::arrow;
 
 namespace {
 
-int failures = 0;
-void check(bool ok, const char* what) {
-  std::printf("%s: %s\n", ok ? "ok" : "FAILED", what);
-  if (!ok) ++failures;
-}
+using headrace::testing::check;
 
 // Memory for test arrays; counts how many are alive so that releases can be checked.
 int alive = 0;
@@ -144,5 +141,5 @@ int main() {
     check(view.string_value(0) == "short" && view.string_value(1) == long_text && !view.is_valid(2),
           "utf8_view inline and out-of-line strings");
   }
-  return failures == 0 ? 0 : 1;
+  return headrace::testing::exit_code();
 }

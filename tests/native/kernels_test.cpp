@@ -3,6 +3,7 @@
 // respected, nulls form their own group per column, and partitioning places every row
 // exactly once, stably and evenly. Several threads hash the same columns at once (the
 // kernels share no mutable state; ThreadSanitizer checks that).
+#include "check.h"
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -21,11 +22,7 @@ using namespace headrace::kernels;
 
 namespace {
 
-int failures = 0;
-void check(bool ok, const char* what) {
-  std::printf("%s: %s\n", ok ? "ok" : "FAILED", what);
-  if (!ok) ++failures;
-}
+using headrace::testing::check;
 
 Field field(const char* name, TypeId id) { return Field{name, DataType{id}, true, nullptr, {}}; }
 
@@ -245,5 +242,5 @@ int main() {
   test_strings_and_dictionaries();
   test_partitions();
   test_threads();
-  return failures == 0 ? 0 : 1;
+  return headrace::testing::exit_code();
 }

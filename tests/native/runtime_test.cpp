@@ -1,6 +1,7 @@
 // Native test of the runtime without Python: a source, a step with several workers and an
 // ordered exchange, a failing operator, and cancellation while threads are blocked.
 // Built with -DHEADRACE_NATIVE_TESTS=ON; run by ctest, also under the sanitizers.
+#include "check.h"
 #include <atomic>
 #include <optional>
 #include <cstdio>
@@ -14,6 +15,8 @@
 using namespace headrace::runtime;
 
 namespace {
+
+using headrace::testing::check;
 
 const PayloadType kInt{[](void* p) noexcept { delete static_cast<long*>(p); }};
 Payload make_int(long v) { return Payload(new long(v), &kInt); }
@@ -119,12 +122,6 @@ Result run_fused(long n, long fail_at) {
   return run_to_end(plan, sink, closes, true);
 }
 
-int failures = 0;
-void check(bool ok, const char* what) {
-  std::printf("%s: %s\n", ok ? "ok" : "FAILED", what);
-  if (!ok) ++failures;
-}
-
 }  // namespace
 
 int main() {
@@ -158,5 +155,5 @@ int main() {
     auto f = run_fused(5000, 1234);
     check(f.failure && f.failure->item == 1234 && f.closes == 1, "fused chain failure");
   }
-  return failures == 0 ? 0 : 1;
+  return headrace::testing::exit_code();
 }
