@@ -56,6 +56,33 @@ def test_ordered_reordering_is_bounded_while_one_item_is_slow():
     assert seen_when_first_finished[0] < 100
 
 
+def test_parallel_join_is_bounded_while_one_branch_item_is_slow():
+    import threading
+
+    done = []
+    lock = threading.Lock()
+    seen_when_first_finished = []
+
+    def slow_first(x):
+        if x == 0:
+            time.sleep(0.5)
+            with lock:
+                seen_when_first_finished.append(len(done))
+        return x
+
+    def count(x):
+        with lock:
+            done.append(x)
+        return x
+
+    par = hr.Parallel([hr.Step(slow_first, workers=2), count], queue_size=4)
+    out = hr.Pipeline([par], queue_size=4).run(range(2000))
+    assert out == [(x, x) for x in range(2000)]
+    # The other branch (and the slow branch's other worker) may run ahead only by the
+    # join's window, not through all 2,000 items, while item 0 is still in progress.
+    assert seen_when_first_finished[0] < 100
+
+
 def test_unordered_emits_every_output_once():
     out = hr.Pipeline([hr.Step(skewed, workers=4)], ordered=False).run(range(200))
     assert sorted(out) == [x * 10 for x in range(200)]

@@ -21,7 +21,8 @@ PYBIND11_MODULE(_core, m) {
       .def("add_stats", &PyRun::add_stats, pyb::arg("step"), pyb::arg("workers"), pyb::arg("input_queue"))
       .def("add_exchange", &PyRun::add_exchange, pyb::arg("targets"), pyb::arg("mode"),
            pyb::arg("producers"), pyb::arg("stream"), pyb::arg("stats"),
-           pyb::arg("window") = headrace::runtime::Exchange::kDefaultWindow)
+           pyb::arg("window") = -1)
+      .def("add_window", &PyRun::add_window, pyb::arg("width"))
       .def("add_source", &PyRun::add_source, pyb::arg("step"), pyb::arg("stats"), pyb::arg("exchange"),
            pyb::arg("make_iterator"), pyb::arg("max_batch"))
       .def("add_chain", &PyRun::add_chain, pyb::arg("step"), pyb::arg("worker"), pyb::arg("workers"),
@@ -32,7 +33,8 @@ PYBIND11_MODULE(_core, m) {
            pyb::arg("source_stats"), pyb::arg("make_iterator"), pyb::arg("step"), pyb::arg("stats"),
            pyb::arg("exchange"), pyb::arg("calls"), pyb::arg("max_batch"), pyb::arg("element_stats"))
       .def("add_zip", &PyRun::add_zip, pyb::arg("step"), pyb::arg("stats"), pyb::arg("input"),
-           pyb::arg("exchange"), pyb::arg("branches"), pyb::arg("join"), pyb::arg("pack_type"))
+           pyb::arg("exchange"), pyb::arg("branches"), pyb::arg("join"), pyb::arg("pack_type"),
+           pyb::arg("window") = -1)
       .def("set_sink", &PyRun::set_sink)
       .def("start", &PyRun::start)
       .def("next_batch", &PyRun::next_batch, pyb::arg("max_items") = 4096, pyb::arg("min_items") = 1)

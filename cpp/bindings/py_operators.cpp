@@ -286,8 +286,8 @@ void PySourceOperator::close() {
 
 // ---- PyZipOperator ----------------------------------------------------------------------
 
-PyZipOperator::PyZipOperator(std::uint32_t branches, Ref join, Ref pack_type)
-    : branches_(branches), join_(std::move(join)), pack_type_(std::move(pack_type)) {}
+PyZipOperator::PyZipOperator(std::uint32_t branches, Ref join, Ref pack_type, runtime::SeqWindow* window)
+    : branches_(branches), join_(std::move(join)), pack_type_(std::move(pack_type)), window_(window) {}
 
 void PyZipOperator::push(std::vector<Item>& batch, Emitter& out) {
   std::vector<std::pair<std::uint64_t, std::vector<Payload>>> groups;
@@ -340,6 +340,7 @@ void PyZipOperator::push(std::vector<Item>& batch, Emitter& out) {
   for (auto& [seq, outs] : groups) {
     if (!out.emit(seq, std::move(outs))) return;
   }
+  if (window_ != nullptr) window_->advance(next_);
 }
 
 }  // namespace headrace::py

@@ -13,6 +13,7 @@
 
 #include "bindings/py_object.h"
 #include "runtime/operator.h"
+#include "runtime/seq_window.h"
 #include "runtime/stats.h"
 
 namespace headrace::py {
@@ -77,7 +78,9 @@ class PySourceOperator final : public runtime::SourceOperator {
 // and their branch as `stream`), in input order: a tuple, or join(tuple) when given.
 class PyZipOperator final : public runtime::Operator {
  public:
-  PyZipOperator(std::uint32_t branches, Ref join, Ref pack_type);
+  // `window` (optional): advanced as items are joined, so that branches cannot run
+  // arbitrarily far ahead of the slowest one.
+  PyZipOperator(std::uint32_t branches, Ref join, Ref pack_type, runtime::SeqWindow* window);
   void push(std::vector<runtime::Item>& batch, runtime::Emitter& out) override;
 
  private:
@@ -90,6 +93,7 @@ class PyZipOperator final : public runtime::Operator {
   };
   std::map<std::uint64_t, Slots> pending_;
   std::uint64_t next_ = 0;
+  runtime::SeqWindow* window_;
 };
 
 }  // namespace headrace::py

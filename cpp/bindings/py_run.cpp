@@ -57,13 +57,21 @@ int PyRun::add_stats(const std::string& step, std::uint32_t workers, int input_q
 }
 
 int PyRun::add_exchange(const std::vector<int>& targets, const std::string& mode,
-                        std::uint32_t producers, std::uint32_t stream, int stats,
-                        std::uint64_t window) {
+                        std::uint32_t producers, std::uint32_t stream, int stats, int window) {
   std::vector<runtime::ItemQueue*> queues;
   for (int id : targets) queues.push_back(queue(id));
   exchanges_.push_back(plan_->add_exchange(std::move(queues), parse_mode(mode), producers, stream,
-                                           at(stats_, stats, "stats"), window));
+                                           at(stats_, stats, "stats"), window_or_null(window)));
   return static_cast<int>(exchanges_.size()) - 1;
+}
+
+int PyRun::add_window(std::uint64_t width) {
+  windows_.push_back(plan_->add_window(width));
+  return static_cast<int>(windows_.size()) - 1;
+}
+
+runtime::SeqWindow* PyRun::window_or_null(int id) const {
+  return id < 0 ? nullptr : at(windows_, id, "window");
 }
 
 void PyRun::add_source(const std::string& step, int stats, int exchange, pyb::object make_iterator,
@@ -112,8 +120,9 @@ void PyRun::add_source_chain(const std::string& source_step, int source_stats,
 }
 
 void PyRun::add_zip(const std::string& step, int stats, int input, int exchange,
-                    std::uint32_t branches, pyb::object join, pyb::object pack_type) {
-  auto op = std::make_unique<PyZipOperator>(branches, ref_or_null(join), ref_or_null(pack_type));
+                    std::uint32_t branches, pyb::object join, pyb::object pack_type, int window) {
+  auto op = std::make_unique<PyZipOperator>(branches, ref_or_null(join), ref_or_null(pack_type),
+                                            window_or_null(window));
   plan_->add_driver(std::make_unique<runtime::Driver>(
       runtime::OperatorContext{step, 0, 1}, std::move(op), queue(input),
       at(exchanges_, exchange, "exchange"), at(stats_, stats, "stats"), &plan_->state(), 1024));

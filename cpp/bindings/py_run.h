@@ -22,8 +22,10 @@ class PyRun {
 
   int add_queue(std::size_t capacity, std::uint32_t producers);
   int add_stats(const std::string& step, std::uint32_t workers, int input_queue);
+  // window: an id from add_window, or -1 for none.
   int add_exchange(const std::vector<int>& targets, const std::string& mode,
-                   std::uint32_t producers, std::uint32_t stream, int stats, std::uint64_t window);
+                   std::uint32_t producers, std::uint32_t stream, int stats, int window);
+  int add_window(std::uint64_t width);
   void add_source(const std::string& step, int stats, int exchange, pyb::object make_iterator,
                   std::size_t max_batch);
   // `calls`: one (step, execute, ctx, open, finish, close) tuple per executor of the chain;
@@ -36,7 +38,7 @@ class PyRun {
                         const std::string& step, int stats, int exchange, const pyb::list& calls,
                         std::size_t max_batch, const std::vector<int>& element_stats);
   void add_zip(const std::string& step, int stats, int input, int exchange,
-               std::uint32_t branches, pyb::object join, pyb::object pack_type);
+               std::uint32_t branches, pyb::object join, pyb::object pack_type, int window);
   void set_sink(int queue);
 
   void start();
@@ -52,6 +54,7 @@ class PyRun {
 
  private:
   runtime::ItemQueue* queue(int id) const;
+  runtime::SeqWindow* window_or_null(int id) const;
   std::unique_ptr<runtime::Operator> make_chain(const pyb::list& calls, bool pack, pyb::object pack_type,
                                                 const std::vector<int>& element_stats) const;
   void join_without_gil();
@@ -60,6 +63,7 @@ class PyRun {
   std::unique_ptr<runtime::Plan> plan_;
   std::vector<runtime::ItemQueue*> queues_;
   std::vector<runtime::Exchange*> exchanges_;
+  std::vector<runtime::SeqWindow*> windows_;
   std::vector<runtime::StepStats*> stats_;
   std::vector<int> stats_queue_;
   runtime::ItemQueue* sink_ = nullptr;

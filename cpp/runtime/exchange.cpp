@@ -6,14 +6,14 @@
 namespace headrace::runtime {
 
 Exchange::Exchange(std::vector<ItemQueue*> targets, Mode mode, std::uint32_t producers,
-                   std::uint32_t stream, StepStats* stats, std::uint64_t window)
+                   std::uint32_t stream, StepStats* stats, SeqWindow* window)
     : targets_(std::move(targets)),
       mode_(mode),
       stream_(stream),
       reorder_(mode == Mode::kOrdered && producers > 1),
       stats_(stats),
       producers_left_(producers),
-      window_(window == 0 ? 1 : window),
+      window_(window),
       finals_(producers) {
   if (targets_.empty()) throw std::invalid_argument("an exchange needs at least one target queue");
   if (producers == 0) throw std::invalid_argument("an exchange needs at least one producer");
@@ -44,15 +44,10 @@ bool Exchange::push_group(std::vector<Payload>& outputs, bool keep_seq, std::uin
 }
 
 bool Exchange::reorder_and_push(std::uint64_t in_seq, std::vector<Payload>&& outputs) {
+  // Too far ahead of the oldest unfinished input: wait for its worker, which never waits
+  // here itself (its group is the next one due).
+  if (window_ != nullptr && !window_->wait_for_room(in_seq, stats_)) return false;
   std::unique_lock lock(mutex_);
-  if (in_seq >= next_in_ + window_) {
-    // Too far ahead of the oldest unfinished input: wait for its worker, which never waits
-    // here itself (its group is the next one due), so this cannot deadlock.
-    auto start = std::chrono::steady_clock::now();
-    advanced_.wait(lock, [&] { return cancelled_ || in_seq < next_in_ + window_; });
-    if (stats_) stats_->add_wait(std::chrono::steady_clock::now() - start);
-    if (cancelled_) return false;
-  }
   pending_.emplace(in_seq, std::move(outputs));
   if (flushing_) return true;  // the thread that is flushing will push it in turn
   flushing_ = true;
@@ -62,9 +57,9 @@ bool Exchange::reorder_and_push(std::uint64_t in_seq, std::vector<Payload>&& out
     if (it == pending_.end()) break;
     std::vector<Payload> group = std::move(it->second);
     pending_.erase(it);
-    ++next_in_;
+    const std::uint64_t done = ++next_in_;
     lock.unlock();
-    advanced_.notify_all();
+    if (window_ != nullptr) window_->advance(done);
     ok = push_group(group, false, 0) && ok;
     lock.lock();
   }
@@ -75,6 +70,8 @@ bool Exchange::reorder_and_push(std::uint64_t in_seq, std::vector<Payload>&& out
 bool Exchange::emit(std::uint64_t in_seq, std::vector<Payload>&& outputs) {
   switch (mode_) {
     case Mode::kKeepSeq:
+      // The join downstream holds what branches deliver ahead of the slowest one.
+      if (window_ != nullptr && !window_->wait_for_room(in_seq, stats_)) return false;
       return push_group(outputs, true, in_seq);
     case Mode::kOrdered:
       if (reorder_) return reorder_and_push(in_seq, std::move(outputs));
@@ -92,14 +89,6 @@ bool Exchange::emit_final(std::uint32_t worker, std::vector<Payload>&& outputs) 
     return true;
   }
   return push_group(outputs, false, 0);
-}
-
-void Exchange::cancel() {
-  {
-    std::lock_guard lock(mutex_);
-    cancelled_ = true;
-  }
-  advanced_.notify_all();
 }
 
 void Exchange::producer_done() {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -13,6 +12,7 @@
 #include "runtime/batch_queue.h"
 #include "runtime/operator.h"
 #include "runtime/payload.h"
+#include "runtime/seq_window.h"
 #include "runtime/stats.h"
 
 namespace headrace::runtime {
@@ -27,12 +27,11 @@ class Exchange final : public Emitter {
     kKeepSeq,    // one output per input, keeping the input's number (a branch feeding a join)
   };
 
-  // `window` (kOrdered with several producers): how far ahead of the oldest unfinished
-  // input a worker may run before it waits; it bounds the outputs held for reordering.
+  // `window` (optional, not owned) bounds how far ahead of the oldest unfinished input a
+  // producer may run: for kOrdered this exchange's reordering advances it (bounding the
+  // outputs held for reordering), for kKeepSeq the join downstream does. Null: unbounded.
   Exchange(std::vector<ItemQueue*> targets, Mode mode, std::uint32_t producers,
-           std::uint32_t stream, StepStats* stats, std::uint64_t window = kDefaultWindow);
-
-  static constexpr std::uint64_t kDefaultWindow = 256;
+           std::uint32_t stream, StepStats* stats, SeqWindow* window = nullptr);
 
   bool emit(std::uint64_t in_seq, std::vector<Payload>&& outputs) override;
   bool emit_final(std::uint32_t worker, std::vector<Payload>&& outputs) override;
@@ -40,9 +39,6 @@ class Exchange final : public Emitter {
 
   // A producing driver is done; the last one flushes the final groups and ends the stream.
   void producer_done();
-
-  // Wakes workers waiting for the reorder window (the run is being cancelled).
-  void cancel();
 
  private:
   bool push_group(std::vector<Payload>& outputs, bool keep_seq, std::uint64_t in_seq);
@@ -59,13 +55,11 @@ class Exchange final : public Emitter {
 
   // Reordering across workers (kOrdered with several producers). Outputs that finish
   // ahead of a slow item wait in `pending_`; whoever holds `flushing_` pushes them in order.
+  SeqWindow* window_;
   std::mutex mutex_;
-  std::condition_variable advanced_;  // next_in_ moved, or cancelled
   std::map<std::uint64_t, std::vector<Payload>> pending_;
   std::uint64_t next_in_ = 0;
-  std::uint64_t window_;
   bool flushing_ = false;
-  bool cancelled_ = false;
   std::vector<std::vector<Payload>> finals_;  // per worker, emitted after everything else
 };
 

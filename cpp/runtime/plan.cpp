@@ -20,12 +20,17 @@ ItemQueue* Plan::add_queue(std::size_t capacity, std::uint32_t producers) {
 
 Exchange* Plan::add_exchange(std::vector<ItemQueue*> targets, Exchange::Mode mode,
                              std::uint32_t producers, std::uint32_t stream, StepStats* stats,
-                             std::uint64_t window) {
+                             SeqWindow* window) {
   exchanges_.push_back(
       std::make_unique<Exchange>(std::move(targets), mode, producers, stream, stats, window));
-  Exchange* exchange = exchanges_.back().get();
-  state_.on_cancel([exchange] { exchange->cancel(); });
-  return exchange;
+  return exchanges_.back().get();
+}
+
+SeqWindow* Plan::add_window(std::uint64_t width) {
+  windows_.push_back(std::make_unique<SeqWindow>(width));
+  SeqWindow* window = windows_.back().get();
+  state_.on_cancel([window] { window->cancel(); });
+  return window;
 }
 
 StepStats* Plan::add_stats(std::string step, std::uint32_t workers) {

@@ -35,7 +35,9 @@ class Plan {
   ItemQueue* add_queue(std::size_t capacity, std::uint32_t producers);
   Exchange* add_exchange(std::vector<ItemQueue*> targets, Exchange::Mode mode,
                          std::uint32_t producers, std::uint32_t stream, StepStats* stats,
-                         std::uint64_t window = Exchange::kDefaultWindow);
+                         SeqWindow* window = nullptr);
+  // A window that cancellation wakes, for exchanges and joins to share.
+  SeqWindow* add_window(std::uint64_t width);
   StepStats* add_stats(std::string step, std::uint32_t workers);
   void add_driver(std::unique_ptr<Driver> driver);
 
@@ -53,6 +55,7 @@ class Plan {
   RunState state_;
   std::vector<std::unique_ptr<ItemQueue>> queues_;
   std::vector<std::unique_ptr<Exchange>> exchanges_;
+  std::vector<std::unique_ptr<SeqWindow>> windows_;
   std::vector<std::unique_ptr<StepStats>> stats_;
   std::vector<std::unique_ptr<Driver>> drivers_;
   std::vector<std::thread> threads_;

@@ -71,8 +71,8 @@ def build_run(source: Source, steps: Sequence[Step | Parallel], names: Sequence[
             continue
         inbox = run.add_queue(capacity, 1)
         stats = _add_chain_stats(run, group, inbox)
-        exchange = run.add_exchange(downstream, mode, head.workers, 0, stats[-1],
-                                    reorder_window(capacity, head.workers))
+        window = run.add_window(reorder_window(capacity, head.workers)) if head.workers > 1 else -1
+        exchange = run.add_exchange(downstream, mode, head.workers, 0, stats[-1], window)
         for w in range(head.workers):
             calls = [step.instance_calls(name, w, head.workers) for step, name in group]
             run.add_chain(head_name, w, head.workers, stats[0], inbox, exchange, calls, False, None,
@@ -95,8 +95,9 @@ def build_run(source: Source, steps: Sequence[Step | Parallel], names: Sequence[
 
 
 def reorder_window(capacity: int, workers: int) -> int:
-    """How many inputs past the oldest unfinished one the workers of an ordered step may
-    finish before they wait for it: the outputs held for reordering stay bounded."""
+    """How many inputs past the oldest unfinished one the workers of an ordered step (or
+    the branches of a Parallel) may finish before they wait for it: the outputs held for
+    reordering (or joining) stay bounded."""
     return max(4 * capacity, 2 * workers, 8)
 
 
@@ -118,7 +119,9 @@ def _add_parallel(run: Any, par: Parallel, name: str, capacity: int, downstream:
     join_inbox = run.add_queue(capacity * branches, branches)
     join_stats = run.add_stats(f"{name}.join", 1, join_inbox)
     join_exchange = run.add_exchange(downstream, "ordered", 1, 0, join_stats)
-    run.add_zip(f"{name}.join", join_stats, join_inbox, join_exchange, branches, par.join, _Outputs)
+    # The join advances this window; no branch runs further ahead of the slowest one.
+    window = run.add_window(reorder_window(capacity, max(s.workers for b in par.branches for s in b)))
+    run.add_zip(f"{name}.join", join_stats, join_inbox, join_exchange, branches, par.join, _Outputs, window)
     inboxes = []
     # Branches are added last first, so that statistics (listed in reverse) read in order.
     for b, branch in reversed(list(enumerate(par.branches))):
@@ -126,7 +129,7 @@ def _add_parallel(run: Any, par: Parallel, name: str, capacity: int, downstream:
         workers = max(s.workers for s in branch)
         inbox = run.add_queue(capacity, 1)
         stats = run.add_stats(branch_name, workers, inbox)
-        exchange = run.add_exchange([join_inbox], "keep_seq", workers, b, stats)
+        exchange = run.add_exchange([join_inbox], "keep_seq", workers, b, stats, window)
         step_names = [f"{branch_name}.{n}" for n in unique_names(branch)]
         for w in range(workers):
             calls = [s.instance_calls(n, w, workers) for s, n in zip(branch, step_names)]

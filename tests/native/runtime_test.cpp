@@ -87,14 +87,16 @@ Result run_to_end(Plan& plan, ItemQueue* sink, const std::atomic<int>& closes, b
   return r;
 }
 
+// window: bound of the reordering (0: unbounded).
 Result run_pipeline(long n, std::uint32_t workers, long fail_at, std::size_t capacity, bool read_all,
-                    std::uint64_t window = Exchange::kDefaultWindow) {
+                    std::uint64_t window = 0) {
   Plan plan;
   std::atomic<int> closes{0};
   auto* sink = plan.add_queue(capacity, 1);
   auto* inbox = plan.add_queue(capacity, 1);
   auto* work_stats = plan.add_stats("work", workers);
-  auto* work_out = plan.add_exchange({sink}, Exchange::Mode::kOrdered, workers, 0, work_stats, window);
+  auto* work_out = plan.add_exchange({sink}, Exchange::Mode::kOrdered, workers, 0, work_stats,
+                                     window == 0 ? nullptr : plan.add_window(window));
   for (std::uint32_t w = 0; w < workers; ++w) {
     plan.add_driver(std::make_unique<Driver>(OperatorContext{"work", w, workers},
                                              std::make_unique<Work>(fail_at, &closes), inbox,
