@@ -28,10 +28,11 @@ PYBIND11_MODULE(_core, m) {
       .def("add_chain", &PyRun::add_chain, pyb::arg("step"), pyb::arg("worker"), pyb::arg("workers"),
            pyb::arg("stats"), pyb::arg("input"), pyb::arg("exchange"), pyb::arg("calls"),
            pyb::arg("pack"), pyb::arg("pack_type"), pyb::arg("max_batch"),
-           pyb::arg("element_stats") = std::vector<int>{})
+           pyb::arg("element_stats") = std::vector<int>{}, pyb::arg("route_type") = pyb::none())
       .def("add_source_chain", &PyRun::add_source_chain, pyb::arg("source_step"),
            pyb::arg("source_stats"), pyb::arg("make_iterator"), pyb::arg("step"), pyb::arg("stats"),
-           pyb::arg("exchange"), pyb::arg("calls"), pyb::arg("max_batch"), pyb::arg("element_stats"))
+           pyb::arg("exchange"), pyb::arg("calls"), pyb::arg("max_batch"), pyb::arg("element_stats"),
+           pyb::arg("route_type") = pyb::none())
       .def("add_zip", &PyRun::add_zip, pyb::arg("step"), pyb::arg("stats"), pyb::arg("input"),
            pyb::arg("exchange"), pyb::arg("branches"), pyb::arg("join"), pyb::arg("pack_type"),
            pyb::arg("window") = -1)

@@ -38,11 +38,12 @@ constexpr std::int64_t kNoItem = -1;
 // ---- PyChainOperator --------------------------------------------------------------------
 
 PyChainOperator::PyChainOperator(std::vector<ExecutorCalls> chain, bool pack, Ref pack_type,
-                                 std::vector<runtime::StepStats*> element_stats)
+                                 std::vector<runtime::StepStats*> element_stats, Ref route_type)
     : chain_(std::move(chain)),
       element_stats_(std::move(element_stats)),
       pack_(pack),
-      pack_type_(std::move(pack_type)) {
+      pack_type_(std::move(pack_type)),
+      route_type_(std::move(route_type)) {
   if (chain_.empty()) throw std::invalid_argument("an operator chain needs at least one executor");
   if (!element_stats_.empty() && element_stats_.size() != chain_.size()) {
     throw std::invalid_argument("a chain needs one statistics entry per executor");
@@ -72,9 +73,34 @@ void PyChainOperator::open(const runtime::OperatorContext& ctx) {
   }
 }
 
+// `value` is stolen.
+Payload PyChainOperator::make_output(PyObject* value) const {
+  if (!route_type_ || Py_TYPE(value) != reinterpret_cast<PyTypeObject*>(route_type_.get())) {
+    return make_payload(value);
+  }
+  Ref routed = Ref::steal(value);
+  if (PyTuple_GET_SIZE(value) != 2) throw std::invalid_argument("a routed output is a (target, value) pair");
+  const unsigned long target = PyLong_AsUnsignedLong(PyTuple_GET_ITEM(value, 0));
+  if (PyErr_Occurred()) throw PyException::fetch();
+  PyObject* inner = PyTuple_GET_ITEM(value, 1);
+  Py_INCREF(inner);
+  Payload payload = make_payload(inner);
+  payload.set_route(static_cast<std::uint32_t>(target));
+  return payload;
+}
+
+void PyChainOperator::set_stream_id(std::uint32_t stream) {
+  if (stream == stream_id_ || !chain_.front().ctx) return;
+  Ref id = Ref::steal(PyLong_FromUnsignedLong(stream));
+  if (!id || PyObject_SetAttrString(chain_.front().ctx.get(), "stream_id", id.get()) != 0) {
+    throw PyException::fetch();
+  }
+  stream_id_ = stream;
+}
+
 void PyChainOperator::forward(std::size_t next_stage, PyObject* value, std::vector<Payload>& outs) {
   if (next_stage == chain_.size()) {
-    outs.push_back(make_payload(value));
+    outs.push_back(make_output(value));
   } else {
     if (!element_stats_.empty()) {
       element_stats_[next_stage - 1]->items_out.fetch_add(1, std::memory_order_relaxed);
@@ -147,6 +173,7 @@ void PyChainOperator::push(std::vector<Item>& batch, Emitter& out) {
     for (auto& item : batch) {
       std::vector<Payload> outs;
       try {
+        set_stream_id(item.stream);
         run_from(0, static_cast<PyObject*>(item.payload.release()), outs);
         if (pack_) {
           PyObject* packed = pack(outs);

@@ -34,8 +34,11 @@ class PyChainOperator final : public runtime::Operator {
   // None for no output, or `pack_type(list)` for several (a Parallel branch feeding a join).
   // `element_stats` (one per executor, may be empty) count the items passed between the
   // executors of a fused chain; the driver and the exchange count the chain's ends.
+  // With `route_type` (a tuple subclass), a final output `route_type((target, value))`
+  // travels as `value` with route `target`, for a routed exchange (hash partitioning).
+  // The first executor's ctx.stream_id follows the stream of the item it is given.
   PyChainOperator(std::vector<ExecutorCalls> chain, bool pack, Ref pack_type,
-                  std::vector<runtime::StepStats*> element_stats);
+                  std::vector<runtime::StepStats*> element_stats, Ref route_type = Ref());
 
   void open(const runtime::OperatorContext& ctx) override;
   void push(std::vector<runtime::Item>& batch, runtime::Emitter& out) override;
@@ -47,12 +50,16 @@ class PyChainOperator final : public runtime::Operator {
   void absorb(std::size_t next_stage, PyObject* result, std::vector<runtime::Payload>& outs);
   void forward(std::size_t next_stage, PyObject* value, std::vector<runtime::Payload>& outs);
   PyObject* pack(std::vector<runtime::Payload>& outs);
+  runtime::Payload make_output(PyObject* value) const;
+  void set_stream_id(std::uint32_t stream);
   [[noreturn]] void fail_on(const runtime::Item& item, std::exception_ptr cause) const;
 
   std::vector<ExecutorCalls> chain_;
   std::vector<runtime::StepStats*> element_stats_;
   bool pack_;
   Ref pack_type_;
+  Ref route_type_;
+  std::uint32_t stream_id_ = 0;
   std::uint32_t worker_ = 0;
   std::uint32_t workers_ = 1;
   std::size_t opened_ = 0;

@@ -19,6 +19,7 @@ Exchange::Mode parse_mode(const std::string& mode) {
   if (mode == "ordered") return Exchange::Mode::kOrdered;
   if (mode == "unordered") return Exchange::Mode::kUnordered;
   if (mode == "keep_seq") return Exchange::Mode::kKeepSeq;
+  if (mode == "routed") return Exchange::Mode::kRouted;
   throw std::invalid_argument("unknown exchange mode '" + mode + "'");
 }
 
@@ -84,7 +85,8 @@ void PyRun::add_source(const std::string& step, int stats, int exchange, pyb::ob
 
 std::unique_ptr<runtime::Operator> PyRun::make_chain(const pyb::list& calls, bool pack,
                                                      pyb::object pack_type,
-                                                     const std::vector<int>& element_stats) const {
+                                                     const std::vector<int>& element_stats,
+                                                     pyb::object route_type) const {
   std::vector<ExecutorCalls> chain;
   for (const auto& entry : calls) {
     auto t = entry.cast<pyb::tuple>();
@@ -95,15 +97,16 @@ std::unique_ptr<runtime::Operator> PyRun::make_chain(const pyb::list& calls, boo
   std::vector<runtime::StepStats*> counters;
   for (int id : element_stats) counters.push_back(at(stats_, id, "stats"));
   return std::make_unique<PyChainOperator>(std::move(chain), pack, ref_or_null(pack_type),
-                                           std::move(counters));
+                                           std::move(counters), ref_or_null(route_type));
 }
 
 void PyRun::add_chain(const std::string& step, std::uint32_t worker, std::uint32_t workers,
                       int stats, int input, int exchange, const pyb::list& calls, bool pack,
                       pyb::object pack_type, std::size_t max_batch,
-                      const std::vector<int>& element_stats) {
+                      const std::vector<int>& element_stats, pyb::object route_type) {
   plan_->add_driver(std::make_unique<runtime::Driver>(
-      runtime::OperatorContext{step, worker, workers}, make_chain(calls, pack, pack_type, element_stats),
+      runtime::OperatorContext{step, worker, workers},
+      make_chain(calls, pack, pack_type, element_stats, route_type),
       queue(input), at(exchanges_, exchange, "exchange"), at(stats_, stats, "stats"), &plan_->state(),
       max_batch));
 }
@@ -111,11 +114,11 @@ void PyRun::add_chain(const std::string& step, std::uint32_t worker, std::uint32
 void PyRun::add_source_chain(const std::string& source_step, int source_stats,
                              pyb::object make_iterator, const std::string& step, int stats,
                              int exchange, const pyb::list& calls, std::size_t max_batch,
-                             const std::vector<int>& element_stats) {
+                             const std::vector<int>& element_stats, pyb::object route_type) {
   auto source = std::make_unique<PySourceOperator>(Ref::borrow(make_iterator.ptr()), max_batch);
   plan_->add_driver(std::make_unique<runtime::Driver>(
       source_step, std::move(source), at(stats_, source_stats, "stats"),
-      runtime::OperatorContext{step, 0, 1}, make_chain(calls, false, pyb::none(), element_stats),
+      runtime::OperatorContext{step, 0, 1}, make_chain(calls, false, pyb::none(), element_stats, route_type),
       at(exchanges_, exchange, "exchange"), at(stats_, stats, "stats"), &plan_->state(), max_batch));
 }
 

@@ -29,14 +29,17 @@ class PyRun {
   void add_source(const std::string& step, int stats, int exchange, pyb::object make_iterator,
                   std::size_t max_batch);
   // `calls`: one (step, execute, ctx, open, finish, close) tuple per executor of the chain;
-  // `element_stats`: the statistics of each executor's step (empty: count only the ends).
+  // `element_stats`: the statistics of each executor's step (empty: count only the ends);
+  // `route_type`: see PyChainOperator (None: outputs are not routed).
   void add_chain(const std::string& step, std::uint32_t worker, std::uint32_t workers, int stats,
                  int input, int exchange, const pyb::list& calls, bool pack,
-                 pyb::object pack_type, std::size_t max_batch, const std::vector<int>& element_stats);
+                 pyb::object pack_type, std::size_t max_batch, const std::vector<int>& element_stats,
+                 pyb::object route_type);
   // The source fused with the chain that reads it: one thread, no queue between them.
   void add_source_chain(const std::string& source_step, int source_stats, pyb::object make_iterator,
                         const std::string& step, int stats, int exchange, const pyb::list& calls,
-                        std::size_t max_batch, const std::vector<int>& element_stats);
+                        std::size_t max_batch, const std::vector<int>& element_stats,
+                        pyb::object route_type);
   void add_zip(const std::string& step, int stats, int input, int exchange,
                std::uint32_t branches, pyb::object join, pyb::object pack_type, int window);
   void set_sink(int queue);
@@ -56,7 +59,8 @@ class PyRun {
   runtime::ItemQueue* queue(int id) const;
   runtime::SeqWindow* window_or_null(int id) const;
   std::unique_ptr<runtime::Operator> make_chain(const pyb::list& calls, bool pack, pyb::object pack_type,
-                                                const std::vector<int>& element_stats) const;
+                                                const std::vector<int>& element_stats,
+                                                pyb::object route_type) const;
   void join_without_gil();
 
   PythonThreadHooks hooks_;

@@ -17,6 +17,9 @@ Exchange::Exchange(std::vector<ItemQueue*> targets, Mode mode, std::uint32_t pro
       finals_(producers) {
   if (targets_.empty()) throw std::invalid_argument("an exchange needs at least one target queue");
   if (producers == 0) throw std::invalid_argument("an exchange needs at least one producer");
+  if (mode_ == Mode::kRouted) {
+    next_out_per_target_ = std::make_unique<std::atomic<std::uint64_t>[]>(targets_.size());
+  }
 }
 
 bool Exchange::push_one(ItemQueue* queue, Item&& item) {
@@ -29,6 +32,17 @@ bool Exchange::push_one(ItemQueue* queue, Item&& item) {
 
 bool Exchange::push_group(std::vector<Payload>& outputs, bool keep_seq, std::uint64_t in_seq) {
   bool ok = true;
+  if (mode_ == Mode::kRouted) {
+    for (auto& payload : outputs) {
+      const std::uint32_t target = payload.route();
+      if (target >= targets_.size()) throw std::out_of_range("an item was routed to a target that does not exist");
+      const std::uint64_t seq = next_out_per_target_[target].fetch_add(1, std::memory_order_relaxed);
+      if (ok) ok = push_one(targets_[target], Item{seq, stream_, std::move(payload)});
+      if (ok && stats_) stats_->items_out.fetch_add(1, std::memory_order_relaxed);
+    }
+    outputs.clear();
+    return ok;
+  }
   for (auto& payload : outputs) {
     const std::uint64_t seq = keep_seq ? in_seq : next_out_.fetch_add(1, std::memory_order_relaxed);
     // Every target but the last gets an alias: the producer took one reference per target.
@@ -77,6 +91,7 @@ bool Exchange::emit(std::uint64_t in_seq, std::vector<Payload>&& outputs) {
       if (reorder_) return reorder_and_push(in_seq, std::move(outputs));
       [[fallthrough]];  // one producer: its groups already come in order
     case Mode::kUnordered:
+    case Mode::kRouted:
       return push_group(outputs, false, 0);
   }
   return false;

@@ -1,11 +1,14 @@
 // Exchange: the output side of a step. It receives the groups of outputs that the step's
 // drivers produce, restores input order when asked, numbers the items of the outgoing
-// stream and pushes them into one queue, or into several (broadcast to Parallel branches).
+// stream and pushes them into one queue, or into several: every item to each (broadcast to
+// Parallel branches or to several consumers), or each item to the one its route names
+// (hash partitioning). Routed items are numbered per target, so each target sees 0, 1, ...
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -25,6 +28,7 @@ class Exchange final : public Emitter {
     kOrdered,    // outputs leave in input order, whichever worker made them
     kUnordered,  // outputs leave as soon as they are made
     kKeepSeq,    // one output per input, keeping the input's number (a branch feeding a join)
+    kRouted,     // each output goes to the one target its payload's route() names
   };
 
   // `window` (optional, not owned) bounds how far ahead of the oldest unfinished input a
@@ -35,7 +39,9 @@ class Exchange final : public Emitter {
 
   bool emit(std::uint64_t in_seq, std::vector<Payload>&& outputs) override;
   bool emit_final(std::uint32_t worker, std::vector<Payload>&& outputs) override;
-  std::uint32_t fanout() const noexcept override { return static_cast<std::uint32_t>(targets_.size()); }
+  std::uint32_t fanout() const noexcept override {
+    return mode_ == Mode::kRouted ? 1 : static_cast<std::uint32_t>(targets_.size());
+  }
 
   // A producing driver is done; the last one flushes the final groups and ends the stream.
   void producer_done();
@@ -52,6 +58,7 @@ class Exchange final : public Emitter {
   StepStats* stats_;
   std::atomic<std::uint32_t> producers_left_;
   std::atomic<std::uint64_t> next_out_{0};
+  std::unique_ptr<std::atomic<std::uint64_t>[]> next_out_per_target_;  // kRouted
 
   // Reordering across workers (kOrdered with several producers). Outputs that finish
   // ahead of a slow item wait in `pending_`; whoever holds `flushing_` pushes them in order.

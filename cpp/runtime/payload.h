@@ -19,12 +19,14 @@ class Payload {
  public:
   Payload() noexcept = default;
   Payload(void* ptr, const PayloadType* type) noexcept : ptr_(ptr), type_(type) {}
-  Payload(Payload&& other) noexcept : ptr_(std::exchange(other.ptr_, nullptr)), type_(other.type_) {}
+  Payload(Payload&& other) noexcept
+      : ptr_(std::exchange(other.ptr_, nullptr)), type_(other.type_), route_(other.route_) {}
   Payload& operator=(Payload&& other) noexcept {
     if (this != &other) {
       reset();
       ptr_ = std::exchange(other.ptr_, nullptr);
       type_ = other.type_;
+      route_ = other.route_;
     }
     return *this;
   }
@@ -35,6 +37,10 @@ class Payload {
   void* get() const noexcept { return ptr_; }
   const PayloadType* type() const noexcept { return type_; }
   explicit operator bool() const noexcept { return ptr_ != nullptr; }
+
+  // Which consumer a routed exchange sends this payload to (e.g. its hash partition).
+  std::uint32_t route() const noexcept { return route_; }
+  void set_route(std::uint32_t route) noexcept { route_ = route; }
 
   // Gives up ownership; the caller becomes responsible for the value.
   void* release() noexcept { return std::exchange(ptr_, nullptr); }
@@ -50,6 +56,7 @@ class Payload {
  private:
   void* ptr_ = nullptr;
   const PayloadType* type_ = nullptr;
+  std::uint32_t route_ = 0;
 };
 
 // One queue element: a payload and its position in the stream it travels on.
