@@ -61,6 +61,12 @@ class _Evaluate:
         return self.data.column(names.index(name))
 
     def call(self, function: str, *args: Any, **options: Any) -> Any:
+        encoded = [i for i, a in enumerate(args) if pa.types.is_dictionary(getattr(a, "type", None))]
+        if encoded:
+            found = _on_dictionary(function, args, encoded, options)
+            if found is not None:
+                return found
+            args = tuple(_decoded(a) if i in encoded else a for i, a in enumerate(args))
         return getattr(pc, function)(*args, **options)
 
     def cast(self, value: Any, to: pa.DataType) -> Any:
@@ -70,7 +76,40 @@ class _Evaluate:
         return value
 
     def type_of(self, value: Any) -> pa.DataType:
-        return value.type
+        kind = value.type
+        # A dictionary-encoded column behaves as its values (literals take their type).
+        return kind.value_type if pa.types.is_dictionary(kind) else kind
+
+
+# Functions whose result for a null input is null (and that work per value), so that they
+# can run on a dictionary's few distinct values and be expanded to the rows by the indices.
+_PER_VALUE = {
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "starts_with", "ends_with",
+    "match_substring", "match_substring_regex", "match_like", "utf8_length", "binary_length", "utf8_lower",
+    "utf8_upper", "is_in",
+}
+
+
+def _decoded(value: Any) -> Any:
+    return value.cast(value.type.value_type)
+
+
+def _on_dictionary(function: str, args: tuple[Any, ...], encoded: list[int], options: dict[str, Any]) -> Any:
+    """``function`` of one dictionary-encoded array and scalars, computed on the distinct
+    values only; None where that does not apply."""
+    if function not in _PER_VALUE or len(encoded) != 1:
+        return None
+    (at,) = encoded
+    array = args[at]
+    if not isinstance(array, pa.DictionaryArray) or any(
+            not isinstance(a, pa.Scalar) for i, a in enumerate(args) if i != at):
+        return None
+    per_value = getattr(pc, function)(*(array.dictionary if i == at else a for i, a in enumerate(args)), **options)
+    result = per_value.take(array.indices)
+    if function == "is_in" and result.null_count:  # is_in answers true/false for a null, never null
+        value_set = options["value_set"]
+        result = result.fill_null(value_set.null_count > 0 and not options.get("skip_nulls", False))
+    return result
 
 
 class _Translate(_Evaluate):

@@ -24,20 +24,23 @@ import pyarrow as pa
 class ColumnNotFoundError(KeyError):
     """An expression names a column that its input does not have.
 
-    A ``KeyError`` subclass; the message names the column and lists the available ones.
+    A ``KeyError`` subclass; the message names the operator (when known), the column and
+    the available ones.
 
-        >>> print(ColumnNotFoundError("qty", ["price", "region"]))
-        column 'qty' not found; available columns: 'price', 'region'
+        >>> print(ColumnNotFoundError("qty", ["price", "region"], operator="filter"))
+        filter: column 'qty' not found; available columns: 'price', 'region'
     """
 
-    def __init__(self, name: str, available: list[str]) -> None:
+    def __init__(self, name: str, available: list[str], operator: str | None = None) -> None:
         super().__init__(name)
         self.name = name
         self.available = list(available)
+        self.operator = operator
 
     def __str__(self) -> str:
         names = ", ".join(repr(n) for n in self.available) or "(none)"
-        return f"column {self.name!r} not found; available columns: {names}"
+        where = f"{self.operator}: " if self.operator else ""
+        return f"{where}column {self.name!r} not found; available columns: {names}"
 
 
 _UNITS = ("s", "ms", "us", "ns")
