@@ -6,7 +6,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from . import _batching, _diagram, _plan
-from ._errors import PipelineError
 from ._stats import RunStats
 from ._steps import Parallel, Source, Step, StepLike, _check_count, as_step
 
@@ -85,20 +84,9 @@ class Pipeline:
         """Yields the run's outputs, waking up when ``wake_for`` of them are waiting (or the
         run ended)."""
         self._live = run
-        finished = False
         try:
-            run.start()
-            while (batch := run.next_batch(min_items=wake_for)) is not None:
-                yield from batch
-            finished = True
-            failure = run.finish()
-            if failure is not None:
-                step, item, phase, cause, item_step = failure
-                raise PipelineError.from_failure(step, item, phase, cause, item_step) from cause
+            yield from _plan.drive(run, wake_for)
         finally:
-            if not finished:
-                run.cancel()
-                run.finish()
             self._stats = RunStats.from_native(run.stats(), self._chains)
             self._live = None
 

@@ -12,10 +12,11 @@ branch's steps per branch instance, and a join that zips the branches per item.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from . import _core
+from ._errors import PipelineError
 from ._steps import Parallel, Source, Step, _Outputs
 
 # Upper bound on items handed to a Python executor per GIL acquisition.
@@ -141,3 +142,23 @@ def _add_parallel(run: Any, par: Parallel, name: str, capacity: int, downstream:
 def iterable_source(data: Iterable[Any] | Callable[[], Iterable[Any]]) -> Source:
     """The implicit source of ``Pipeline.run(data)``."""
     return Source(data, name="input")
+
+
+def drive(run: Any, wake_for: int, max_items: int = 4096) -> Iterator[Any]:
+    """Starts ``run`` and yields what reaches its sink, waking when ``wake_for`` items wait
+    (or the run ended). Raises PipelineError, chained to the cause, if any step failed.
+    Leaving early (``close()``, an exception, Ctrl-C) cancels the run and joins it."""
+    finished = False
+    try:
+        run.start()
+        while (batch := run.next_batch(max_items, min_items=wake_for)) is not None:
+            yield from batch
+        finished = True
+        failure = run.finish()
+        if failure is not None:
+            step, item, phase, cause, item_step = failure
+            raise PipelineError.from_failure(step, item, phase, cause, item_step) from cause
+    finally:
+        if not finished:
+            run.cancel()
+            run.finish()
