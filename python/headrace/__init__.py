@@ -17,12 +17,24 @@ from ._steps import Parallel, Source, Step
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from ._config import config
+    from ._datastream import DataStream, stateful_transform
     from ._expr import ColumnNotFoundError, Expr, col, lit
     from ._expr_functions import when
+    from ._sources import from_arrow, from_batches, read_csv, read_ipc, read_json, read_parquet
 
-# The expression layer imports pyarrow; load it on first use so that `import headrace`
-# stays fast for code that only builds pipelines.
+# The expression and DataStream layers import pyarrow; load them on first use so that
+# `import headrace` stays fast for code that only builds pipelines.
 _LAZY = {
+    "config": "._config",
+    "DataStream": "._datastream",
+    "stateful_transform": "._datastream",
+    "from_arrow": "._sources",
+    "from_batches": "._sources",
+    "read_csv": "._sources",
+    "read_ipc": "._sources",
+    "read_json": "._sources",
+    "read_parquet": "._sources",
     "ColumnNotFoundError": "._expr",
     "Expr": "._expr",
     "col": "._expr",
@@ -48,6 +60,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "ColumnNotFoundError",
     "Context",
+    "DataStream",
     "Executor",
     "Expr",
     "Parallel",
@@ -59,6 +72,14 @@ __all__ = [
     "StepStats",
     "__version__",
     "col",
+    "config",
+    "from_arrow",
+    "from_batches",
     "lit",
+    "read_csv",
+    "read_ipc",
+    "read_json",
+    "read_parquet",
+    "stateful_transform",
     "when",
 ]

@@ -1,0 +1,85 @@
+"""Turning what users hand over (tables, frames, readers, dicts) into Arrow record batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+
+
+def as_table_or_reader(data: Any, where: str) -> pa.Table | pa.RecordBatchReader:
+    """A pyarrow Table (for data that is all in memory) or RecordBatchReader (a stream)."""
+    if isinstance(data, (pa.Table, pa.RecordBatchReader)):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    module = type(data).__module__.split(".")[0]
+    if module == "pandas":
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if module == "polars" and hasattr(data, "to_arrow"):
+        if hasattr(data, "collect"):  # a LazyFrame
+            data = data.collect()
+        return data.to_arrow()
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.RecordBatchReader.from_stream(data)
+    if hasattr(data, "__arrow_c_array__"):
+        return pa.Table.from_batches([pa.record_batch(data)])
+    if isinstance(data, dict):
+        return pa.table(data)
+    raise TypeError(f"{where}: expected Arrow data (a pyarrow Table, RecordBatch or RecordBatchReader, a pandas or "
+                    f"Polars DataFrame, or an object with __arrow_c_stream__/__arrow_c_array__), got "
+                    f"{type(data).__name__}")
+
+
+def as_batches(data: Any, where: str) -> list[pa.RecordBatch]:
+    """The record batches of one output (None is no batches)."""
+    if data is None:
+        return []
+    if isinstance(data, pa.RecordBatch):
+        return [data]
+    found = as_table_or_reader(data, where)
+    if isinstance(found, pa.RecordBatchReader):
+        return list(found)
+    # An empty table still says what its schema is.
+    return found.to_batches() or [pa.RecordBatch.from_pylist([], schema=found.schema)]
+
+
+def sliced(batches: Any, size: int) -> Iterator[pa.RecordBatch]:
+    """The batches cut to at most ``size`` rows (zero-copy slices), empty ones skipped."""
+    for batch in batches:
+        rows = batch.num_rows
+        if rows <= size:
+            if rows:
+                yield batch
+            continue
+        for start in range(0, rows, size):
+            yield batch.slice(start, size)
+
+
+def conform(batch: pa.RecordBatch, schema: pa.Schema, types_known: bool, where: str) -> pa.RecordBatch:
+    """``batch`` with exactly ``schema``'s columns in its order, cast where the types differ
+    (only when they are declared); else an error naming ``where`` and the column."""
+    names = batch.schema.names
+    if names != schema.names:
+        missing = [n for n in schema.names if n not in names]
+        if missing:
+            raise ValueError(f"{where}: its output lacks column {missing[0]!r} of the declared schema "
+                             f"{schema.names} (it has {names})")
+        extra = [n for n in names if n not in schema.names]
+        if extra:
+            raise ValueError(f"{where}: its output has column {extra[0]!r}, which the declared schema "
+                             f"{schema.names} does not")
+        batch = batch.select(schema.names)
+    if not types_known or batch.schema.equals(schema):
+        return batch
+    arrays = []
+    for field, array in zip(schema, batch.columns):
+        if array.type != field.type:
+            try:
+                array = array.cast(field.type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise TypeError(f"{where}: column {field.name!r} is {array.type}, but the declared schema says "
+                                f"{field.type} ({exc})") from exc
+        arrays.append(array)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)

@@ -1,0 +1,378 @@
+"""hr.DataStream: a lazy, columnar stream of Arrow record batches.
+
+Every method returns a new DataStream that describes more work; nothing runs until a sink
+(``collect``, ``iter_batches``, ``to_pandas``, ``write_parquet``...) asks for the result.
+The plan then runs on the native runtime: native threads move batches between stages and
+call pyarrow kernels and your Python code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from . import _explain, _logical, _physical, _plan
+from ._executor import Executor
+from ._expr import Column, Expr, col
+
+
+class DataStream:
+    """A lazy stream of Arrow record batches with a schema known before it runs.
+
+    Build one with :func:`from_arrow`, :func:`from_batches` or a reader such as
+    :func:`read_parquet`; chain operators; run it with a sink.
+
+    Example:
+        >>> import pyarrow as pa
+        >>> import headrace as hr
+        >>> ds = hr.from_arrow(pa.table({"region": ["EU", "US", "EU"], "qty": [5, 12, 30]}))
+        >>> q = ds.filter(hr.col("qty") > 10).with_columns(double=hr.col("qty") * 2)
+        >>> q.schema.names
+        ['region', 'qty', 'double']
+        >>> q.collect().to_pydict()
+        {'region': ['US', 'EU'], 'qty': [12, 30], 'double': [24, 60]}
+    """
+
+    def __init__(self, node: _logical.Node) -> None:
+        self._node = node
+
+    # ---- what it is ---------------------------------------------------------------------
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The output schema, known without running (types an executor declared only by
+        name show as ``null`` until it runs)."""
+        return self._node.schema
+
+    @property
+    def columns(self) -> list[str]:
+        """The output column names."""
+        return list(self._node.schema.names)
+
+    def __repr__(self) -> str:
+        return f"DataStream({self._node.label()}, columns={self.columns})"
+
+    # ---- operators ----------------------------------------------------------------------
+
+    def filter(self, predicate: Expr) -> DataStream:
+        """Keeps the rows where ``predicate`` is true (null counts as false).
+
+            >>> import headrace as hr
+            >>> hr.from_arrow({"x": [1, 5, None]}).filter(hr.col("x") > 2).collect()["x"].to_pylist()
+            [5]
+        """
+        return DataStream(_logical.Filter(self._node, predicate))
+
+    def select(self, *columns: str | Expr | Sequence[str | Expr]) -> DataStream:
+        """Keeps the given columns, in that order; expressions compute new ones.
+
+            >>> import headrace as hr
+            >>> hr.from_arrow({"a": [1], "b": [2]}).select("b", "a").columns
+            ['b', 'a']
+            >>> hr.from_arrow({"a": [1], "b": [2]}).select(["a", (hr.col("b") * 10).alias("b10")]).columns
+            ['a', 'b10']
+        """
+        items = _flatten(columns)
+        if not items:
+            raise ValueError("select: name at least one column")
+        outputs = [(_name_of(c, "select"), _expr_of(c)) for c in items]
+        return DataStream(_logical.Project(self._node, outputs, "select", ", ".join(map(_show, items))))
+
+    def with_columns(self, *exprs: Expr, **named: Any) -> DataStream:
+        """Adds (or replaces, in place) columns computed from expressions; a Python value
+        is a literal.
+
+            >>> import headrace as hr
+            >>> ds = hr.from_arrow({"price": [2.0, 3.0], "qty": [1, 4]})
+            >>> ds.with_columns(rev=hr.col("price") * hr.col("qty")).collect()["rev"].to_pylist()
+            [2.0, 12.0]
+        """
+        new: dict[str, Expr] = {}
+        for e in exprs:
+            if not isinstance(e, Expr):
+                raise TypeError(f"with_columns: positional arguments must be expressions, got {type(e).__name__}")
+            new[e.output_name] = e
+        for name, value in named.items():
+            new[name] = value if isinstance(value, Expr) else _lit(value)
+        if not new:
+            raise ValueError("with_columns: give at least one column, as name=expression")
+        outputs = [(n, new.pop(n) if n in new else col(n)) for n in self.columns]
+        outputs += list(new.items())
+        text = ", ".join(f"{n}={e!r}" for n, e in outputs if not (isinstance(e, Column) and e.name == n))
+        return DataStream(_logical.Project(self._node, outputs, "with_columns", text))
+
+    def drop(self, *columns: str | Sequence[str]) -> DataStream:
+        """Removes the given columns.
+
+            >>> import headrace as hr
+            >>> hr.from_arrow({"a": [1], "b": [2]}).drop("a").columns
+            ['b']
+        """
+        names = _flatten(columns)
+        _logical.check_columns(names, self.schema, "drop")
+        keep = [(n, col(n)) for n in self.columns if n not in set(names)]
+        return DataStream(_logical.Project(self._node, keep, "drop", ", ".join(names)))
+
+    def rename(self, mapping: Mapping[str, str]) -> DataStream:
+        """Renames columns: ``{"old": "new"}``.
+
+            >>> import headrace as hr
+            >>> hr.from_arrow({"a": [1], "b": [2]}).rename({"a": "x"}).columns
+            ['x', 'b']
+        """
+        if not isinstance(mapping, Mapping):
+            raise TypeError(f"rename: expected a dict of old -> new names, got {type(mapping).__name__}")
+        _logical.check_columns(list(mapping), self.schema, "rename")
+        outputs = [(mapping.get(n, n), col(n)) for n in self.columns]
+        text = ", ".join(f"{a}->{b}" for a, b in mapping.items())
+        return DataStream(_logical.Project(self._node, outputs, "rename", text))
+
+    def transform(self, fn: Callable[[pa.RecordBatch], Any], new_schema: Any = None,
+                  required_columns: Iterable[str] | None = None) -> DataStream:
+        """Applies a stateless Python function to every batch (in parallel).
+
+        ``fn`` gets a ``pyarrow.RecordBatch`` (only ``required_columns`` if given) and
+        returns a RecordBatch, Table, pandas or Polars DataFrame, dict of columns, or None.
+        ``new_schema`` (a pyarrow Schema, a dict of name -> type, or a list of names) is
+        its output's schema; without it, ``fn`` is called once on an empty batch to find out.
+
+            >>> import headrace as hr
+            >>> import pyarrow.compute as pc
+            >>> ds = hr.from_arrow({"s": ["a b", "c"]})
+            >>> ds.transform(lambda b: {"n": pc.utf8_length(b["s"])}).collect().to_pydict()
+            {'n': [3, 1]}
+        """
+        name = getattr(fn, "__name__", type(fn).__name__)
+        name = "lambda" if name == "<lambda>" else name
+        return DataStream(_logical.Transform(self._node, fn, new_schema, required_columns, name))
+
+    def stateful_transform(self, executor: Executor, new_schema: Any, required_columns: Any = None,
+                           partition_by: str | Sequence[str] | None = None,
+                           parallelism: int | None = None) -> DataStream:
+        """Runs an :class:`hr.Executor` over the batches: ``parallelism`` instances (default
+        1), each with its own copy of the executor and its own state; ``finish`` of each
+        instance may emit final batches.
+
+        With ``partition_by``, rows are hash-partitioned (in C++) so that equal keys
+        always reach the same instance; without it, each batch goes to whichever instance
+        is free. ``execute`` gets a RecordBatch of ``required_columns`` (all if None)
+        and returns what ``transform`` functions return; outputs are checked against
+        ``new_schema`` (a pyarrow Schema, dict, or list of names).
+
+            >>> import headrace as hr
+            >>> class Total(hr.Executor):
+            ...     def open(self, ctx):
+            ...         self.total = 0
+            ...     def execute(self, batch, ctx):
+            ...         self.total += sum(batch["x"].to_pylist())
+            ...     def finish(self, ctx):
+            ...         return {"total": [self.total]}
+            >>> ds = hr.from_batches([{"x": [1, 2]}, {"x": [3]}])
+            >>> ds.stateful_transform(Total(), new_schema=["total"]).collect().to_pydict()
+            {'total': [6]}
+        """
+        return DataStream(_logical.Stateful([self._node], executor, new_schema, required_columns, partition_by,
+                                            parallelism))
+
+    def union(self, *others: DataStream) -> DataStream:
+        """All rows of this stream and the others (same columns and types); batches of the
+        inputs interleave as they come, so sort if the order matters.
+
+            >>> import headrace as hr
+            >>> a = hr.from_arrow({"x": [1, 2]})
+            >>> sorted(a.union(a.filter(hr.col("x") > 1)).collect()["x"].to_pylist())
+            [1, 2, 2]
+        """
+        for o in others:
+            if not isinstance(o, DataStream):
+                raise TypeError(f"union: expected DataStreams, got {type(o).__name__}")
+        if not others:
+            return self
+        return DataStream(_logical.Union([self._node] + [o._node for o in others]))
+
+    def limit(self, n: int) -> DataStream:
+        """The first ``n`` rows (in the stream's order).
+
+            >>> import headrace as hr
+            >>> hr.from_arrow({"x": [3, 1, 2]}).limit(2).collect()["x"].to_pylist()
+            [3, 1]
+        """
+        return DataStream(_logical.Limit(self._node, n))
+
+    def sort(self, by: str | Sequence[str], descending: bool | Sequence[bool] = False) -> DataStream:
+        """Sorts by one or several columns (nulls last).
+
+            >>> import headrace as hr
+            >>> ds = hr.from_arrow({"k": ["a", "b", "a"], "v": [1, 2, 3]})
+            >>> ds.sort(["k", "v"], descending=[False, True]).collect()["v"].to_pylist()
+            [3, 1, 2]
+        """
+        return DataStream(_logical.Sort(self._node, by, descending))
+
+    # ---- sinks --------------------------------------------------------------------------
+
+    def iter_batches(self) -> Iterator[pa.RecordBatch]:
+        """Runs the plan and yields its record batches as they come (back-pressured:
+        the run pauses while you do not read). Leaving the loop early cancels the run."""
+        yield from self._run(_physical.Planner(self._node))
+
+    def _run(self, plan: _physical.Planner) -> Iterator[pa.RecordBatch]:
+        compiled = plan.compile()
+        # A limit at the end stops the whole run once it has its rows.
+        wanted = self._node.n if isinstance(self._node, _logical.Limit) else None
+        if wanted == 0:
+            return
+        batches = _plan.drive(compiled.run, wake_for=1)
+        seen = 0
+        try:
+            for batch in batches:
+                yield batch
+                seen += batch.num_rows
+                if wanted is not None and seen >= wanted:
+                    return
+        finally:
+            batches.close()
+
+    def collect(self) -> pa.Table:
+        """Runs the plan; the result as a ``pyarrow.Table``."""
+        return self._collect(_physical.Planner(self._node))
+
+    def _collect(self, plan: _physical.Planner) -> pa.Table:
+        batches = list(self._run(plan))
+        if not batches:
+            return self.schema.empty_table()
+        return pa.Table.from_batches(batches)
+
+    def to_pandas(self, **options: Any) -> Any:
+        """Runs the plan; the result as a pandas DataFrame (``options`` go to
+        ``pyarrow.Table.to_pandas``)."""
+        return self.collect().to_pandas(**options)
+
+    def to_polars(self) -> Any:
+        """Runs the plan; the result as a Polars DataFrame."""
+        import polars as pl
+
+        return pl.from_arrow(self.collect())
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """The Arrow PyCapsule stream protocol: ``pyarrow.table(ds)``, ``polars.from_arrow(ds)``
+        and DuckDB read a DataStream directly (each read runs the plan)."""
+        batches = self.iter_batches()
+        first = next(batches, None)
+        schema = first.schema if first is not None else self.schema
+        chained = ([first] if first is not None else [])
+        reader = pa.RecordBatchReader.from_batches(schema, _chain(chained, batches))
+        return reader.__arrow_c_stream__(requested_schema)
+
+    def write_parquet(self, path: str, **options: Any) -> dict[str, Any]:
+        """Runs the plan into a Parquet file, written under a temporary name and renamed
+        into place only when the run succeeded. ``options``: ``compression``,
+        ``row_group_size``. Returns {path, rows, bytes, columns}."""
+        return self._write("parquet", path, options)
+
+    def write_csv(self, path: str, **options: Any) -> dict[str, Any]:
+        """Like :meth:`write_parquet`, as CSV (``include_header``, ``delimiter``)."""
+        return self._write("csv", path, options)
+
+    def write_ipc(self, path: str, **options: Any) -> dict[str, Any]:
+        """Like :meth:`write_parquet`, as an Arrow IPC (Feather v2) file (``compression``)."""
+        return self._write("ipc", path, options)
+
+    def _write(self, fmt: str, path: str, options: dict[str, Any]) -> dict[str, Any]:
+        from ._write import write_batches
+
+        batches = self.iter_batches()
+        first = next(batches, None)
+        schema = first.schema if first is not None else self.schema
+        return write_batches(fmt, path, schema, _chain([first] if first is not None else [], batches), **options)
+
+    def explain(self, analyze: bool = False, as_text: bool = False) -> str | None:
+        """Prints the plan: one operator per line with the workers it runs on and what
+        was pushed into file scans. ``analyze=True`` runs it first and adds, per operator,
+        rows and batches in and out and the time spent in it. ``as_text=True`` returns the
+        text instead of printing it.
+
+            >>> import headrace as hr
+            >>> hr.config(threads=2)["threads"]
+            2
+            >>> hr.from_arrow({"x": [1, 2]}).filter(hr.col("x") > 1).explain()
+            filter(col("x") > 1)  [2 workers]
+              from_arrow: Table of 2 rows  [1 worker]
+            >>> _ = hr.config(threads=None)
+        """
+        plan = _physical.Planner(self._node, for_run=analyze)
+        wall = None
+        if analyze:
+            started = time.perf_counter()
+            self._collect(plan)
+            wall = time.perf_counter() - started
+        else:
+            plan.build(self._node)
+        text = _explain.render(self._node, plan, analyze, wall)
+        if as_text:
+            return text
+        print(text)
+        return None
+
+
+def _chain(first: list[pa.RecordBatch], rest: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    yield from first
+    yield from rest
+
+
+def _flatten(items: Sequence[Any]) -> list[Any]:
+    if len(items) == 1 and isinstance(items[0], (list, tuple)):
+        return list(items[0])
+    return list(items)
+
+
+def _name_of(item: Any, operator: str) -> str:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, Expr):
+        return item.output_name
+    raise TypeError(f"{operator}: expected column names or expressions, got {type(item).__name__}")
+
+
+def _expr_of(item: str | Expr) -> Expr:
+    return col(item) if isinstance(item, str) else item
+
+
+def _show(item: Any) -> str:
+    return item if isinstance(item, str) else repr(item)
+
+
+def _lit(value: Any) -> Expr:
+    from ._expr import lit
+
+    return lit(value)
+
+
+def stateful_transform(streams: Sequence[DataStream], executor: Executor, new_schema: Any,
+                       required_columns: Any = None, partition_by: str | Sequence[str] | None = None,
+                       parallelism: int | None = None) -> DataStream:
+    """A stateful executor over several DataStreams: ``ctx.stream_id`` tells which input
+    (its index in ``streams``) each batch came from. ``required_columns`` is one set for all
+    inputs or one per input; ``partition_by`` names key columns that every input has (equal
+    keys of every input reach the same instance).
+
+        >>> import headrace as hr
+        >>> class Count(hr.Executor):
+        ...     def open(self, ctx):
+        ...         self.rows = [0, 0]
+        ...     def execute(self, batch, ctx):
+        ...         self.rows[ctx.stream_id] += batch.num_rows
+        ...     def finish(self, ctx):
+        ...         return {"left": [self.rows[0]], "right": [self.rows[1]]}
+        >>> a, b = hr.from_arrow({"x": [1, 2, 3]}), hr.from_arrow({"x": [4]})
+        >>> hr.stateful_transform([a, b], Count(), new_schema=["left", "right"]).collect().to_pydict()
+        {'left': [3], 'right': [1]}
+    """
+    streams = list(streams)
+    if not streams or not all(isinstance(s, DataStream) for s in streams):
+        raise TypeError("stateful_transform: the first argument must be a non-empty list of DataStreams")
+    return DataStream(_logical.Stateful([s._node for s in streams], executor, new_schema, required_columns,
+                                        partition_by, parallelism))

@@ -1,0 +1,326 @@
+"""The logical plan of a DataStream: immutable nodes that know their output schema.
+
+Every node checks its arguments against its input's schema when it is created, so a
+mistake (an unknown column, a filter that is not boolean) fails where it was written, not
+when the query runs. Nodes say which input columns they need for a set of output columns
+(``needs``): the planner uses it to read only those columns from files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from ._executor import Executor
+from ._expr import Column, ColumnNotFoundError, Expr
+
+
+def check_columns(names: Iterable[str], schema: pa.Schema, operator: str) -> None:
+    available = schema.names
+    for name in names:
+        if name not in available:
+            raise ColumnNotFoundError(name, available, operator=operator)
+
+
+def _expr_type(expr: Expr, schema: pa.Schema, types_known: bool, operator: str) -> pa.DataType:
+    check_columns(sorted(expr.columns()), schema, operator)
+    if isinstance(expr, Column):
+        return schema.field(expr.name).type
+    if not types_known:
+        return pa.null()  # decided by the data once it runs
+    try:
+        return expr.output_type(schema)
+    except ColumnNotFoundError:
+        raise
+    except (TypeError, ValueError, pa.ArrowException) as exc:
+        raise TypeError(f"{operator}: cannot evaluate {expr!r} on {schema}: {exc}") from exc
+
+
+class Node:
+    """A step of the logical plan. ``schema`` is its output's schema; ``types_known`` is
+    False when some column types are only known once data flows (an executor declared only
+    its column names)."""
+
+    inputs: tuple[Node, ...] = ()
+    schema: pa.Schema
+    types_known: bool = True
+
+    def label(self) -> str:
+        raise NotImplementedError
+
+    def needs(self, required: set[str]) -> list[set[str]]:
+        """For each input, the columns this node reads to produce ``required``."""
+        return [set(i.schema.names) for i in self.inputs]
+
+
+class ArrowSource(Node):
+    """Record batches from memory or from a Python iterable. ``batches()`` starts a pass."""
+
+    def __init__(self, batches: Callable[[], Iterable[pa.RecordBatch]], schema: pa.Schema,
+                 description: str, one_shot: bool = False) -> None:
+        self.batches = batches
+        self.schema = schema
+        self.description = description
+        self.one_shot = one_shot
+        self.used = False
+
+    def label(self) -> str:
+        return self.description
+
+
+class FileSource(Node):
+    """Files read in pieces (row groups, files) by parallel workers. ``columns`` and
+    ``predicate`` are what the planner pushed into the reader."""
+
+    def __init__(self, scan: Any, name: str, columns: Sequence[str] | None = None,
+                 predicate: Expr | None = None) -> None:
+        self.scan = scan
+        self.name = name
+        self.columns = list(columns) if columns is not None else None
+        self.predicate = predicate
+        self.schema = scan.project(self.columns) if self.columns is not None else scan.schema
+
+    def label(self) -> str:
+        text = f"{self.name}: {self.scan.describe()}"
+        if self.columns is not None and len(self.columns) < len(self.scan.schema):
+            text += f", columns=[{', '.join(self.columns)}]"
+        if self.predicate is not None:
+            text += f", filter={self.predicate!r}"
+        return text
+
+
+class Filter(Node):
+    def __init__(self, input: Node, predicate: Expr) -> None:
+        if not isinstance(predicate, Expr):
+            raise TypeError(f"filter: expected an hr.col(...) expression, got {type(predicate).__name__}")
+        kind = _expr_type(predicate, input.schema, input.types_known, "filter")
+        if kind not in (pa.bool_(), pa.null()):
+            raise TypeError(f"filter: the condition {predicate!r} must be boolean, but is {kind}")
+        self.inputs = (input,)
+        self.predicate = predicate
+        self.schema = input.schema
+        self.types_known = input.types_known
+
+    def label(self) -> str:
+        return f"filter({self.predicate!r})"
+
+    def needs(self, required: set[str]) -> list[set[str]]:
+        return [required | self.predicate.columns()]
+
+
+class Project(Node):
+    """Computes the output columns from expressions; select, with_columns, drop and
+    rename are all projections (``operator`` keeps which one the user wrote)."""
+
+    def __init__(self, input: Node, outputs: Sequence[tuple[str, Expr]], operator: str, text: str) -> None:
+        names = [name for name, _ in outputs]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"{operator}: the output would have duplicate columns {dupes}")
+        types = [_expr_type(e, input.schema, input.types_known, operator) for _, e in outputs]
+        self.inputs = (input,)
+        self.outputs = list(outputs)
+        self.operator = operator
+        self.text = text
+        self.schema = pa.schema([pa.field(n, t) for n, t in zip(names, types)])
+        self.types_known = input.types_known
+
+    def label(self) -> str:
+        return f"{self.operator}({self.text})"
+
+    def needs(self, required: set[str]) -> list[set[str]]:
+        cols: set[str] = set()
+        for name, expr in self.outputs:
+            if name in required:
+                cols |= expr.columns()
+        return [cols]
+
+
+def _declared_schema(new_schema: Any, operator: str) -> tuple[pa.Schema, bool]:
+    """(schema, types_known) from a pyarrow Schema, a {name: type} mapping or a list of names."""
+    if isinstance(new_schema, pa.Schema):
+        return new_schema, True
+    if isinstance(new_schema, dict):
+        return pa.schema([pa.field(n, t) for n, t in new_schema.items()]), True
+    if isinstance(new_schema, str) or not isinstance(new_schema, Iterable):
+        raise TypeError(f"{operator}: new_schema must be a pyarrow Schema, a dict of name -> type or a list "
+                        f"of column names, got {type(new_schema).__name__}")
+    names = list(new_schema)
+    if not all(isinstance(n, str) for n in names):
+        raise TypeError(f"{operator}: new_schema names must be strings, got {names!r}")
+    return pa.schema([pa.field(n, pa.null()) for n in names]), False
+
+
+def _required(required_columns: Any, schema: pa.Schema, operator: str) -> list[str] | None:
+    if required_columns is None:
+        return None
+    if isinstance(required_columns, str):
+        required_columns = [required_columns]
+    names = [n for n in schema.names if n in set(required_columns)]
+    check_columns(sorted(set(required_columns)), schema, operator)
+    return names
+
+
+class Transform(Node):
+    """A stateless Python function per batch."""
+
+    def __init__(self, input: Node, fn: Callable[..., Any], new_schema: Any, required_columns: Any,
+                 name: str) -> None:
+        if not callable(fn):
+            raise TypeError(f"transform: expected a function of one batch, got {type(fn).__name__}")
+        self.inputs = (input,)
+        self.fn = fn
+        self.name = name
+        self.required = _required(required_columns, input.schema, f"transform '{name}'")
+        if new_schema is None:
+            self.schema, self.types_known = self._trial_schema(input), True
+        else:
+            self.schema, self.types_known = _declared_schema(new_schema, f"transform '{name}'")
+
+    def _trial_schema(self, input: Node) -> pa.Schema:
+        """Without a declared schema, the function's output on an empty batch tells it."""
+        from ._batches import as_batches
+
+        empty = pa.RecordBatch.from_pylist([], schema=input.schema)
+        sample = empty if self.required is None else empty.select(self.required)
+        try:
+            out = as_batches(self.fn(sample), f"transform '{self.name}'")
+        except Exception as exc:
+            raise TypeError(f"transform '{self.name}': could not find its output schema by calling it on an "
+                            f"empty batch ({type(exc).__name__}: {exc}); pass new_schema=") from exc
+        if not out:
+            raise TypeError(f"transform '{self.name}': it returned nothing for an empty batch, so its output "
+                            "schema is unknown; pass new_schema=")
+        return out[0].schema
+
+    def label(self) -> str:
+        return f"transform({self.name})"
+
+    def needs(self, required: set[str]) -> list[set[str]]:
+        return [set(self.required) if self.required is not None else set(self.inputs[0].schema.names)]
+
+
+class Stateful(Node):
+    """An executor over one or several inputs (``ctx.stream_id`` says which), run by
+    ``parallelism`` instances; rows are hash-partitioned on ``partition_by`` if given."""
+
+    def __init__(self, inputs: Sequence[Node], executor: Executor, new_schema: Any, required_columns: Any,
+                 partition_by: Any, parallelism: int | None) -> None:
+        self.name = executor.__name__ if isinstance(executor, type) else type(executor).__name__
+        where = f"stateful_transform '{self.name}'"
+        if isinstance(executor, type):
+            raise TypeError(f"{where}: pass an instance of {executor.__name__}, not the class")
+        if not isinstance(executor, Executor):
+            raise TypeError(f"stateful_transform: expected an hr.Executor instance, got {type(executor).__name__}")
+        if parallelism is None:
+            parallelism = 1
+        if isinstance(parallelism, bool) or not isinstance(parallelism, int) or parallelism < 1:
+            raise ValueError(f"{where}: parallelism must be an integer >= 1, got {parallelism!r}")
+        if isinstance(partition_by, str):
+            partition_by = [partition_by]
+        self.inputs = tuple(inputs)
+        self.executor = executor
+        self.parallelism = parallelism
+        self.partition_by = list(partition_by) if partition_by is not None else None
+        per_input = (isinstance(required_columns, (list, tuple)) and len(required_columns) == len(self.inputs)
+                     and all(r is None or (not isinstance(r, str) and isinstance(r, Iterable))
+                             for r in required_columns))
+        each = required_columns if per_input else [required_columns] * len(self.inputs)
+        self.required = [_required(r, i.schema, where) for r, i in zip(each, self.inputs)]
+        for i in self.inputs:
+            if self.partition_by is not None:
+                check_columns(self.partition_by, i.schema, f"{where} partition_by")
+        if self.partition_by is not None:
+            for i, req in zip(self.inputs, self.required):
+                if req is not None:
+                    check_columns(self.partition_by, pa.schema([i.schema.field(n) for n in req]),
+                                  f"{where} partition_by (must be among required_columns)")
+        self.schema, self.types_known = _declared_schema(new_schema, where)
+
+    def label(self) -> str:
+        extra = f", partition_by={self.partition_by}" if self.partition_by else ""
+        return f"stateful_transform({self.name}, parallelism={self.parallelism}{extra})"
+
+    def needs(self, required: set[str]) -> list[set[str]]:
+        return [set(r) if r is not None else set(i.schema.names) for i, r in zip(self.inputs, self.required)]
+
+
+class Union(Node):
+    def __init__(self, inputs: Sequence[Node]) -> None:
+        first = inputs[0].schema
+        for other in inputs[1:]:
+            if other.schema.names != first.names:
+                raise ValueError(f"union: the inputs have different columns: {first.names} and {other.schema.names}")
+            if other.types_known and inputs[0].types_known:
+                for a, b in zip(first, other.schema):
+                    if a.type != b.type:
+                        raise TypeError(f"union: column {a.name!r} is {a.type} in one input and {b.type} in another")
+        self.inputs = tuple(inputs)
+        self.schema = first
+        self.types_known = all(i.types_known for i in inputs)
+
+    def label(self) -> str:
+        return f"union({len(self.inputs)} inputs)"
+
+    def needs(self, required: set[str]) -> list[set[str]]:
+        return [set(required) for _ in self.inputs]
+
+
+class Limit(Node):
+    def __init__(self, input: Node, n: int) -> None:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"limit: n must be an integer >= 0, got {n!r}")
+        self.inputs = (input,)
+        self.n = n
+        self.schema = input.schema
+        self.types_known = input.types_known
+
+    def label(self) -> str:
+        return f"limit({self.n})"
+
+    def needs(self, required: set[str]) -> list[set[str]]:
+        return [set(required)]
+
+
+class Sort(Node):
+    def __init__(self, input: Node, by: Any, descending: Any) -> None:
+        keys = [by] if isinstance(by, str) else list(by)
+        if not keys or not all(isinstance(k, str) for k in keys):
+            raise TypeError(f"sort: by must be a column name or a non-empty list of names, got {by!r}")
+        check_columns(keys, input.schema, "sort")
+        if isinstance(descending, bool):
+            descending = [descending] * len(keys)
+        descending = list(descending)
+        if len(descending) != len(keys) or not all(isinstance(d, bool) for d in descending):
+            raise ValueError(f"sort: descending must be a bool or one bool per key ({len(keys)}), got {descending!r}")
+        self.inputs = (input,)
+        self.keys = keys
+        self.descending = descending
+        self.schema = input.schema
+        self.types_known = input.types_known
+
+    def label(self) -> str:
+        order = ", ".join(f"{k}{' desc' if d else ''}" for k, d in zip(self.keys, self.descending))
+        return f"sort({order})"
+
+    def needs(self, required: set[str]) -> list[set[str]]:
+        return [required | set(self.keys)]
+
+
+def walk(root: Node) -> list[Node]:
+    """Every node of the plan once, inputs before the nodes that read them."""
+    order: list[Node] = []
+    seen: set[int] = set()
+
+    def visit(node: Node) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        for i in node.inputs:
+            visit(i)
+        order.append(node)
+
+    visit(root)
+    return order

@@ -1,0 +1,335 @@
+"""From a DataStream's logical plan to a native run.
+
+Planning first decides what the sources must read: the columns some operator downstream
+needs (projection pushdown) and the filters that sit right on a file scan (handed to the
+reader). Then operators are grouped into stages. A stage is a fused chain of operators run
+by ``workers`` native drivers; per-batch operators join the stage of their input when it
+runs with as many workers and has no other reader. A queue (an inbox) sits in front of each
+stage that is not a source, where parallelism changes, where several inputs meet (union,
+multi-input executors) and where rows are hash-partitioned (one inbox per instance, the
+producer's exchange routing each partition). A stage read by several operators broadcasts
+its batches to each of them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pyarrow as pa
+
+from . import _config, _core, _logical, _ops
+from ._batches import sliced
+from ._plan import reorder_window
+
+# Most items a driver takes per GIL acquisition: batches are large, so a few suffice.
+MAX_BATCH = 8
+
+
+class Pushdown:
+    """What the planner hands to file sources, and the columns each node must produce."""
+
+    def __init__(self, root: _logical.Node) -> None:
+        self.order = _logical.walk(root)
+        self.consumers: dict[int, list[_logical.Node]] = {}
+        for node in self.order:
+            for i in node.inputs:
+                self.consumers.setdefault(id(i), []).append(node)
+        self.readers = {key: len(found) for key, found in self.consumers.items()}
+        self.required: dict[int, set[str]] = {id(root): set(root.schema.names)}
+        for node in reversed(self.order):
+            need = self.required.setdefault(id(node), set())
+            for i, cols in zip(node.inputs, node.needs(need)):
+                self.required.setdefault(id(i), set()).update(cols)
+        # Filters directly on a scan (through other such filters) go into the reader.
+        self.absorbed: set[int] = set()
+        self.predicates: dict[int, list[Any]] = {}
+        for node in self.order:
+            if isinstance(node, _logical.Filter):
+                source = self._scan_below(node)
+                if source is not None and self._translatable(node, source):
+                    self.absorbed.add(id(node))
+                    self.predicates.setdefault(id(source), []).append(node.predicate)
+
+    def _scan_below(self, node: _logical.Filter) -> _logical.FileSource | None:
+        below = node.inputs[0]
+        while isinstance(below, _logical.Filter) and self.readers[id(below)] == 1:
+            below = below.inputs[0]
+        if isinstance(below, _logical.FileSource) and self.readers[id(below)] == 1:
+            return below
+        return None
+
+    @staticmethod
+    def _translatable(node: _logical.Filter, source: _logical.FileSource) -> bool:
+        try:
+            node.predicate.to_pyarrow(source.scan.schema)
+        except Exception:  # an expression pyarrow's dataset filter cannot express stays a filter
+            return False
+        return True
+
+    def sources_only_feeding(self, node: _logical.Node) -> list[_logical.Node]:
+        """The sources below ``node`` whose every row reaches the rest of the plan through
+        ``node`` (none if some node below is also read from elsewhere)."""
+        below = {id(n): n for n in _logical.walk(node) if n is not node}
+        for key in below:
+            if any(c is not node and id(c) not in below for c in self.consumers.get(key, [])):
+                return []
+        return [n for n in below.values() if not n.inputs]
+
+    def scan_columns(self, source: _logical.FileSource) -> list[str]:
+        need = self.required[id(source)]
+        for predicate in self.predicates.get(id(source), []):
+            need = need | predicate.columns()
+        return [n for n in source.schema.names if n in need]
+
+    def scan_filter(self, source: _logical.FileSource) -> Any:
+        predicates = self.predicates.get(id(source))
+        if not predicates:
+            return None
+        combined = predicates[0]
+        for p in predicates[1:]:
+            combined = combined & p
+        return combined
+
+
+class Stage:
+    def __init__(self, name: str, workers: int, source: Callable[[], Any] | None = None) -> None:
+        self.name = name
+        self.workers = workers
+        self.source = source  # starts the source's iterator (a source stage), else None
+        self.ops: list[Callable[[int, int], _ops.Calls]] = []  # per instance: (worker, workers) -> calls
+        self.inputs: list[tuple[Stage, int]] = []  # (producer, stream id)
+        self.readers: list[Stage] = []
+        self.partitioned = False  # one inbox per instance, fed by routed exchanges
+        self.routes = False  # its last op yields Routed pairs
+
+
+class Compiled:
+    """A ready-to-start native run for a plan, and the meters of its operators."""
+
+    def __init__(self, run: Any, meters: dict[int, list[_ops.Meter]], stages: list[Stage]) -> None:
+        self.run = run
+        self.meters = meters
+        self.stages = stages
+
+
+class Planner:
+    def __init__(self, root: _logical.Node, for_run: bool = True) -> None:
+        self.root = root
+        self.for_run = for_run  # False: only to describe the plan (explain)
+        self.push = Pushdown(root)
+        self.threads = _config.threads()
+        self.batch_size = _config.get("batch_size")
+        self.stages: list[Stage] = []
+        self.stage_of: dict[int, Stage] = {}
+        self.meters: dict[int, list[_ops.Meter]] = {}
+        self.stops: dict[int, list[threading.Event]] = {}  # per source: limits that may end it
+
+    # ---- building stages --------------------------------------------------------------
+
+    def _new(self, name: str, workers: int, source: Callable[[], Any] | None = None) -> Stage:
+        stage = Stage(name, workers, source)
+        self.stages.append(stage)
+        return stage
+
+    def _meter(self, node: _logical.Node) -> Callable[[], _ops.Meter]:
+        meters = self.meters.setdefault(id(node), [])
+
+        def make() -> _ops.Meter:
+            meters.append(_ops.Meter())
+            return meters[-1]
+
+        return make
+
+    def _connect(self, producer: Stage, consumer: Stage, stream: int) -> None:
+        producer.readers.append(consumer)
+        consumer.inputs.append((producer, stream))
+
+    def _after(self, node: _logical.Node, workers: int, name: str) -> Stage:
+        """The stage an operator reading ``node`` with ``workers`` instances joins: the
+        node's own stage when it can be fused, else a new stage behind a queue."""
+        stage = self.build(node)
+        if self.push.readers[id(node)] == 1 and stage.workers == workers and not stage.readers:
+            return stage
+        fresh = self._new(name, workers)
+        self._connect(stage, fresh, 0)
+        return fresh
+
+    def _feed(self, node: _logical.Node, consumer: Stage, stream: int, keys: list[str] | None,
+              required: list[str] | None) -> None:
+        """Connects ``node``'s output to ``consumer`` as input ``stream``, hash-partitioned
+        on ``keys`` if given. A routed or numbered edge needs an exchange of its own: from a
+        stage that others read too, it gets a stage of its own first."""
+        stage = self.build(node)
+        if (keys is not None or stream != 0) and (self.push.readers[id(node)] > 1 or stage.readers):
+            own = self._new(f"{consumer.name}.input{stream}", stage.workers)
+            self._connect(stage, own, 0)
+            stage = own
+        if keys is not None:
+            fn = _ops.partition_fn(keys, consumer.workers, required)
+            stage.ops.append(lambda w, n: _ops.stateless("partition", fn, _ops.Meter()))
+            stage.routes = True
+            consumer.partitioned = True
+        self._connect(stage, consumer, stream)
+
+    def build(self, node: _logical.Node) -> Stage:
+        found = self.stage_of.get(id(node))
+        if found is None:
+            found = self.stage_of[id(node)] = self._build(node)
+        return found
+
+    def _build(self, node: _logical.Node) -> Stage:  # noqa: C901 - one case per node kind
+        meter = self._meter(node)
+        if isinstance(node, _logical.ArrowSource):
+            return self._arrow_source(node, meter)
+        if isinstance(node, _logical.FileSource):
+            return self._file_source(node, meter)
+        if isinstance(node, _logical.Filter) and id(node) in self.push.absorbed:
+            return self.build(node.inputs[0])
+        if isinstance(node, (_logical.Filter, _logical.Project, _logical.Transform)):
+            stage = self._after(node.inputs[0], self.threads, type(node).__name__.lower())
+            fn_for = self._per_batch(node)
+            stage.ops.append(lambda w, n: _ops.stateless(node.label(), fn_for(), meter()))
+            return stage
+        if isinstance(node, _logical.Limit):
+            stage = self._after(node.inputs[0], 1, "limit")
+            done = threading.Event()
+            for source in self.push.sources_only_feeding(node):
+                self.stops.setdefault(id(source), []).append(done)
+            stage.ops.append(lambda w, n: _ops.stateless(node.label(), _ops.limit_fn(node.n, done), meter()))
+            return stage
+        if isinstance(node, _logical.Sort):
+            stage = self._after(node.inputs[0], 1, "sort")
+            sorter = _ops.SortExecutor(node.keys, node.descending, node.schema, self.batch_size)
+            stage.ops.append(lambda w, n: _ops.executor_calls("sort", sorter, w, n, [None], node.schema,
+                                                              False, meter()))
+            return stage
+        if isinstance(node, _logical.Stateful):
+            return self._stateful(node, meter)
+        if isinstance(node, _logical.Union):
+            stage = self._new("union", self.threads)
+            for i in node.inputs:
+                self._feed(i, stage, 0, None, None)
+            stage.ops.append(lambda w, n: _ops.stateless(node.label(), _identity, meter()))
+            return stage
+        raise TypeError(f"cannot plan {type(node).__name__}")
+
+    def _per_batch(self, node: _logical.Node) -> Callable[[], Callable[[pa.RecordBatch], Any]]:
+        if isinstance(node, _logical.Filter):
+            return lambda: _ops.filter_fn(node.predicate)
+        if isinstance(node, _logical.Project):
+            need = self.push.required[id(node)]
+            outputs = [(n, e) for n, e in node.outputs if n in need]
+            return lambda: _ops.project_fn(outputs)
+        assert isinstance(node, _logical.Transform)
+        where = f"transform '{node.name}'"
+        return lambda: _ops.transform_fn(node.fn, node.required, node.schema, node.types_known, where)
+
+    def _arrow_source(self, node: _logical.ArrowSource, meter: Callable[[], _ops.Meter]) -> Stage:
+        if node.one_shot and self.for_run:
+            if node.used:
+                raise ValueError(f"{node.description}: this stream was already read by an earlier run; a "
+                                 "stream can be read once (collect it, or pass a table or a list)")
+            node.used = True
+        size = self.batch_size
+        batches = node.batches
+        stops = self.stops.setdefault(id(node), [])
+        return self._new(node.label(), 1,
+                         source=_ops.source_iterator(lambda: sliced(batches(), size), meter(), stops))
+
+    def _file_source(self, node: _logical.FileSource, meter: Callable[[], _ops.Meter]) -> Stage:
+        columns = self.push.scan_columns(node)
+        predicate = self.push.scan_filter(node)
+        arrow_filter = predicate.to_pyarrow(node.scan.schema) if predicate is not None else None
+        scan = node.scan
+        stops = self.stops.setdefault(id(node), [])
+        tasks = self._new(node.name, 1,
+                          source=_ops.source_iterator(lambda: scan.tasks(columns, arrow_filter), None, stops))
+        reader = self._after_stage(tasks, self.threads, f"{node.name}.read")
+        encoded = scan.encoded_columns(predicate.columns()) if predicate is not None else []
+        read = _ops.scan_fn(scan, columns, arrow_filter, predicate, encoded)
+        reader.ops.append(lambda w, n: _ops.stateless(f"{node.name}.read", read, meter()))
+        return reader
+
+    def _after_stage(self, stage: Stage, workers: int, name: str) -> Stage:
+        if stage.workers == workers:
+            return stage
+        fresh = self._new(name, workers)
+        self._connect(stage, fresh, 0)
+        return fresh
+
+    def _stateful(self, node: _logical.Stateful, meter: Callable[[], _ops.Meter]) -> Stage:
+        def calls(w: int, n: int) -> _ops.Calls:
+            return _ops.executor_calls(node.name, node.executor, w, n, node.required, node.schema,
+                                       node.types_known, meter())
+
+        if len(node.inputs) == 1 and node.partition_by is None:
+            stage = self._after(node.inputs[0], node.parallelism, node.name)
+        else:
+            stage = self._new(node.name, node.parallelism)
+            for stream, (i, req) in enumerate(zip(node.inputs, node.required)):
+                self._feed(i, stage, stream, node.partition_by, req)
+        stage.ops.append(calls)
+        return stage
+
+    # ---- emitting the native run ----------------------------------------------------------
+
+    def compile(self) -> Compiled:
+        top = self.build(self.root)
+        queue_size = _config.get("queue_size")
+        run = _core.Run()
+        sink = run.add_queue(max(queue_size, 64), 1)
+        run.set_sink(sink)
+        inboxes: dict[int, list[int]] = {}
+        for stage in self.stages:
+            if stage.inputs:
+                count = stage.workers if stage.partitioned else 1
+                capacity = max(queue_size, 2 * stage.workers)
+                inboxes[id(stage)] = [run.add_queue(capacity, len(stage.inputs)) for _ in range(count)]
+        for stage in self.stages:
+            self._emit(run, stage, stage is top, sink, inboxes, queue_size)
+        return Compiled(run, self.meters, self.stages)
+
+    def _emit(self, run: Any, stage: Stage, is_top: bool, sink: int, inboxes: dict[int, list[int]],
+              queue_size: int) -> None:
+        if not stage.ops and stage.source is None:  # a stage only forwarding to a routed or numbered edge
+            stage.ops.append(lambda w, n: (stage.name, _identity, None, None, None, None))
+        inbox = inboxes.get(id(stage), [])
+        stats = run.add_stats(stage.name, stage.workers, inbox[0] if inbox else -1)
+        if is_top:
+            targets, mode, stream = [sink], None, 0
+        elif stage.routes:
+            (reader,) = stage.readers
+            targets, mode = inboxes[id(reader)], "routed"
+            stream = next(s for p, s in reader.inputs if p is stage)
+        else:
+            targets = [inboxes[id(r)][0] for r in stage.readers]
+            mode = None
+            stream = next(s for p, s in stage.readers[0].inputs if p is stage)
+        if mode is None:
+            in_order = stage.source is not None or (len(stage.inputs) == 1 and not stage.partitioned)
+            mode = "ordered" if in_order else "unordered"
+        window = -1
+        if mode == "ordered" and stage.workers > 1:
+            window = run.add_window(reorder_window(queue_size, stage.workers))
+        exchange = run.add_exchange(targets, mode, stage.workers, stream, stats, window)
+        route_type = _ops.Routed if stage.routes else None
+        if stage.source is not None:
+            if stage.ops:
+                source_stats = run.add_stats(f"{stage.name}.source", 1, -1)
+                calls = [op(0, 1) for op in stage.ops]
+                run.add_source_chain(stage.name, source_stats, stage.source, stage.name, stats, exchange, calls,
+                                     MAX_BATCH, [], route_type)
+            else:
+                run.add_source(stage.name, stats, exchange, stage.source, MAX_BATCH)
+            return
+        for w in range(stage.workers):
+            calls = [op(w, stage.workers) for op in stage.ops]
+            queue = inbox[w] if stage.partitioned else inbox[0]
+            run.add_chain(stage.name, w, stage.workers, stats, queue, exchange, calls, False, None, MAX_BATCH,
+                          [], route_type)
+
+
+def _identity(batch: Any) -> Any:
+    return batch

@@ -1,0 +1,494 @@
+"""File sources for DataStream: resolve files, know their schema, and stream them in parallel pieces.
+
+``FileScan`` resolves globs, lists and directories once, knows the schema without reading the
+data (Parquet/IPC footers; the first block of a CSV or JSON file), splits the files into
+``ScanTask`` units of parallel work (Parquet row groups, IPC record-batch ranges, whole CSV/JSON
+files) and streams one task at a time as record batches with the projection and filter applied.
+``read`` runs on the engine's worker threads, so nothing here starts threads of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import glob
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+import pyarrow.json as pjson
+import pyarrow.parquet as pq
+
+from ._expr import ColumnNotFoundError
+
+__all__ = ["FORMATS", "FileScan", "ScanTask"]
+
+FORMATS = ("parquet", "csv", "ipc", "json")
+
+# Files a directory contributes, by format (compressed csv/json are decompressed by pyarrow).
+EXTENSIONS = {
+    "parquet": (".parquet", ".parq", ".pq"),
+    "csv": (".csv", ".csv.gz", ".csv.bz2", ".csv.zst"),
+    "ipc": (".arrow", ".arrows", ".ipc", ".feather"),
+    "json": (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz"),
+}
+
+# Parquet: consecutive row groups are merged into one task until it holds this many rows.
+TASK_ROWS = 1_000_000
+# IPC file format: record batches are grouped into tasks of about this many bytes of file.
+IPC_TASK_BYTES = 64 << 20
+# Newline-delimited JSON is parsed in blocks of about this many bytes, cut at line ends.
+JSON_BLOCK_SIZE = 4 << 20
+
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "parquet": {},
+    "ipc": {},
+    "csv": {
+        "delimiter": ",", "has_header": True, "column_names": None, "schema": None,
+        "null_values": None, "skip_rows": 0, "quote_char": '"',
+    },
+    "json": {"schema": None},
+}
+
+_LOCAL = pafs.LocalFileSystem()
+_PARQUET = ds.ParquetFileFormat()
+
+
+@dataclass(frozen=True)
+class ScanTask:
+    """One unit of parallel scan work: a file, or some of its Parquet row groups / IPC record batches."""
+
+    path: str
+    row_groups: tuple[int, ...] | None = None  # parquet row groups or IPC-file record batches; None = all
+    rows: int | None = None  # known row count (parquet metadata), before any filter
+
+
+class _FileInfo(NamedTuple):
+    """What a Parquet or IPC file's footer says."""
+
+    schema: pa.Schema
+    row_group_rows: tuple[int, ...] | None  # parquet: rows per row group
+    record_batches: int | None  # IPC file format: number of record batches; None for the stream format
+
+
+class _CsvOptions(NamedTuple):
+    read: pcsv.ReadOptions
+    parse: pcsv.ParseOptions
+    convert: dict[str, Any]  # ConvertOptions arguments; each read adds the column types and names
+
+
+class FileScan:
+    """A set of files of one format, resolved at construction.
+
+        >>> scan = FileScan("parquet", "data/*.parquet")       # doctest: +SKIP
+        >>> for task in scan.tasks(["id"]):                     # doctest: +SKIP
+        ...     for batch in scan.read(task, ["id"]): ...
+    """
+
+    def __init__(self, fmt: str, paths: str | os.PathLike | Iterable[str | os.PathLike], *,
+                 batch_size: int = 65536, **options: Any) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(map(repr, FORMATS))}")
+        self.format = fmt
+        self.reader = f"read_{fmt}"
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"{self.reader}: batch_size must be a positive integer, got {batch_size!r}")
+        self.batch_size = batch_size
+        self.options = _check_options(fmt, options)
+        self._csv = _csv_options(self.reader, self.options) if fmt == "csv" else None
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        self.patterns = [os.fspath(p) for p in paths]
+        if not self.patterns:
+            raise ValueError(f"{self.reader}: no paths given")
+        self.paths = _resolve(self.reader, self.patterns, EXTENSIONS[fmt])
+
+    def __repr__(self) -> str:
+        return f"FileScan({self.format!r}, {self.patterns!r})"
+
+    def describe(self) -> str:
+        """Short text for ``explain()``, e.g. ``parquet: 3 files (data/*.parquet)``."""
+        n = len(self.paths)
+        shown = ", ".join(self.patterns[:3]) + (", ..." if len(self.patterns) > 3 else "")
+        return f"{self.format}: {n} file{'' if n == 1 else 's'} ({shown})"
+
+    @functools.cached_property
+    def schema(self) -> pa.Schema:
+        """The files' schema, known without reading their data."""
+        given = self.options.get("schema")
+        if given is not None:
+            return given
+        if self.format in ("parquet", "ipc"):
+            return _unify(self.reader, {path: info.schema for path, info in self._infos.items()})
+        inferred = self._infer()
+        # A column with no value in the sampled block would be typed null and fail on the first value
+        # further on; read it as strings instead, as Polars does.
+        return pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in inferred])
+
+    def _infer(self) -> pa.Schema:
+        """The types pyarrow infers from the first block of the first file with data (csv/json)."""
+        for path in self.paths:
+            with _naming(self.reader, path):
+                if self.format == "csv":
+                    if os.path.getsize(path):
+                        read, parse, convert = self._csv
+                        return pcsv.open_csv(path, read_options=read, parse_options=parse,
+                                             convert_options=pcsv.ConvertOptions(**convert)).schema
+                else:
+                    block = next(_json_blocks(path), None)
+                    if block is not None:
+                        return pjson.read_json(pa.BufferReader(block), read_options=_json_read_options(block)).schema
+        raise ValueError(f"{self.reader}: cannot infer a schema, every file is empty; pass schema=")
+
+    @functools.cached_property
+    def _infos(self) -> dict[str, _FileInfo]:
+        """Footer facts per file (parquet/ipc), read once."""
+        read_info = _parquet_info if self.format == "parquet" else _ipc_info
+        infos = {}
+        for path in self.paths:
+            with _naming(self.reader, path):
+                infos[path] = read_info(path)
+        return infos
+
+    def project(self, columns: Iterable[str] | None = None) -> pa.Schema:
+        """Schema of ``columns`` in the order given (all columns if None)."""
+        schema = self.schema
+        if columns is None:
+            return schema
+        names = [columns] if isinstance(columns, str) else list(columns)
+        available = schema.names
+        seen: set[str] = set()
+        for name in names:
+            if name not in available:
+                raise ColumnNotFoundError(name, available)
+            if name in seen:
+                raise ValueError(f"{self.reader}: column {name!r} is selected twice")
+            seen.add(name)
+        return pa.schema([schema.field(available.index(name)) for name in names])
+
+    def tasks(self, columns: Iterable[str] | None = None, filter: pc.Expression | None = None) -> list[ScanTask]:
+        """Units of parallel work in file order; files and row groups that hold no rows get none."""
+        self.project(columns)
+        if self.format == "parquet":
+            return [task for path in self.paths for task in self._parquet_tasks(path, filter)]
+        if self.format == "ipc":
+            return [task for path in self.paths for task in self._ipc_tasks(path)]
+        return [ScanTask(path) for path in self.paths if os.path.getsize(path) > 0]
+
+    def _parquet_tasks(self, path: str, filter: pc.Expression | None) -> list[ScanTask]:
+        counts = self._infos[path].row_group_rows
+        ids: Iterable[int] = range(len(counts))
+        if filter is not None and counts:
+            # Row groups whose statistics prove the filter false are never scheduled.
+            with _naming(self.reader, path):
+                fragment = _PARQUET.make_fragment(path, filesystem=_LOCAL)
+                ids = [rg.id for rg in fragment.subset(filter=filter, schema=self.schema).row_groups]
+        tasks: list[ScanTask] = []
+        group: list[int] = []
+        rows = 0
+        for i in ids:
+            if not counts[i]:
+                continue
+            group.append(i)
+            rows += counts[i]
+            if rows >= TASK_ROWS:
+                tasks.append(ScanTask(path, tuple(group), rows))
+                group, rows = [], 0
+        if group:
+            tasks.append(ScanTask(path, tuple(group), rows))
+        return tasks
+
+    def _ipc_tasks(self, path: str) -> list[ScanTask]:
+        n = self._infos[path].record_batches
+        if n is None:  # stream format: only readable front to back
+            return [ScanTask(path)]
+        per_task = max(1, math.ceil(n * IPC_TASK_BYTES / max(os.path.getsize(path), 1)))
+        if per_task >= n:
+            return [ScanTask(path)] if n else []
+        return [ScanTask(path, tuple(range(i, min(i + per_task, n)))) for i in range(0, n, per_task)]
+
+    def encoded_columns(self, columns: Iterable[str]) -> list[str]:
+        """Those of ``columns`` that are Parquet strings stored dictionary-encoded (judged by
+        the first file's first row group): reading them as Arrow dictionaries lets a filter
+        compare the few distinct values and skip decoding the rows it drops."""
+        if self.format != "parquet" or not self.paths:
+            return []
+        wanted = {n for n in columns if pa.types.is_string(self.schema.field(n).type)
+                  or pa.types.is_large_string(self.schema.field(n).type)}
+        if not wanted:
+            return []
+        with _naming(self.reader, self.paths[0]):
+            meta = pq.ParquetFile(self.paths[0]).metadata
+        if meta.num_row_groups == 0:
+            return []
+        group = meta.row_group(0)
+        return [group.column(j).path_in_schema for j in range(group.num_columns)
+                if group.column(j).path_in_schema in wanted and group.column(j).has_dictionary_page]
+
+    def read(self, task: ScanTask, columns: Iterable[str] | None = None,
+             filter: pc.Expression | None = None, dictionary_columns: Iterable[str] = (),
+             batch_size: int | None = None) -> Iterator[pa.RecordBatch]:
+        """Stream the task's rows as non-empty batches of at most ``batch_size`` rows (default:
+        the scan's).
+
+        Every batch has exactly the schema ``project(columns)``, with ``filter`` applied. Unknown
+        columns raise here, before the first batch; errors from a malformed file raise ValueError
+        naming it. Parquet ``dictionary_columns`` (see ``encoded_columns``) come as
+        ``dictionary<int32, string>`` arrays instead.
+        """
+        target = self.project(columns)
+        encoded = set(dictionary_columns)
+        rows = batch_size or self.batch_size
+        if encoded and self.format == "parquet":
+            target = _as_dictionaries(target, encoded)
+            return self._read(task, target, filter, _dictionary_format(frozenset(encoded)), rows)
+        return self._read(task, target, filter, _PARQUET, rows)
+
+    def _read(self, task: ScanTask, target: pa.Schema, filter: pc.Expression | None,
+              parquet: ds.ParquetFileFormat, batch_size: int) -> Iterator[pa.RecordBatch]:
+        names = target.names
+        with _naming(self.reader, task.path):
+            if self.format == "parquet":
+                fragment = parquet.make_fragment(task.path, filesystem=_LOCAL)
+                if task.row_groups is not None:
+                    # subset() keeps file order; make_fragment(row_groups=...) may not (pyarrow 26).
+                    fragment = fragment.subset(row_group_ids=list(task.row_groups))
+                schema = pa.schema([target.field(f.name) if f.name in names else f for f in self.schema])
+                batches = fragment.scanner(schema=schema, columns=names, filter=filter,
+                                           batch_size=batch_size, use_threads=False).to_batches()
+            elif self.format == "csv" and filter is None and names:
+                batches = self._csv_reader(task.path, names)  # only the projected columns are converted
+            else:
+                tables: Iterable[pa.Table]
+                if self.format == "csv":  # the filter's columns are unknown: convert them all
+                    tables = (pa.Table.from_batches([b]) for b in self._csv_reader(task.path, self.schema.names))
+                elif self.format == "ipc":
+                    tables = self._ipc_tables(task)
+                else:
+                    tables = self._json_tables(task.path)
+                batches = _select(tables, names, filter, batch_size)
+            for batch in batches:
+                if batch.num_rows:
+                    yield from _conform(batch, target, batch_size)
+
+    def _csv_reader(self, path: str, names: list[str]) -> pa.RecordBatchReader:
+        """Streams ``names`` (a non-empty list) with the scan's types: every file is read alike."""
+        read, parse, convert = self._csv
+        types = {name: self.schema.field(name).type for name in names}
+        convert = pcsv.ConvertOptions(**convert, column_types=types, include_columns=names)
+        return pcsv.open_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+
+    def _ipc_tables(self, task: ScanTask) -> Iterator[pa.Table]:
+        source = pa.memory_map(task.path)  # batches are views of the mapping, which outlives the file handle
+        if self._infos[task.path].record_batches is None:
+            batches: Iterable[pa.RecordBatch] = pa.ipc.open_stream(source)
+        else:
+            reader = pa.ipc.open_file(source)
+            ids = range(reader.num_record_batches) if task.row_groups is None else task.row_groups
+            batches = (reader.get_batch(i) for i in ids)
+        # Group small record batches so the filter runs on about batch_size rows at a time.
+        group: list[pa.RecordBatch] = []
+        rows = 0
+        for batch in batches:
+            group.append(batch)
+            rows += batch.num_rows
+            if rows >= self.batch_size:
+                yield pa.Table.from_batches(group)
+                group, rows = [], 0
+        if group:
+            yield pa.Table.from_batches(group)
+
+    def _json_tables(self, path: str) -> Iterator[pa.Table]:
+        parse = pjson.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="ignore")
+        for block in _json_blocks(path):
+            yield pjson.read_json(pa.BufferReader(block), read_options=_json_read_options(block),
+                                  parse_options=parse)
+
+
+def _as_dictionaries(schema: pa.Schema, names: set[str]) -> pa.Schema:
+    return pa.schema([f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in names else f for f in schema])
+
+
+@functools.lru_cache(maxsize=32)
+def _dictionary_format(names: frozenset[str]) -> ds.ParquetFileFormat:
+    return ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=set(names)))
+
+
+def _check_options(fmt: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The format's options with defaults filled in; unknown names raise TypeError naming the reader."""
+    reader = f"read_{fmt}"
+    defaults = _DEFAULTS[fmt]
+    for name in options:
+        if name not in defaults:
+            known = ", ".join(map(repr, defaults)) or "none"
+            raise TypeError(f"{reader}: unknown option {name!r} (options: {known})")
+    merged = {**defaults, **options}
+    schema = merged.get("schema")
+    if schema is not None and not isinstance(schema, pa.Schema):
+        raise TypeError(f"{reader}: schema must be a pyarrow.Schema, got {type(schema).__name__}")
+    return merged
+
+
+def _csv_options(reader: str, options: dict[str, Any]) -> _CsvOptions:
+    """pyarrow's CSV options for the reader's options; bad values raise naming the reader."""
+    schema = options["schema"]
+    names = options["column_names"]
+    has_header = options["has_header"]
+    skip_rows = options["skip_rows"]
+    null_values = options["null_values"]
+    if not isinstance(has_header, bool):
+        raise TypeError(f"{reader}: has_header must be True or False, got {has_header!r}")
+    if isinstance(skip_rows, bool) or not isinstance(skip_rows, int) or skip_rows < 0:
+        raise ValueError(f"{reader}: skip_rows must be a non-negative integer, got {skip_rows!r}")
+    if names is not None and (isinstance(names, str) or not all(isinstance(n, str) for n in names)):
+        raise TypeError(f"{reader}: column_names must be a list of strings, got {names!r}")
+    if names is None and schema is not None and not has_header:
+        names = schema.names
+    read: dict[str, Any] = {"skip_rows": skip_rows}
+    if names is not None:
+        read.update(column_names=list(names), skip_rows=skip_rows + has_header)  # the names replace the header
+    elif not has_header:
+        read.update(autogenerate_column_names=True)
+    convert: dict[str, Any] = {}
+    if null_values is not None:
+        convert.update(null_values=[null_values] if isinstance(null_values, str) else list(null_values),
+                       strings_can_be_null=True)
+    quote_char = options["quote_char"]
+    try:
+        pcsv.ConvertOptions(**convert)  # only to check the values now
+        return _CsvOptions(
+            pcsv.ReadOptions(use_threads=False, **read),
+            pcsv.ParseOptions(delimiter=options["delimiter"], quote_char=False if quote_char is None else quote_char),
+            convert,
+        )
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{reader}: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _naming(reader: str, path: str) -> Iterator[None]:
+    """Re-raise Arrow's errors about a file as ValueError naming it."""
+    try:
+        yield
+    except (pa.ArrowException, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise  # the system's own error (missing file, permissions), not the file's content
+        raise ValueError(f"{reader}: cannot read {path!r}: {exc}") from exc
+
+
+def _resolve(reader: str, patterns: list[str], extensions: tuple[str, ...]) -> list[str]:
+    """Absolute paths of every file the patterns name, each pattern's matches sorted, without repeats."""
+    found: dict[str, None] = {}
+    for pattern in patterns:
+        expanded = os.path.expanduser(pattern)
+        if os.path.isfile(expanded):  # an existing name is taken literally, even with glob characters
+            matches = [expanded]
+        else:
+            matches = []
+            for match in [expanded] if os.path.isdir(expanded) else sorted(glob.glob(expanded, recursive=True)):
+                matches += _directory_files(match, extensions) if os.path.isdir(match) else [match]
+        if not matches:
+            hint = f" (looked for {', '.join(extensions)})" if os.path.isdir(expanded) else ""
+            raise FileNotFoundError(f"{reader}: no file matches {pattern!r}{hint}")
+        found.update(dict.fromkeys(os.path.abspath(m) for m in matches))
+    return list(found)
+
+
+def _directory_files(directory: str, extensions: tuple[str, ...]) -> list[str]:
+    """Files under ``directory`` with one of ``extensions``, sorted; hidden ('.', '_') entries skipped."""
+    files = []
+    for root, dirs, names in os.walk(directory):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
+        files += [os.path.join(root, n) for n in names
+                  if n.lower().endswith(extensions) and not n.startswith((".", "_"))]
+    return sorted(files)
+
+
+def _parquet_info(path: str) -> _FileInfo:
+    metadata = pq.read_metadata(path)
+    rows = tuple(metadata.row_group(i).num_rows for i in range(metadata.num_row_groups))
+    return _FileInfo(metadata.schema.to_arrow_schema(), rows, None)
+
+
+def _ipc_info(path: str) -> _FileInfo:
+    with pa.OSFile(path) as source:
+        if source.read(6) == b"ARROW1":  # the IPC file format's magic; otherwise a stream
+            reader = pa.ipc.open_file(source)
+            return _FileInfo(reader.schema, None, reader.num_record_batches)
+        source.seek(0)
+        return _FileInfo(pa.ipc.open_stream(source).schema, None, None)
+
+
+def _unify(reader: str, schemas: dict[str, pa.Schema]) -> pa.Schema:
+    """The common schema of several files (nullable where any file is); ValueError on the first difference."""
+    (first_path, first), *rest = schemas.items()
+    nullable = {f.name for f in first if f.nullable}
+    for path, schema in rest:
+        if schema.names != first.names or any(not a.type.equals(b.type) for a, b in zip(first, schema)):
+            raise ValueError(f"{reader}: files have different schemas: {_difference(first_path, first, path, schema)}")
+        nullable.update(f.name for f in schema if f.nullable)
+    # Schema-level metadata (e.g. pandas' index description) is dropped: it differs per file.
+    return pa.schema([f.with_nullable(f.name in nullable) for f in first])
+
+
+def _difference(path_a: str, a: pa.Schema, path_b: str, b: pa.Schema) -> str:
+    for field in a:
+        if field.name not in b.names:
+            return f"column {field.name!r} is in {path_a!r} but not in {path_b!r}"
+        other = b.field(b.names.index(field.name))
+        if not other.type.equals(field.type):
+            return f"column {field.name!r} is {field.type} in {path_a!r} but {other.type} in {path_b!r}"
+    for field in b:
+        if field.name not in a.names:
+            return f"column {field.name!r} is in {path_b!r} but not in {path_a!r}"
+    return f"the columns are in a different order: {a.names} in {path_a!r}, {b.names} in {path_b!r}"
+
+
+def _json_blocks(path: str) -> Iterator[memoryview]:
+    """The file's bytes in blocks of whole lines (a line longer than a block makes a longer block)."""
+    with pa.input_stream(path) as stream:  # decompresses .gz/.bz2/.zst by extension
+        rest = b""
+        while chunk := stream.read(JSON_BLOCK_SIZE):
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                yield memoryview(data)[:cut]
+            rest = data[cut:]
+        if rest.strip():
+            yield memoryview(rest)
+
+
+def _json_read_options(block: memoryview) -> pjson.ReadOptions:
+    # One pyarrow block per our block: pyarrow would otherwise refuse lines longer than its 1 MiB default.
+    return pjson.ReadOptions(use_threads=False, block_size=max(len(block), 1))
+
+
+def _select(tables: Iterable[pa.Table], names: list[str], filter: pc.Expression | None,
+            batch_size: int) -> Iterator[pa.RecordBatch]:
+    """The tables' rows that pass ``filter``, with columns ``names``, as batches."""
+    for table in tables:
+        if filter is None:
+            yield from table.select(names).to_batches(max_chunksize=batch_size)
+        else:
+            yield from ds.dataset(table).to_batches(columns=names, filter=filter, batch_size=batch_size,
+                                                    use_threads=False)
+
+
+def _conform(batch: pa.RecordBatch, target: pa.Schema, batch_size: int) -> Iterator[pa.RecordBatch]:
+    """``batch`` with exactly the schema ``target`` (zero-copy), in slices of at most ``batch_size`` rows."""
+    if not batch.schema.equals(target, check_metadata=True):
+        # Same types; the nullability or metadata of one file differs from the scan's schema.
+        batch = (pa.RecordBatch.from_arrays(batch.columns, schema=target) if batch.num_columns
+                 else batch.replace_schema_metadata(None))
+    if batch.num_rows <= batch_size:
+        yield batch
+        return
+    for offset in range(0, batch.num_rows, batch_size):
+        yield batch.slice(offset, batch_size)

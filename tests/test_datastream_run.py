@@ -1,0 +1,112 @@
+"""How DataStream runs end: Ctrl-C, failures in partitioned and multi-input plans, early
+exits, and no thread left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pyarrow as pa
+import pytest
+
+import headrace as hr
+
+
+def endless():
+    i = 0
+    while True:
+        yield {"k": [i % 7, (i + 3) % 7], "v": [i, i + 1]}
+        i += 2
+
+
+class Slow(hr.Executor):
+    def __init__(self, calls):
+        self.calls = calls
+
+    def open(self, ctx):
+        self.calls.append(("open", ctx.worker))
+
+    def execute(self, batch, ctx):
+        time.sleep(0.002)
+        return batch
+
+    def close(self, ctx):
+        self.calls.append(("close", ctx.worker))
+
+
+def balanced(calls) -> bool:
+    opened = sorted(w for what, w in calls if what == "open")
+    closed = sorted(w for what, w in calls if what == "close")
+    return opened == closed and bool(closed)
+
+
+def wait_for_threads(baseline: int) -> None:
+    deadline = time.monotonic() + 5
+    while threading.active_count() > baseline and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threading.active_count() <= baseline
+
+
+@pytest.mark.timeout(30)
+def test_ctrl_c_cancels_a_partitioned_run(calls):
+    baseline = threading.active_count()
+    ds = hr.from_batches(endless).stateful_transform(Slow(calls), ["k", "v"], partition_by="k", parallelism=3)
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        ds.collect()
+    assert time.monotonic() - started < 10
+    assert balanced(calls)
+    wait_for_threads(baseline)
+
+
+class FailOn(hr.Executor):
+    def __init__(self, calls, stream):
+        self.calls, self.stream = calls, stream
+
+    def open(self, ctx):
+        self.calls.append(("open", ctx.worker))
+
+    def execute(self, batch, ctx):
+        if ctx.stream_id == self.stream and pa.compute.max(batch["v"]).as_py() > 500:
+            raise ValueError("bad batch")
+        return batch.select(["k", "v"])
+
+    def close(self, ctx):
+        self.calls.append(("close", ctx.worker))
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("partition_by", [None, "k"])
+def test_a_failing_instance_ends_an_endless_multi_input_run(calls, partition_by):
+    baseline = threading.active_count()
+    left = hr.from_batches(endless)
+    right = hr.from_batches(endless).with_columns(v=hr.col("v") * 2)
+    ds = hr.stateful_transform([left, right], FailOn(calls, 1), {"k": pa.int64(), "v": pa.int64()},
+                               partition_by=partition_by, parallelism=2)
+    with pytest.raises(hr.PipelineError) as info:
+        ds.collect()
+    assert isinstance(info.value.__cause__, ValueError)
+    assert "FailOn" in str(info.value)
+    assert balanced(calls)
+    wait_for_threads(baseline)
+
+
+@pytest.mark.timeout(30)
+def test_a_limit_at_the_end_stops_an_endless_source():
+    out = hr.from_batches(endless).filter(hr.col("k") > 2).limit(1000).collect()
+    assert out.num_rows == 1000
+
+
+@pytest.mark.timeout(30)
+def test_leaving_iter_batches_early_cancels_the_run(calls):
+    baseline = threading.active_count()
+    ds = hr.from_batches(endless).stateful_transform(Slow(calls), ["k", "v"], parallelism=2)
+    for n, _ in enumerate(ds.iter_batches()):
+        if n == 5:
+            break
+    wait_for_threads(baseline)
+    assert balanced(calls)
