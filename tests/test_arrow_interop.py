@@ -3,7 +3,9 @@
 import datetime
 import decimal
 import gc
+import re
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -89,9 +91,30 @@ def test_streams_from_pyarrow_and_polars():
 
 def test_unsupported_type_names_the_column_and_what_is_supported():
     batch = pa.record_batch({"ok": [1], "tags": pa.array([[1, 2]], pa.list_(pa.int64()))})
-    expected = r"column 'tags' has an unsupported Arrow type \(format '\+l'\).*supported: int8"
+    expected = r"column 'tags' has an unsupported Arrow type: list \(format '\+l'\).*supported: int8"
     with pytest.raises(TypeError, match=expected):
         _core.ArrowArray.from_object(batch)
+
+
+@pytest.mark.parametrize(("array", "name", "fmt"), [
+    (pa.array([b"x"]), "binary", "z"),
+    (pa.array([b"x"], pa.large_binary()), "large_binary", "Z"),
+    (pa.array([[1]], pa.large_list(pa.int64())), "large_list", "+L"),
+    (pa.array([1], pa.date64()), "date64", "tdm"),
+    (pa.array([1], pa.time32("ms")), "time32[ms]", "ttm"),
+    (pa.array([1], pa.time64("us")), "time64[us]", "ttu"),
+    (pa.array(np.array([1.5], np.float16)), "float16", "e"),
+    (pa.array([None]), "null", "n"),
+    (pa.array([1], pa.decimal256(40, 2)), "decimal256(40, 2)", "d:40,2,256"),
+    (pa.array([[(1, 2)]], pa.map_(pa.int64(), pa.int64())), "map", "+m"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_unsupported_types_are_named_in_words(array, name, fmt):
+    in_column = f"column 'c' has an unsupported Arrow type: {re.escape(name)} \\(format '{re.escape(fmt)}'\\)"
+    with pytest.raises(TypeError, match=in_column):
+        _core.ArrowArray.from_object(pa.record_batch({"c": array}))
+    alone = f"^an array of type {re.escape(name)} \\(format '{re.escape(fmt)}'\\) is not supported; supported: int8"
+    with pytest.raises(TypeError, match=alone):
+        _core.ArrowArray.from_object(array)
 
 
 def test_objects_without_the_protocol_are_rejected():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import os
+import re
 import threading
 import time
 
@@ -509,6 +510,59 @@ def test_partition_by_with_all_rows_equal_uses_one_instance():
     assert sorted(counts["rows"].to_pylist()) == [0, 0, 0, 50]
 
 
+def odd_types_table() -> pa.Table:
+    """Key columns headrace hashes, next to columns of types its C++ side cannot import."""
+    n = 12
+    return pa.table({
+        "k": pa.array([i % 5 for i in range(n)], pa.int64()),
+        "bin": pa.array([bytes([i]) for i in range(n)], pa.binary()),
+        "tags": pa.array([[i, i + 1] for i in range(n)], pa.list_(pa.int64())),
+        "d64": pa.array([i * 86_400_000 for i in range(n)], pa.date64()),
+        "t64": pa.array([i * 1000 for i in range(n)], pa.time64("us")),
+        "half": pa.array(np.arange(n, dtype=np.float16)),
+        "nothing": pa.nulls(n),
+        "v": list(range(n)),
+    })
+
+
+@pytest.mark.parametrize("parallelism", [1, 3])
+def test_partition_by_hashes_only_the_keys_so_other_columns_may_have_any_type(parallelism, threads):
+    table = odd_types_table()
+    ds = hr.from_batches(pieces(table, 5))
+    out = ds.stateful_transform(Tagged(), tagged_schema(table.schema), partition_by="k",
+                                parallelism=parallelism).collect()
+    assert out.drop_columns(["w", "sid"]).sort_by("v").equals(table)
+    assert all(len(ws) == 1 for ws in instances_per_key(out, ["k"]).values())
+
+
+@pytest.mark.parametrize("column", ["bin", "tags", "d64", "t64", "half", "nothing"])
+def test_partition_by_a_column_that_cannot_be_hashed_fails_when_written(column):
+    table = odd_types_table()
+    kind = table.schema.field(column).type
+    with pytest.raises(TypeError, match=rf"stateful_transform 'Tagged' partition_by: column '{column}' has type "
+                                        rf"{re.escape(str(kind))}, which cannot be hashed; key columns can be "
+                                        "integers"):
+        hr.from_arrow(table).stateful_transform(Tagged(), tagged_schema(table.schema), partition_by=["k", column],
+                                                parallelism=2)
+    with pytest.raises(TypeError, match=f"partition_by: column '{column}' has type"):
+        hr.stateful_transform([hr.from_arrow(table)], Tagged(), tagged_schema(table.schema), partition_by=column)
+
+
+def test_partition_by_accepts_every_hashable_key_type():
+    table = pa.table({
+        "i8": pa.array([1, 2], pa.int8()), "u64": pa.array([1, 2], pa.uint64()), "f": [0.5, 1.5],
+        "b": [True, False], "s": ["a", "b"], "ls": pa.array(["a", "b"], pa.large_string()),
+        "sv": pa.array(["a", "b"], pa.string_view()), "d": pa.array([1, 2], pa.date32()),
+        "ts": pa.array([1, 2], pa.timestamp("ms", tz="UTC")), "dec": pa.array([1, 2], pa.decimal128(5, 2)),
+        "dict": pa.array(["x", "y"]).dictionary_encode(),
+    })
+    ds = hr.from_arrow(table)
+    out = ds.stateful_transform(Tagged(), tagged_schema(table.schema), partition_by=table.column_names,
+                                parallelism=2).collect()
+    assert sorted(out.drop_columns(["w", "sid"]).to_pylist(), key=lambda r: r["i8"]) == table.to_pylist()
+    assert out.schema.remove_metadata() == tagged_schema(table.schema)
+
+
 def test_more_instances_than_batches(calls):
     ds = hr.from_batches([{"x": [1, 2]}, {"x": [3]}])
     log = calls
@@ -727,6 +781,16 @@ def test_sort_several_keys_with_a_descending_list(sales):
         sales.sort(["region", "qty"], descending=[True])
     with pytest.raises(TypeError, match="non-empty list"):
         sales.sort([])
+
+
+def test_sort_accepts_numpy_bools_and_names_bad_descending_values(sales):
+    expected = sales.sort("qty", descending=True).collect()
+    assert sales.sort("qty", descending=np.bool_(True)).collect() == expected
+    both = sales.sort(["region", "price"], descending=np.array([False, True])).collect()
+    assert both == sales.sort(["region", "price"], descending=[False, True]).collect()
+    for bad in (None, 1, "yes", [np.int64(1)]):
+        with pytest.raises(ValueError, match=r"sort: descending must be a bool or a list of one bool per key \(1\)"):
+            sales.sort("qty", descending=bad)
 
 
 def test_sort_strings_unicode_and_many_batches():
@@ -1008,6 +1072,23 @@ def test_from_arrow_takes_in_memory_data_of_every_kind():
     with pytest.raises(TypeError, match="from_arrow: expected Arrow data"):
         hr.from_arrow([1, 2])
 
+
+
+def test_from_arrow_collects_a_polars_lazyframe():
+    pl = pytest.importorskip("polars")
+    lazy = pl.LazyFrame({"x": [1, 2, 3], "s": ["a", None, "c"]}).filter(pl.col("x") > 1)
+    ds = hr.from_arrow(lazy)
+    assert ds.columns == ["x", "s"]
+    assert ds.with_columns(y=hr.col("x") * 10).collect().to_pydict() == {"x": [2, 3], "s": [None, "c"], "y": [20, 30]}
+    assert ds.collect().to_pydict() == {"x": [2, 3], "s": [None, "c"]}  # runs again
+
+
+def test_polars_dataframe_of_a_datastream(sales):
+    pl = pytest.importorskip("polars")
+    q = sales.filter(hr.col("qty") > 6).select("region", "qty")
+    frame = pl.DataFrame(q)
+    assert frame.equals(q.to_polars())
+    assert frame.to_arrow().to_pylist() == q.collect().to_pylist()
 
 
 def test_from_arrow_of_a_datastream_stays_lazy():

@@ -83,9 +83,35 @@ def test_a_failing_write_cleans_up(tmp_path):
     wrong = pa.RecordBatch.from_pydict({"id": ["not", "ints"], "name": ["a", "b"], "x": [1.0, 2.0]})
     with pytest.raises(ValueError, match="does not match"):
         write_batches("ipc", tmp_path / "o.arrow", TABLE.schema, [TABLE.to_batches()[0], wrong])
-    with pytest.raises(pa.ArrowException):
+    with pytest.raises(ValueError, match="write_parquet: .*Unsupported compression: nope"):
         write_batches("parquet", tmp_path / "o.parquet", TABLE.schema, TABLE.to_batches(), compression="nope")
     assert listing(tmp_path) == []
+
+
+def test_options_and_types_are_checked_before_any_batch_is_read(tmp_path):
+    def batches():
+        raise AssertionError("read a batch")
+        yield
+
+    with pytest.raises(ValueError, match="write_ipc: .*'compression': 'nope'"):
+        write_batches("ipc", tmp_path / "o.arrow", TABLE.schema, batches(), compression="nope")
+    with pytest.raises(TypeError, match="write_csv: invalid options"):
+        write_batches("csv", tmp_path / "o.csv", TABLE.schema, batches(), delimiter=3)
+    with pytest.raises(ValueError, match="write_csv: cannot write columns \\['tags'\\]"):
+        write_batches("csv", tmp_path / "o.csv", pa.schema([("tags", pa.list_(pa.int64()))]), batches())
+    assert listing(tmp_path) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write anywhere")
+def test_a_read_only_directory_is_refused(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(PermissionError, match="write_parquet: directory .*ro' is not writable"):
+            write_batches("parquet", folder / "o.parquet", TABLE.schema, [])
+    finally:
+        folder.chmod(0o700)
 
 
 def test_temporary_file_sits_next_to_the_target(tmp_path):

@@ -29,10 +29,62 @@ constexpr Primitive kPrimitives[] = {
 constexpr const char* kUnitNames[] = {"s", "ms", "us", "ns"};
 constexpr char kUnitFormats[] = {'s', 'm', 'u', 'n'};
 
+// Names of the C Data Interface formats headrace does not read, for error messages.
+struct Named {
+  const char* format;
+  const char* name;
+};
+
+constexpr Named kOtherTypes[] = {
+    {"n", "null"},          {"e", "float16"},        {"z", "binary"},         {"Z", "large_binary"},
+    {"vz", "binary_view"},  {"tdm", "date64"},       {"tts", "time32[s]"},    {"ttm", "time32[ms]"},
+    {"ttu", "time64[us]"},  {"ttn", "time64[ns]"},   {"tDs", "duration[s]"},  {"tDm", "duration[ms]"},
+    {"tDu", "duration[us]"}, {"tDn", "duration[ns]"}, {"tiM", "month_interval"}, {"tiD", "day_time_interval"},
+    {"tin", "month_day_nano_interval"}, {"+l", "list"}, {"+L", "large_list"}, {"+vl", "list_view"},
+    {"+vL", "large_list_view"}, {"+s", "struct"},     {"+m", "map"},           {"+r", "run_end_encoded"},
+};
+
+// What the part of `format` after `prefix` holds, or "" if it does not start with it.
+std::string_view after(std::string_view format, std::string_view prefix) {
+  return format.substr(0, prefix.size()) == prefix ? format.substr(prefix.size()) : std::string_view{};
+}
+
+// A decimal's name from "d:P,S" or "d:P,S,bits": "decimal256(40, 2)".
+std::string decimal_name(std::string_view spec) {
+  const auto comma = spec.find(',');
+  if (comma == std::string_view::npos) return "decimal";
+  const auto second = spec.find(',', comma + 1);
+  const std::string bits = second == std::string_view::npos ? "128" : std::string(spec.substr(second + 1));
+  return "decimal" + bits + "(" + std::string(spec.substr(0, comma)) + ", " +
+         std::string(spec.substr(comma + 1, second == std::string_view::npos ? second : second - comma - 1)) + ")";
+}
+
+}  // namespace
+
+std::string format_name(std::string_view format) {
+  for (const auto& t : kOtherTypes) {
+    if (format == t.format) return t.name;
+  }
+  for (const auto& p : kPrimitives) {
+    if (format == p.format) return p.name;
+  }
+  if (!after(format, "d:").empty()) return decimal_name(after(format, "d:"));
+  if (!after(format, "w:").empty()) return "fixed_size_binary(" + std::string(after(format, "w:")) + ")";
+  if (!after(format, "+w:").empty()) return "fixed_size_list(" + std::string(after(format, "+w:")) + ")";
+  if (!after(format, "+ud:").empty()) return "dense_union";
+  if (!after(format, "+us:").empty()) return "sparse_union";
+  if (!after(format, "ts").empty()) return "timestamp";
+  return "";
+}
+
+namespace {
+
 [[noreturn]] void unsupported(const std::string& where, std::string_view format) {
-  throw ArrowError((where.empty() ? std::string("a column") : "column '" + where + "'") +
-                   " has an unsupported Arrow type (format '" + std::string(format) +
-                   "'); supported: " + supported_types());
+  const std::string name = format_name(format);
+  const std::string type = (name.empty() ? "unknown" : name) + " (format '" + std::string(format) + "')";
+  const std::string what = where.empty() ? "an array of type " + type + " is not supported"
+                                         : "column '" + where + "' has an unsupported Arrow type: " + type;
+  throw ArrowError(what + "; supported: " + supported_types());
 }
 
 int32_t parse_int(std::string_view text, const std::string& where, std::string_view format) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "arrow/c_data_interface.h"
@@ -59,5 +60,9 @@ Field parse_field(const ArrowSchema& schema, const std::string& where = {});
 
 // The type names accepted, for error messages.
 const char* supported_types();
+
+// A C Data Interface format string in words ("+l" -> "list", "d:40,2,256" -> "decimal256(40, 2)"),
+// or "" for a format it does not know.
+std::string format_name(std::string_view format);
 
 }  // namespace headrace::arrow

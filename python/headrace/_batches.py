@@ -9,7 +9,12 @@ import pyarrow as pa
 
 
 def as_table_or_reader(data: Any, where: str) -> pa.Table | pa.RecordBatchReader:
-    """A pyarrow Table (for data that is all in memory) or RecordBatchReader (a stream)."""
+    """A pyarrow Table (for data that is all in memory) or RecordBatchReader (a stream).
+    A Polars LazyFrame is collected first.
+
+        >>> as_table_or_reader({"x": [1, 2]}, "from_arrow").num_rows
+        2
+    """
     if isinstance(data, (pa.Table, pa.RecordBatchReader)):
         return data
     if isinstance(data, pa.RecordBatch):
@@ -17,10 +22,11 @@ def as_table_or_reader(data: Any, where: str) -> pa.Table | pa.RecordBatchReader
     module = type(data).__module__.split(".")[0]
     if module == "pandas":
         return pa.Table.from_pandas(data, preserve_index=False)
-    if module == "polars" and hasattr(data, "to_arrow"):
-        if hasattr(data, "collect"):  # a LazyFrame
+    if module == "polars":
+        if hasattr(data, "collect") and not hasattr(data, "to_arrow"):  # a LazyFrame: run its query
             data = data.collect()
-        return data.to_arrow()
+        if hasattr(data, "to_arrow"):
+            return data.to_arrow()
     if hasattr(data, "__arrow_c_stream__"):
         return pa.RecordBatchReader.from_stream(data)
     if hasattr(data, "__arrow_c_array__"):

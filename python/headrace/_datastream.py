@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import _explain, _logical, _physical, _plan
+from . import _agg_spec, _explain, _logical, _physical, _plan
 from ._executor import Executor
 from ._expr import Column, Expr, col
 
@@ -44,12 +44,24 @@ class DataStream:
     @property
     def schema(self) -> pa.Schema:
         """The output schema, known without running (types an executor declared only by
-        name show as ``null`` until it runs)."""
+        name show as ``null`` until it runs).
+
+            >>> import headrace as hr
+            >>> ds = hr.from_arrow({"x": [1, 2]}).with_columns(half=hr.col("x") / 2)
+            >>> print(ds.schema)
+            x: int64
+            half: double
+        """
         return self._node.schema
 
     @property
     def columns(self) -> list[str]:
-        """The output column names."""
+        """The output column names.
+
+            >>> import headrace as hr
+            >>> hr.from_arrow({"x": [1], "y": ["a"]}).rename({"y": "name"}).columns
+            ['x', 'name']
+        """
         return list(self._node.schema.names)
 
     def __repr__(self) -> str:
@@ -212,11 +224,71 @@ class DataStream:
         """
         return DataStream(_logical.Sort(self._node, by, descending))
 
+    def groupby(self, *keys: str | Sequence[str], maintain_order: bool = False) -> GroupBy:
+        """Groups rows by the values of one or several key columns; ``.agg(...)`` then gives
+        one row per group. Null keys form a group of their own. The order of the groups is
+        unspecified unless ``maintain_order=True`` (order of first appearance), so ``sort``
+        after it for a deterministic order.
+
+            >>> import headrace as hr
+            >>> ds = hr.from_arrow({"k": ["a", "b", "a"], "v": [1, 2, 3]})
+            >>> ds.groupby("k").agg(total=("v", "sum"), n=("*", "count")).sort("k").collect().to_pydict()
+            {'k': ['a', 'b'], 'total': [4, 2], 'n': [2, 1]}
+        """
+        names = _flatten(keys)
+        if not names or not all(isinstance(k, str) for k in names):
+            raise TypeError(f"groupby: expected one or more column names, got {keys!r}")
+        return GroupBy(self, names, maintain_order)
+
+    def agg(self, *aggs: Mapping[str, str | Sequence[str]], **named: tuple[str, str]) -> DataStream:
+        """Aggregates the whole stream into one row (see :meth:`GroupBy.agg` for the spellings
+        and the aggregate functions). An empty stream gives one row: counts 0, the rest null.
+
+            >>> import headrace as hr
+            >>> hr.from_arrow({"v": [1.0, 2.0, 6.0]}).agg(avg=("v", "mean"), top=("v", "max")).collect().to_pydict()
+            {'avg': [3.0], 'top': [6.0]}
+        """
+        specs = _agg_spec.normalize("agg", aggs, named)
+        if not specs:
+            raise ValueError("agg: give at least one aggregate, e.g. agg(total=('x', 'sum'))")
+        return DataStream(_logical.Aggregate(self._node, [], specs, False, "agg"))
+
+    def distinct(self, columns: str | Sequence[str] | None = None) -> DataStream:
+        """The distinct combinations of ``columns`` (default: all columns), each once; only
+        those columns are kept. Nulls are equal to each other here. The order is unspecified.
+
+            >>> import headrace as hr
+            >>> ds = hr.from_arrow({"k": ["a", "b", "a"], "v": [1, 1, 1]})
+            >>> ds.distinct("k").sort("k").collect().to_pydict()
+            {'k': ['a', 'b']}
+        """
+        names = self.columns if columns is None else _flatten([columns])
+        if not names:
+            raise ValueError("distinct: the stream has no columns")
+        return DataStream(_logical.Aggregate(self._node, names, [], False, "distinct"))
+
+    def count(self) -> int:
+        """Runs the plan and returns its number of rows (reading no column it does not need).
+
+            >>> import headrace as hr
+            >>> hr.from_arrow({"x": [1, 2, 3]}).filter(hr.col("x") > 1).count()
+            2
+        """
+        spec = [_agg_spec.AggSpec("count", "*", "count")]
+        table = DataStream(_logical.Aggregate(self._node, [], spec, False, "count")).collect()
+        return int(table.column(0)[0].as_py())
+
     # ---- sinks --------------------------------------------------------------------------
 
     def iter_batches(self) -> Iterator[pa.RecordBatch]:
         """Runs the plan and yields its record batches as they come (back-pressured:
-        the run pauses while you do not read). Leaving the loop early cancels the run."""
+        the run pauses while you do not read). Leaving the loop early cancels the run.
+
+            >>> import headrace as hr
+            >>> ds = hr.from_batches([{"x": [1, 2]}, {"x": [3]}])
+            >>> sum(batch.num_rows for batch in ds.iter_batches())
+            3
+        """
         yield from self._run(_physical.Planner(self._node))
 
     def _run(self, plan: _physical.Planner) -> Iterator[pa.RecordBatch]:
@@ -237,7 +309,12 @@ class DataStream:
             batches.close()
 
     def collect(self) -> pa.Table:
-        """Runs the plan; the result as a ``pyarrow.Table``."""
+        """Runs the plan; the result as a ``pyarrow.Table``.
+
+            >>> import headrace as hr
+            >>> hr.from_arrow({"x": [1, 2, 3]}).filter(hr.col("x") != 2).collect().to_pydict()
+            {'x': [1, 3]}
+        """
         return self._collect(_physical.Planner(self._node))
 
     def _collect(self, plan: _physical.Planner) -> pa.Table:
@@ -248,18 +325,31 @@ class DataStream:
 
     def to_pandas(self, **options: Any) -> Any:
         """Runs the plan; the result as a pandas DataFrame (``options`` go to
-        ``pyarrow.Table.to_pandas``)."""
+        ``pyarrow.Table.to_pandas``).
+
+            >>> import headrace as hr
+            >>> hr.from_arrow({"x": [1, 2]}).with_columns(y=hr.col("x") * 10).to_pandas()["y"].tolist()
+            [10, 20]
+        """
         return self.collect().to_pandas(**options)
 
     def to_polars(self) -> Any:
-        """Runs the plan; the result as a Polars DataFrame."""
+        """Runs the plan; the result as a Polars DataFrame (``pl.DataFrame(ds)`` does the
+        same; ``pl.from_arrow(ds)`` would give a single struct Series instead).
+
+            >>> import headrace as hr
+            >>> hr.from_arrow({"x": [3, 1]}).sort("x").to_polars()["x"].to_list()
+            [1, 3]
+        """
         import polars as pl
 
         return pl.from_arrow(self.collect())
 
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
-        """The Arrow PyCapsule stream protocol: ``pyarrow.table(ds)``, ``polars.from_arrow(ds)``
-        and DuckDB read a DataStream directly (each read runs the plan)."""
+        """The Arrow PyCapsule stream protocol: ``pyarrow.table(ds)``, ``polars.DataFrame(ds)``
+        and DuckDB read a DataStream directly (each read runs the plan). For Polars use
+        ``pl.DataFrame(ds)`` or :meth:`to_polars`: ``pl.from_arrow(ds)`` reads a stream
+        that is not pyarrow's own as one struct Series."""
         batches = self.iter_batches()
         first = next(batches, None)
         schema = first.schema if first is not None else self.schema
@@ -270,24 +360,56 @@ class DataStream:
     def write_parquet(self, path: str, **options: Any) -> dict[str, Any]:
         """Runs the plan into a Parquet file, written under a temporary name and renamed
         into place only when the run succeeded. ``options``: ``compression``,
-        ``row_group_size``. Returns {path, rows, bytes, columns}."""
+        ``row_group_size``. Returns {path, rows, bytes, columns}. The path (its folder
+        exists and is writable) and the options are checked before the plan runs.
+
+            >>> import os, tempfile
+            >>> import pyarrow.parquet as pq
+            >>> import headrace as hr
+            >>> path = os.path.join(tempfile.mkdtemp(), "out.parquet")
+            >>> hr.from_arrow({"x": [1, 2, 3]}).write_parquet(path, compression="snappy")["rows"]
+            3
+            >>> pq.read_table(path)["x"].to_pylist()
+            [1, 2, 3]
+        """
         return self._write("parquet", path, options)
 
     def write_csv(self, path: str, **options: Any) -> dict[str, Any]:
-        """Like :meth:`write_parquet`, as CSV (``include_header``, ``delimiter``)."""
+        """Like :meth:`write_parquet`, as CSV (``include_header``, ``delimiter``).
+
+            >>> import os, tempfile
+            >>> import headrace as hr
+            >>> path = os.path.join(tempfile.mkdtemp(), "out.csv")
+            >>> _ = hr.from_arrow({"x": [1, 2], "s": ["a", "b"]}).write_csv(path, delimiter=";")
+            >>> print(open(path).read().strip())
+            "x";"s"
+            1;"a"
+            2;"b"
+        """
         return self._write("csv", path, options)
 
     def write_ipc(self, path: str, **options: Any) -> dict[str, Any]:
-        """Like :meth:`write_parquet`, as an Arrow IPC (Feather v2) file (``compression``)."""
+        """Like :meth:`write_parquet`, as an Arrow IPC (Feather v2) file (``compression``).
+
+            >>> import os, tempfile
+            >>> import pyarrow as pa
+            >>> import headrace as hr
+            >>> path = os.path.join(tempfile.mkdtemp(), "out.arrow")
+            >>> hr.from_arrow({"x": [1, 2]}).write_ipc(path, compression="zstd")["columns"]
+            ['x']
+            >>> pa.ipc.open_file(path).read_all()["x"].to_pylist()
+            [1, 2]
+        """
         return self._write("ipc", path, options)
 
     def _write(self, fmt: str, path: str, options: dict[str, Any]) -> dict[str, Any]:
-        from ._write import write_batches
+        from ._write import check_target, write_to
 
+        target = check_target(fmt, path, self.schema, options)  # before anything runs
         batches = self.iter_batches()
         first = next(batches, None)
         schema = first.schema if first is not None else self.schema
-        return write_batches(fmt, path, schema, _chain([first] if first is not None else [], batches), **options)
+        return write_to(target, schema, _chain([first] if first is not None else [], batches))
 
     def explain(self, analyze: bool = False, as_text: bool = False) -> str | None:
         """Prints the plan: one operator per line with the workers it runs on and what
@@ -376,3 +498,36 @@ def stateful_transform(streams: Sequence[DataStream], executor: Executor, new_sc
         raise TypeError("stateful_transform: the first argument must be a non-empty list of DataStreams")
     return DataStream(_logical.Stateful([s._node for s in streams], executor, new_schema, required_columns,
                                         partition_by, parallelism))
+
+
+class GroupBy:
+    """The groups of a DataStream by key columns, waiting for ``agg``: made by
+    :meth:`DataStream.groupby`."""
+
+    def __init__(self, stream: DataStream, keys: list[str], maintain_order: bool) -> None:
+        self._stream = stream
+        self._keys = keys
+        self._maintain_order = maintain_order
+
+    def __repr__(self) -> str:
+        return f"GroupBy({self._keys}, maintain_order={self._maintain_order})"
+
+    def agg(self, *aggs: Mapping[str, str | Sequence[str]], **named: tuple[str, str]) -> DataStream:
+        """One row per group: the key columns, then one column per aggregate.
+
+        Spellings: ``out=("column", "function")`` names each output; ``{"column": "function"}``
+        names it after the column; ``{"column": ["f", "g"]}`` gives ``column_f`` and
+        ``column_g``; ``("*", "count")`` counts rows. Functions: ``count`` (non-null values),
+        ``sum``, ``mean``, ``min``, ``max``, ``first``, ``last``, ``var`` and ``std`` (sample,
+        like pandas), ``count_distinct``, ``any``, ``all``. Nulls are skipped; a group with no
+        value gives null (count gives 0). Integer sums are int64 (uint64 for unsigned inputs) and
+        raise on overflow; decimal sums are exact.
+
+            >>> import headrace as hr
+            >>> ds = hr.from_arrow({"k": [1, 1, 2], "v": [1.0, None, 4.0]})
+            >>> ds.groupby("k").agg({"v": ["count", "max"]}).sort("k").collect().to_pydict()
+            {'k': [1, 2], 'v_count': [1, 1], 'v_max': [1.0, 4.0]}
+        """
+        specs = _agg_spec.normalize("groupby.agg", aggs, named)
+        node = _logical.Aggregate(self._stream._node, self._keys, specs, self._maintain_order, "groupby.agg")
+        return DataStream(node)

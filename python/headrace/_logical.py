@@ -13,6 +13,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from ._agg_spec import KEY_TYPES, AggSpec, is_key_type
+from ._agg_spec import check as check_aggregates
 from ._executor import Executor
 from ._expr import Column, ColumnNotFoundError, Expr
 
@@ -163,6 +165,18 @@ def _required(required_columns: Any, schema: pa.Schema, operator: str) -> list[s
     return names
 
 
+def _check_key_types(keys: Sequence[str], input: Node, operator: str) -> None:
+    """Rows are hashed on ``keys`` in C++: each must have a type the native hash takes
+    (an unknown type, declared by name only, is checked when the data arrives)."""
+    if not input.types_known:
+        return
+    for name in keys:
+        kind = input.schema.field(name).type
+        if not is_key_type(kind):
+            raise TypeError(f"{operator}: column {name!r} has type {kind}, which cannot be hashed; "
+                            f"key columns can be {KEY_TYPES}")
+
+
 class Transform(Node):
     """A stateless Python function per batch."""
 
@@ -232,6 +246,7 @@ class Stateful(Node):
         for i in self.inputs:
             if self.partition_by is not None:
                 check_columns(self.partition_by, i.schema, f"{where} partition_by")
+                _check_key_types(self.partition_by, i, f"{where} partition_by")
         if self.partition_by is not None:
             for i, req in zip(self.inputs, self.required):
                 if req is not None:
@@ -284,20 +299,37 @@ class Limit(Node):
         return [set(required)]
 
 
+def _as_bool(value: Any) -> bool | None:
+    """``value`` as a bool if it is one (Python's or numpy's), else None."""
+    if isinstance(value, bool):
+        return value
+    kind = type(value)
+    if kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_"):
+        return bool(value)
+    return None
+
+
+def _descending_flags(descending: Any, keys: int) -> list[bool]:
+    """One bool per sort key from a bool (for all keys) or a sequence of them."""
+    flag = _as_bool(descending)
+    if flag is not None:
+        return [flag] * keys
+    flags = [_as_bool(d) for d in descending] if isinstance(descending, Iterable) else [None]
+    if len(flags) != keys or any(f is None for f in flags):
+        raise ValueError(f"sort: descending must be a bool or a list of one bool per key ({keys}), "
+                         f"got {descending!r}")
+    return flags  # type: ignore[return-value]
+
+
 class Sort(Node):
     def __init__(self, input: Node, by: Any, descending: Any) -> None:
         keys = [by] if isinstance(by, str) else list(by)
         if not keys or not all(isinstance(k, str) for k in keys):
             raise TypeError(f"sort: by must be a column name or a non-empty list of names, got {by!r}")
         check_columns(keys, input.schema, "sort")
-        if isinstance(descending, bool):
-            descending = [descending] * len(keys)
-        descending = list(descending)
-        if len(descending) != len(keys) or not all(isinstance(d, bool) for d in descending):
-            raise ValueError(f"sort: descending must be a bool or one bool per key ({len(keys)}), got {descending!r}")
         self.inputs = (input,)
         self.keys = keys
-        self.descending = descending
+        self.descending = _descending_flags(descending, len(keys))
         self.schema = input.schema
         self.types_known = input.types_known
 
@@ -307,6 +339,33 @@ class Sort(Node):
 
     def needs(self, required: set[str]) -> list[set[str]]:
         return [required | set(self.keys)]
+
+
+class Aggregate(Node):
+    """Hash aggregation: one output row per distinct combination of ``keys`` (one row in
+    all without keys), with the aggregates ``specs``; ``operator`` names it in errors."""
+
+    def __init__(self, input: Node, keys: Sequence[str], specs: Sequence[AggSpec], maintain_order: bool,
+                 operator: str) -> None:
+        if not input.types_known:
+            raise TypeError(f"{operator}: the input's column types are not known (an executor declared only "
+                            "column names); declare new_schema with types")
+        self.inputs = (input,)
+        self.keys = list(keys)
+        self.specs = list(specs)
+        self.maintain_order = maintain_order
+        self.operator = operator
+        self.schema = check_aggregates(operator, self.specs, self.keys, input.schema)
+
+    def label(self) -> str:
+        aggs = ", ".join(f"{s.name}={s.function}({s.column})" for s in self.specs)
+        if not self.keys:
+            return f"agg({aggs})"
+        order = ", maintain_order" if self.maintain_order else ""
+        return f"groupby({', '.join(self.keys)}{order}).agg({aggs})"
+
+    def needs(self, required: set[str]) -> list[set[str]]:
+        return [set(self.keys) | {s.column for s in self.specs if s.column != "*"}]
 
 
 def walk(root: Node) -> list[Node]:

@@ -155,7 +155,8 @@ def limit_fn(n: int, done: threading.Event) -> Callable[[pa.RecordBatch], Any]:
 
 
 def partition_fn(keys: list[str], partitions: int, required: list[str] | None) -> Callable[[pa.RecordBatch], Any]:
-    """Splits a batch by the hash of its key columns (in C++) into one batch per consumer."""
+    """Splits a batch by the hash of its key columns (in C++) into one batch per consumer.
+    Only the keys cross into C++, so the other columns may have any type."""
 
     def run(batch: pa.RecordBatch) -> Iterator[Routed]:
         if required is not None:
@@ -163,12 +164,33 @@ def partition_fn(keys: list[str], partitions: int, required: list[str] | None) -
         if partitions == 1:
             yield Routed((0, batch))
             return
-        for p, rows in enumerate(_core.hash_partition(batch, keys, partitions)):
+        for p, rows in enumerate(_core.hash_partition(batch.select(keys), keys, partitions)):
             indices = pa.array(rows)
             if len(indices):
-                yield Routed((p, batch.take(indices)))
+                yield Routed((p, take_rows(batch, indices)))
 
     return run
+
+
+def take_rows(batch: pa.RecordBatch, indices: pa.Array) -> pa.RecordBatch:
+    """The rows ``indices`` of ``batch``. pyarrow has no take for string and binary views, so
+    those columns go through their large (offset) form.
+
+        >>> batch = pa.record_batch({"s": pa.array(["a", "b", "c"], pa.string_view())})
+        >>> take_rows(batch, pa.array([2, 0])).to_pydict()
+        {'s': ['c', 'a']}
+    """
+    if not any(_VIEWS.get(t.id) for t in batch.schema.types):
+        return batch.take(indices)
+    arrays = []
+    for array in batch.columns:
+        wide = _VIEWS.get(array.type.id)
+        arrays.append(array.take(indices) if wide is None else array.cast(wide).take(indices).cast(array.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
+
+# View types and the offset types their rows are taken through.
+_VIEWS = {pa.string_view().id: pa.large_string(), pa.binary_view().id: pa.large_binary()}
 
 
 def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | None,

@@ -15,7 +15,7 @@ from ._datastream import DataStream
 
 def from_arrow(data: Any) -> DataStream:
     """A DataStream over Arrow data: a pyarrow Table, RecordBatch or RecordBatchReader, a
-    pandas or Polars DataFrame, a dict of columns, or any object with ``__arrow_c_stream__``
+    pandas or Polars DataFrame (a LazyFrame is collected), a dict of columns, or any object with ``__arrow_c_stream__``
     or ``__arrow_c_array__`` (a DuckDB result, another DataStream). In-memory data is read
     without copies; a stream (a reader) can be run once.
 
@@ -109,17 +109,54 @@ def read_csv(paths: Any, **options: Any) -> DataStream:
     """A DataStream over CSV files (paths, directories, globs, lists), read in batches
     and in parallel per file. Options: ``delimiter``, ``has_header``, ``column_names``,
     ``schema`` (a pyarrow Schema to force types), ``null_values``, ``skip_rows``,
-    ``quote_char``, ``batch_size``."""
+    ``quote_char``, ``batch_size``.
+
+        >>> import os, tempfile
+        >>> import headrace as hr
+        >>> folder = tempfile.mkdtemp()
+        >>> for i in range(2):
+        ...     with open(os.path.join(folder, f"part-{i}.csv"), "w") as f:
+        ...         _ = f.write(f"city;temp\\nOslo;{i + 3}\\nRome;{i + 20}\\n")
+        >>> ds = hr.read_csv(os.path.join(folder, "part-*.csv"), delimiter=";")
+        >>> ds.schema.names
+        ['city', 'temp']
+        >>> sorted(ds.filter(hr.col("temp") > 10).collect()["temp"].to_pylist())
+        [20, 21]
+    """
     return _reader("csv", "read_csv", paths, options)
 
 
 def read_ipc(paths: Any, **options: Any) -> DataStream:
-    """A DataStream over Arrow IPC files (Feather v2 or the stream format)."""
+    """A DataStream over Arrow IPC files (Feather v2 or the stream format): paths,
+    directories, globs or lists of them, read record batch by record batch.
+
+        >>> import os, tempfile
+        >>> import pyarrow as pa
+        >>> import headrace as hr
+        >>> path = os.path.join(tempfile.mkdtemp(), "t.arrow")
+        >>> with pa.ipc.new_file(path, pa.schema([("x", pa.int64())])) as writer:
+        ...     writer.write_table(pa.table({"x": [1, 2, 3]}))
+        >>> hr.read_ipc(path).with_columns(y=hr.col("x") * 2).collect().to_pydict()
+        {'x': [1, 2, 3], 'y': [2, 4, 6]}
+    """
     return _reader("ipc", "read_ipc", paths, options)
 
 
 def read_json(paths: Any, **options: Any) -> DataStream:
-    """A DataStream over newline-delimited JSON files, read in blocks; ``schema`` forces
-    the column types (else they are inferred from the first block)."""
+    """A DataStream over newline-delimited JSON files (paths, directories, globs, lists),
+    read in blocks; ``schema`` forces the column types (else they are inferred from the
+    first block).
+
+        >>> import os, tempfile
+        >>> import pyarrow as pa
+        >>> import headrace as hr
+        >>> path = os.path.join(tempfile.mkdtemp(), "events.jsonl")
+        >>> with open(path, "w") as f:
+        ...     _ = f.write('{"user": "ann", "n": 3}\\n{"user": "bob", "n": 5}\\n')
+        >>> hr.read_json(path).collect().to_pydict()
+        {'user': ['ann', 'bob'], 'n': [3, 5]}
+        >>> hr.read_json(path, schema=pa.schema([("user", pa.string()), ("n", pa.int32())])).schema.field("n").type
+        DataType(int32)
+    """
     return _reader("json", "read_json", paths, options)
 

@@ -11,13 +11,13 @@ import contextlib
 import os
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-__all__ = ["WRITE_FORMATS", "write_batches"]
+__all__ = ["WRITE_FORMATS", "Target", "check_target", "write_batches"]
 
 WRITE_FORMATS = ("parquet", "csv", "ipc")
 
@@ -38,16 +38,59 @@ def write_batches(fmt: str, path: str | os.PathLike, schema: pa.Schema, batches:
     Returns ``{"path", "rows", "bytes", "columns"}``. If ``batches`` raises or writing fails, the
     exception propagates unchanged and no file, partial or temporary, is left behind.
     """
+    return write_to(check_target(fmt, path, schema, options), schema, batches)
+
+
+class Target(NamedTuple):
+    """Where and how a checked write goes (made by :func:`check_target`)."""
+
+    fmt: str
+    path: str  # absolute
+    options: dict[str, Any]  # with the defaults filled in
+
+
+def check_target(fmt: str, path: str | os.PathLike, schema: pa.Schema, options: dict[str, Any]) -> Target:
+    """Everything about a write that can be checked before there is data: the format, the
+    options (by writing an empty file of ``schema`` in memory), that the folder exists and is
+    writable and that ``path`` is not a folder. Errors name the writer (``write_<fmt>``).
+
+        >>> import pyarrow as pa
+        >>> check_target("csv", "/no/such/folder/out.csv", pa.schema([("x", pa.int64())]), {})
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: write_csv: directory '/no/such/folder' does not exist
+    """
     if fmt not in WRITE_FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(map(repr, WRITE_FORMATS))}")
     writer_name = f"write_{fmt}"
-    options = _check_options(fmt, writer_name, options)
+    checked = _check_options(fmt, writer_name, options)
     target = os.path.abspath(os.fspath(path))
-    directory, name = os.path.split(target)
+    directory = os.path.dirname(target)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"{writer_name}: directory {directory!r} does not exist")
     if os.path.isdir(target):
         raise IsADirectoryError(f"{writer_name}: {target!r} is a directory")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(f"{writer_name}: directory {directory!r} is not writable")
+    _probe(fmt, writer_name, schema, checked, options)
+    return Target(fmt, target, checked)
+
+
+def _probe(fmt: str, writer_name: str, schema: pa.Schema, checked: dict[str, Any], given: dict[str, Any]) -> None:
+    """Writes an empty file of ``schema`` in memory: wrong option values and column types the
+    format cannot hold fail here, before any data is computed."""
+    try:
+        _write(fmt, pa.BufferOutputStream(), schema, [], checked)
+    except (TypeError, AttributeError) as exc:
+        raise TypeError(f"{writer_name}: invalid options {given} ({exc})") from exc
+    except (ValueError, pa.ArrowException) as exc:
+        raise ValueError(f"{writer_name}: cannot write columns {schema.names} with options {given} ({exc})") from exc
+
+
+def write_to(target: Target, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> dict[str, Any]:
+    """Writes ``batches`` to a checked ``target`` atomically (see :func:`write_batches`)."""
+    fmt, path, options = target
+    directory, name = os.path.split(path)
     temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
     os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # mode follows the umask
     try:
@@ -59,7 +102,7 @@ def write_batches(fmt: str, path: str | os.PathLike, schema: pa.Schema, batches:
             size = os.fstat(fd).st_size
         finally:
             os.close(fd)
-        os.replace(temporary, target)
+        os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.remove(temporary)
@@ -70,7 +113,7 @@ def write_batches(fmt: str, path: str | os.PathLike, schema: pa.Schema, batches:
             os.fsync(fd)
         finally:
             os.close(fd)
-    return {"path": target, "rows": rows, "bytes": size, "columns": schema.names}
+    return {"path": path, "rows": rows, "bytes": size, "columns": schema.names}
 
 
 def _check_options(fmt: str, writer_name: str, options: dict[str, Any]) -> dict[str, Any]:

@@ -84,11 +84,29 @@ int main() {
     try {
       parse_field(bad);
     } catch (const ArrowError& e) {
-      named = std::string(e.what()).find("column 'tags'") != std::string::npos &&
-              std::string(e.what()).find("'+l'") != std::string::npos;
+      named = std::string(e.what()).find("column 'tags' has an unsupported Arrow type: list (format '+l')") !=
+              std::string::npos;
     }
+    check(named, "unsupported type names the column, the type in words and the format");
+    bad.format = "tdm";
+    bad.name = "";
+    bool alone = false;
+    try {
+      parse_field(bad);
+    } catch (const ArrowError& e) {
+      alone = std::string(e.what()).rfind("an array of type date64 (format 'tdm') is not supported", 0) == 0;
+    }
+    check(alone, "an unnamed array reads naturally");
     bad.release(&bad);
-    check(named, "unsupported type names the column and format");
+    check(format_name("z") == "binary" && format_name("Z") == "large_binary" && format_name("+L") == "large_list",
+          "binary and list formats in words");
+    check(format_name("ttn") == "time64[ns]" && format_name("tts") == "time32[s]" && format_name("e") == "float16" &&
+              format_name("n") == "null",
+          "time, float16 and null formats in words");
+    check(format_name("d:40,2,256") == "decimal256(40, 2)" && format_name("d:9,3") == "decimal128(9, 3)",
+          "decimal formats in words");
+    check(format_name("w:16") == "fixed_size_binary(16)" && format_name("+m") == "map" && format_name("?!").empty(),
+          "other formats in words; unknown ones empty");
   }
   {
     ArrowSchema ts{};
