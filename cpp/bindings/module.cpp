@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "bindings/py_aggregate.h"
 #include "bindings/py_arrow.h"
 #include "bindings/py_kernels.h"
 #include "bindings/py_run.h"
@@ -14,6 +15,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "headrace's native runtime (internal; use the headrace package)";
   headrace::py::bind_arrow(m);
   headrace::py::bind_kernels(m);
+  headrace::py::bind_aggregate(m);
 
   pyb::class_<PyRun>(m, "Run")
       .def(pyb::init<>())

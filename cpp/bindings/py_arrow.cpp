@@ -75,6 +75,35 @@ pyb::tuple PyArrowArray::arrow_c_array(const pyb::object&) const {
   return pyb::make_tuple(schema_capsule, array_capsule);
 }
 
+arrow::Field parse_schema_object(const pyb::handle& obj) {
+  if (!pyb::hasattr(obj, "__arrow_c_schema__")) {
+    throw pyb::type_error("expected an Arrow schema (an object with __arrow_c_schema__), got " + type_name(obj));
+  }
+  pyb::object capsule = obj.attr("__arrow_c_schema__")();
+  auto schema = arrow::SchemaOwner::take(capsule_pointer<ArrowSchema>(capsule, "arrow_schema"));
+  return arrow::parse_field(*schema.get());
+}
+
+std::shared_ptr<const arrow::ArrayData> batch_column(const arrow::ArrayData& batch,
+                                                     std::shared_ptr<const arrow::ArrayData> child) {
+  if (batch.offset == 0 && child->length == batch.length) return child;
+  auto sliced = std::make_shared<arrow::ArrayData>(*child);
+  sliced->offset = child->offset + batch.offset;
+  sliced->length = batch.length;
+  sliced->null_count = -1;  // unknown for the slice: readers look at the bitmap
+  return sliced;
+}
+
+std::vector<std::shared_ptr<const arrow::ArrayData>> batch_columns(const PyArrowArray& batch) {
+  if (batch.field().type.id != arrow::TypeId::kStruct) {
+    throw pyb::type_error("expected a record batch, got an array of type " + batch.field().to_string());
+  }
+  const arrow::ArrayData& data = *batch.data();
+  std::vector<std::shared_ptr<const arrow::ArrayData>> columns;
+  for (const auto& child : data.children) columns.push_back(batch_column(data, child));
+  return columns;
+}
+
 std::vector<PyArrowArray> read_arrow_stream(const pyb::handle& obj) {
   if (!pyb::hasattr(obj, "__arrow_c_stream__")) {
     throw pyb::type_error("expected an Arrow stream (an object with __arrow_c_stream__), got " + type_name(obj));

@@ -32,6 +32,15 @@ class PyArrowArray {
   std::shared_ptr<const arrow::ArrayData> data_;
 };
 
+// The schema of obj.__arrow_c_schema__() (a struct field for a pyarrow Schema).
+arrow::Field parse_schema_object(const pyb::handle& obj);
+
+// A struct child as the record batch sees it: the batch's own offset and length applied.
+std::shared_ptr<const arrow::ArrayData> batch_column(const arrow::ArrayData& batch,
+                                                     std::shared_ptr<const arrow::ArrayData> child);
+// Every column of an imported record batch (a struct array), as batch_column gives them.
+std::vector<std::shared_ptr<const arrow::ArrayData>> batch_columns(const PyArrowArray& batch);
+
 // Reads every array of obj.__arrow_c_stream__() (record batches for a table).
 std::vector<PyArrowArray> read_arrow_stream(const pyb::handle& obj);
 

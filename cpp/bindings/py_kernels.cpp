@@ -29,16 +29,6 @@ struct BatchKeys {
   int64_t length = 0;
 };
 
-// A struct child as the batch sees it: the batch's own offset and length applied.
-std::shared_ptr<const ArrayData> batch_column(const ArrayData& batch, std::shared_ptr<const ArrayData> child) {
-  if (batch.offset == 0 && child->length == batch.length) return child;
-  auto sliced = std::make_shared<ArrayData>(*child);
-  sliced->offset = child->offset + batch.offset;
-  sliced->length = batch.length;
-  sliced->null_count = -1;  // unknown for the slice: readers look at the bitmap
-  return sliced;
-}
-
 BatchKeys resolve_keys(const pyb::handle& obj, const std::vector<std::string>& names) {
   BatchKeys result{PyArrowArray::from_object(obj), {}, {}, 0};
   const Field& field = result.batch.field();

@@ -49,6 +49,9 @@ PyChainOperator::PyChainOperator(std::vector<ExecutorCalls> chain, bool pack, Re
     throw std::invalid_argument("a chain needs one statistics entry per executor");
   }
   entered_.assign(chain_.size(), 0);
+  for (auto& stage : chain_) {  // constructed from Python: the GIL is held
+    if (stage.ctx && PyObject_HasAttrString(stage.ctx.get(), "_seq")) seq_ctxs_.push_back(stage.ctx.get());
+  }
 }
 
 void PyChainOperator::open(const runtime::OperatorContext& ctx) {
@@ -96,6 +99,15 @@ void PyChainOperator::set_stream_id(std::uint32_t stream) {
     throw PyException::fetch();
   }
   stream_id_ = stream;
+}
+
+void PyChainOperator::set_seq(std::uint64_t seq) {
+  if (seq_ctxs_.empty()) return;
+  Ref number = Ref::steal(PyLong_FromUnsignedLongLong(seq));
+  if (!number) throw PyException::fetch();
+  for (PyObject* ctx : seq_ctxs_) {
+    if (PyObject_SetAttrString(ctx, "_seq", number.get()) != 0) throw PyException::fetch();
+  }
 }
 
 void PyChainOperator::forward(std::size_t next_stage, PyObject* value, std::vector<Payload>& outs) {
@@ -174,6 +186,7 @@ void PyChainOperator::push(std::vector<Item>& batch, Emitter& out) {
       std::vector<Payload> outs;
       try {
         set_stream_id(item.stream);
+        set_seq(item.seq);
         run_from(0, static_cast<PyObject*>(item.payload.release()), outs);
         if (pack_) {
           PyObject* packed = pack(outs);

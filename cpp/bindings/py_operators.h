@@ -36,7 +36,9 @@ class PyChainOperator final : public runtime::Operator {
   // executors of a fused chain; the driver and the exchange count the chain's ends.
   // With `route_type` (a tuple subclass), a final output `route_type((target, value))`
   // travels as `value` with route `target`, for a routed exchange (hash partitioning).
-  // The first executor's ctx.stream_id follows the stream of the item it is given.
+  // The first executor's ctx.stream_id follows the stream of the item it is given. Every
+  // ctx with a `_seq` attribute gets the chain's input item number as `_seq` before the
+  // item runs (operators that must know stream order, e.g. first/last of an aggregation).
   PyChainOperator(std::vector<ExecutorCalls> chain, bool pack, Ref pack_type,
                   std::vector<runtime::StepStats*> element_stats, Ref route_type = Ref());
 
@@ -52,6 +54,7 @@ class PyChainOperator final : public runtime::Operator {
   PyObject* pack(std::vector<runtime::Payload>& outs);
   runtime::Payload make_output(PyObject* value) const;
   void set_stream_id(std::uint32_t stream);
+  void set_seq(std::uint64_t seq);
   [[noreturn]] void fail_on(const runtime::Item& item, std::exception_ptr cause) const;
 
   std::vector<ExecutorCalls> chain_;
@@ -65,6 +68,7 @@ class PyChainOperator final : public runtime::Operator {
   std::size_t opened_ = 0;
   std::size_t failing_stage_ = 0;
   std::vector<std::uint64_t> entered_;  // items that entered each executor of this instance
+  std::vector<PyObject*> seq_ctxs_;      // borrowed from chain_: the ctxs that take `_seq`
 };
 
 class PySourceOperator final : public runtime::SourceOperator {

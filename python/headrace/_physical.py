@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import _config, _core, _logical, _ops
+from . import _aggregate, _config, _core, _logical, _ops
 from ._batches import sliced
 from ._plan import reorder_window
 
@@ -207,6 +207,8 @@ class Planner:
             return stage
         if isinstance(node, _logical.Stateful):
             return self._stateful(node, meter)
+        if isinstance(node, _logical.Aggregate):
+            return self._aggregate(node, meter)
         if isinstance(node, _logical.Union):
             stage = self._new("union", self.threads)
             for i in node.inputs:
@@ -273,6 +275,33 @@ class Planner:
         stage.ops.append(calls)
         return stage
 
+    def _aggregate(self, node: _logical.Aggregate, meter: Callable[[], _ops.Meter]) -> Stage:
+        """Sink into per-worker states (fused with the input's stage), then a stage that
+        merges and finalizes the partitions once every state is combined."""
+        prepared = _aggregate.Prepared(node)
+        result = _core.AggregateResult(prepared.plan)
+        name = node.operator
+        sink = self._after(node.inputs[0], self.threads, name)
+        sink.ops.append(lambda w, n: _aggregate.sink_calls(node.label(), prepared, result, w, n, meter()))
+        final = self._new(f"{name}.finalize", min(self.threads, prepared.plan.partitions))
+        self._connect(sink, final, 0)
+        size = self.batch_size
+        schema = node.schema
+        if node.maintain_order:
+            schema = schema.append(pa.field(_aggregate.ORDER_COLUMN, pa.uint64()))
+        final.ops.append(lambda w, n: _aggregate.finalize_calls(f"{name}.finalize", result, schema, size, w, n,
+                                                                meter()))
+        if not node.maintain_order:
+            return final
+        ordered = self._new(f"{name}.order", 1)
+        self._connect(final, ordered, 0)
+        order = _aggregate.ORDER_COLUMN
+        sorter = _ops.SortExecutor([order], [False], schema, size)
+        ordered.ops.append(lambda w, n: _ops.executor_calls(f"{name}.order", sorter, w, n, [None], sorter.schema,
+                                                            True, _ops.Meter()))
+        ordered.ops.append(lambda w, n: _ops.stateless(f"{name}.order", _drop_column(order), _ops.Meter()))
+        return ordered
+
     # ---- emitting the native run ----------------------------------------------------------
 
     def compile(self) -> Compiled:
@@ -329,6 +358,10 @@ class Planner:
             queue = inbox[w] if stage.partitioned else inbox[0]
             run.add_chain(stage.name, w, stage.workers, stats, queue, exchange, calls, False, None, MAX_BATCH,
                           [], route_type)
+
+
+def _drop_column(name: str) -> Callable[[pa.RecordBatch], pa.RecordBatch]:
+    return lambda batch: batch.drop_columns([name])
 
 
 def _identity(batch: Any) -> Any:

@@ -1,0 +1,190 @@
+#include "kernels/aggregate.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "kernels/dictionary.h"
+#include "kernels/hash.h"
+
+namespace headrace::kernels {
+
+using arrow::ArrayData;
+using arrow::ArrowError;
+using arrow::Field;
+using arrow::TypeId;
+
+namespace {
+
+// Rows per chunk of a batch: the chunk's hashes, group ids and keys stay in L2.
+constexpr int64_t kChunkRows = 16384;
+
+void check_column(int column, std::size_t columns, const char* what) {
+  if (column < 0 || static_cast<std::size_t>(column) >= columns) {
+    throw std::out_of_range(std::string("aggregation: ") + what + " column index " + std::to_string(column) +
+                            " out of range (" + std::to_string(columns) + " input columns)");
+  }
+}
+
+// Rows [start, start + length) of `data`.
+ArrayData slice(const ArrayData& data, int64_t start, int64_t length) {
+  ArrayData out;
+  out.length = length;
+  out.offset = data.offset + start;
+  out.null_count = data.null_count == 0 ? 0 : -1;
+  out.buffers = data.buffers;
+  out.dictionary = data.dictionary;
+  return out;
+}
+
+}  // namespace
+
+AggregatePlan::AggregatePlan(std::vector<Field> input, std::vector<int> keys, std::vector<AggregateSpec> aggregates)
+    : input_(std::move(input)), keys_(std::move(keys)) {
+  for (const Field& field : input_) decoded_.push_back(decoded_field(field));
+  for (int key : keys_) {
+    check_column(key, input_.size(), "key");
+    check_hashable(input_[key], input_[key].name);
+    Field out = decoded_[key];
+    if (out.type.id == TypeId::kUtf8View) out.type = arrow::DataType(TypeId::kLargeUtf8);
+    out.nullable = true;
+    output_.push_back(std::move(out));
+  }
+  for (const AggregateSpec& spec : aggregates) {
+    const std::string column = spec.column < 0 ? "*" : (static_cast<std::size_t>(spec.column) < input_.size()
+                                                            ? input_[spec.column].name
+                                                            : std::to_string(spec.column));
+    AggregateKind kind = parse_aggregate(spec.function, column);
+    if (kind == AggregateKind::kCount && spec.column < 0) kind = AggregateKind::kCountAll;
+    if (spec.column >= 0) check_column(spec.column, input_.size(), "aggregate");
+    const Field* in = spec.column < 0 ? nullptr : &decoded_[spec.column];
+    output_.push_back(aggregate_output_field(kind, in, spec.name));
+    aggregates_.push_back(Aggregate{kind, kind == AggregateKind::kCountAll ? -1 : spec.column});
+  }
+}
+
+GroupTable AggregatePlan::make_table(uint32_t partitions) const {
+  std::vector<KeyLayout> layouts;
+  for (int key : keys_) layouts.push_back(key_layout(decoded_[key].type));
+  return GroupTable(std::move(layouts), partitions);
+}
+
+std::vector<std::unique_ptr<Accumulator>> AggregatePlan::make_accumulators() const {
+  std::vector<std::unique_ptr<Accumulator>> out;
+  for (std::size_t a = 0; a < aggregates_.size(); ++a) {
+    const Aggregate& aggregate = aggregates_[a];
+    const Field* in = aggregate.column < 0 ? nullptr : &decoded_[aggregate.column];
+    out.push_back(make_accumulator(aggregate.kind, in, output_[keys_.size() + a]));
+  }
+  return out;
+}
+
+AggregateLocalState::AggregateLocalState(std::shared_ptr<const AggregatePlan> plan)
+    : plan_(std::move(plan)), table_(plan_->make_table(plan_->partitions())),
+      accumulators_(plan_->make_accumulators()), keys_(plan_->keys_.size()) {
+  for (auto& accumulator : accumulators_) accumulator->resize(table_.size());
+}
+
+void AggregateLocalState::sink(std::span<const std::shared_ptr<const ArrayData>> columns, int64_t length,
+                               uint64_t ordinal_base) {
+  const auto& fields = plan_->input_;
+  if (columns.size() != fields.size()) {
+    throw ArrowError("aggregation: a batch of " + std::to_string(columns.size()) + " columns, expected " +
+                     std::to_string(fields.size()));
+  }
+  std::vector<std::shared_ptr<const ArrayData>> decoded(columns.size());
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    arrow::validate(*columns[c], fields[c], fields[c].name);
+    if (columns[c]->length != length) {
+      throw ArrowError("aggregation: column '" + fields[c].name + "' has " + std::to_string(columns[c]->length) +
+                       " rows, expected " + std::to_string(length));
+    }
+  }
+  // Only the columns read are decoded; keys are hashed before decoding (a dictionary is
+  // hashed once per value).
+  for (int key : plan_->keys_) decoded[key] = decode_dictionary(columns[key], fields[key]);
+  for (const auto& aggregate : plan_->aggregates_) {
+    if (aggregate.column >= 0 && !decoded[aggregate.column]) {
+      decoded[aggregate.column] = decode_dictionary(columns[aggregate.column], fields[aggregate.column]);
+    }
+  }
+  std::vector<ArrayData> original_chunk(columns.size()), decoded_chunk(columns.size());
+  for (int64_t start = 0; start < length; start += kChunkRows) {
+    const int64_t rows = std::min(kChunkRows, length - start);
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      if (!decoded[c]) continue;
+      original_chunk[c] = slice(*columns[c], start, rows);
+      decoded_chunk[c] = slice(*decoded[c], start, rows);
+    }
+    sink_chunk(original_chunk, decoded_chunk, static_cast<std::size_t>(rows), ordinal_base + static_cast<uint64_t>(start));
+  }
+}
+
+void AggregateLocalState::sink_chunk(std::span<const ArrayData> original, std::span<const ArrayData> decoded,
+                                     std::size_t n, uint64_t ordinal_base) {
+  const auto& plan = *plan_;
+  hashes_.resize(n);
+  groups_.resize(n);
+  for (std::size_t c = 0; c < plan.keys_.size(); ++c) {
+    const int key = plan.keys_[c];
+    hash_column(original[key], plan.input_[key], c, hashes_);
+    normalize_keys(decoded[key], plan.decoded_[key], keys_[c]);
+  }
+  table_.find_or_insert(keys_, hashes_, groups_.data());
+  for (std::size_t a = 0; a < accumulators_.size(); ++a) {
+    const int column = plan.aggregates_[a].column;
+    accumulators_[a]->resize(table_.size());
+    accumulators_[a]->update(column < 0 ? nullptr : &decoded[column], groups_.data(), n, ordinal_base);
+  }
+}
+
+AggregateGlobalState::AggregateGlobalState(std::shared_ptr<const AggregatePlan> plan) : plan_(std::move(plan)) {
+  for (uint32_t p = 0; p < plan_->partitions(); ++p) {
+    Partition partition{plan_->make_table(1), plan_->make_accumulators(), false};
+    for (auto& accumulator : partition.accumulators) accumulator->resize(partition.table.size());
+    partitions_.push_back(std::move(partition));
+  }
+}
+
+void AggregateGlobalState::combine(std::unique_ptr<AggregateLocalState> local) {
+  if (local->plan_ != plan_) throw std::invalid_argument("aggregation: combining a local state of another plan");
+  std::lock_guard lock(combine_mutex_);
+  locals_.push_back(std::move(local));
+}
+
+void AggregateGlobalState::merge_partition(uint32_t p) {
+  Partition& partition = partitions_.at(p);
+  if (partition.merged) return;
+  std::vector<uint32_t> targets;
+  for (const auto& local : locals_) {
+    const std::span<const uint32_t> sources = local->table_.partition_groups(p);
+    targets.resize(sources.size());
+    for (std::size_t k = 0; k < sources.size(); ++k) targets[k] = partition.table.find_or_insert(local->table_, sources[k]);
+    for (std::size_t a = 0; a < partition.accumulators.size(); ++a) {
+      partition.accumulators[a]->resize(partition.table.size());
+      partition.accumulators[a]->merge(*local->accumulators_[a], sources, targets);
+    }
+  }
+  partition.merged = true;
+}
+
+std::vector<std::shared_ptr<const ArrayData>> AggregateGlobalState::finalize_partition(uint32_t p) {
+  merge_partition(p);
+  Partition& partition = partitions_[p];
+  std::vector<std::shared_ptr<const ArrayData>> columns;
+  const auto& keys = partition.table.keys();
+  for (std::size_t c = 0; c < keys.size(); ++c) columns.push_back(build_key_column(keys[c], plan_->output_[c]));
+  for (auto& accumulator : partition.accumulators) columns.push_back(accumulator->finish(partition.table.size()));
+  return columns;
+}
+
+std::vector<std::vector<std::shared_ptr<const ArrayData>>> AggregateGlobalState::finalize() {
+  std::vector<std::vector<std::shared_ptr<const ArrayData>>> out;
+  for (uint32_t p = 0; p < partitions(); ++p) {
+    auto columns = finalize_partition(p);
+    if (partitions_[p].table.size() > 0 || (p + 1 == partitions() && out.empty())) out.push_back(std::move(columns));
+  }
+  locals_.clear();
+  return out;
+}
+
+}  // namespace headrace::kernels

@@ -1,0 +1,70 @@
+#include "kernels/group_table.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "arrow/data_type.h"
+
+namespace headrace::kernels {
+
+GroupTable::GroupTable(std::vector<KeyLayout> layouts, uint32_t partitions)
+    : partition_mask_(partitions - 1), indexes_(partitions), partition_groups_(partitions) {
+  for (KeyLayout layout : layouts) keys_.push_back(KeyValues{layout, {}, {}, {}});
+  if (keys_.empty()) {
+    hashes_.push_back(0);
+    partition_groups_[0].push_back(0);
+  }
+}
+
+template <typename Equal>
+uint32_t GroupTable::probe(uint64_t hash, Equal&& equal) {
+  const uint32_t partition = radix_partition(hash) & partition_mask_;
+  const auto next = static_cast<uint32_t>(hashes_.size());
+  if (next == std::numeric_limits<uint32_t>::max() - 1) {
+    throw arrow::ArrowError("aggregation: more than 4 billion groups in one state");
+  }
+  return indexes_[partition].find_or_insert(hash, next, equal, [this](uint32_t id) { return hashes_[id]; });
+}
+
+void GroupTable::append_group(std::span<const KeyValues> keys, std::size_t row, uint64_t hash, uint32_t partition) {
+  const auto id = static_cast<uint32_t>(hashes_.size());
+  hashes_.push_back(hash);
+  partition_groups_[partition].push_back(id);
+  for (std::size_t c = 0; c < keys.size(); ++c) append_key(keys[c], row, keys_[c], arena_);
+}
+
+void GroupTable::find_or_insert(std::span<const KeyValues> keys, std::span<const uint64_t> hashes, uint32_t* groups) {
+  const std::size_t n = hashes.size();
+  if (keys_.empty()) {
+    std::fill(groups, groups + n, 0u);
+    return;
+  }
+  // One fixed-width key column without nulls in the batch, the common case: compare the
+  // words directly instead of going through the generic per-column comparison.
+  if (keys_.size() == 1 && keys_[0].layout == KeyLayout::kWord && keys[0].nulls.empty()) {
+    const uint64_t* in = keys[0].words.data();
+    for (std::size_t i = 0; i < n; ++i) {
+      const uint64_t word = in[i];
+      const KeyValues& stored = keys_[0];
+      const uint32_t g = probe(hashes[i], [&](uint32_t id) { return stored.words[id] == word && stored.nulls[id] == 0; });
+      if (g == hashes_.size()) append_group(keys, i, hashes[i], radix_partition(hashes[i]) & partition_mask_);
+      groups[i] = g;
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint32_t g = probe(hashes[i], [&](uint32_t id) { return keys_equal(keys_, id, keys, i); });
+    if (g == hashes_.size()) append_group(keys, i, hashes[i], radix_partition(hashes[i]) & partition_mask_);
+    groups[i] = g;
+  }
+}
+
+uint32_t GroupTable::find_or_insert(const GroupTable& other, uint32_t g) {
+  if (keys_.empty()) return 0;
+  const uint64_t hash = other.hashes_[g];
+  const uint32_t id = probe(hash, [&](uint32_t mine) { return keys_equal(keys_, mine, other.keys_, g); });
+  if (id == hashes_.size()) append_group(other.keys_, g, hash, radix_partition(hash) & partition_mask_);
+  return id;
+}
+
+}  // namespace headrace::kernels

@@ -1,0 +1,124 @@
+"""The hash aggregation operators: the native kernel (cpp/kernels/aggregate.h) driven from
+the DataStream runtime in DuckDB's three phases.
+
+    sink      every worker of the aggregating stage owns an ``AggregateState`` and feeds it
+              its batches (the kernel runs with the GIL released);
+    combine   at the end of its input each worker hands its state to the run's one
+              ``AggregateResult``;
+    finalize  a stage behind it, whose workers start only once every state is combined,
+              merges and finalizes the radix partitions: worker w takes the partitions
+              p with p % workers == w, so partitions merge in parallel without locks.
+
+First/last need the input order: each batch's rows are numbered ``(item << 32) + row``,
+where ``item`` is the number the runtime gave the stage's input item (``ctx._seq``) and
+``row`` counts the rows this worker already saw of that item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from . import _core
+from ._batches import sliced
+from ._executor import Context
+from ._logical import Aggregate
+from ._ops import Calls, Meter, metered
+
+# Hidden aggregate of ``maintain_order``: each group's first row number, sorted on at the end.
+ORDER_COLUMN = "__headrace_first_row"
+_ROW_NUMBER = "__headrace_row"
+
+
+class SeqContext(Context):
+    """A Context the runtime stamps with the input item's number (``_seq``)."""
+
+    __slots__ = ("_seq",)
+
+    def __init__(self, step: str, worker: int, workers: int) -> None:
+        super().__init__(step, worker, workers)
+        self._seq = 0
+
+
+class Prepared:
+    """What one aggregation computes, checked by the kernel at plan time."""
+
+    def __init__(self, node: Aggregate) -> None:
+        schema = node.inputs[0].schema
+        columns = set(node.keys) | {s.column for s in node.specs if s.column != "*"}
+        self.columns = [n for n in schema.names if n in columns]
+        fields = [schema.field(n) for n in self.columns]
+        specs = [(s.function, self.columns.index(s.column) if s.column != "*" else -1, s.name) for s in node.specs]
+        self.maintain_order = node.maintain_order
+        if node.maintain_order:
+            fields.append(pa.field(_ROW_NUMBER, pa.uint64()))
+            specs.append(("first", len(fields) - 1, ORDER_COLUMN))
+        keys = [self.columns.index(k) for k in node.keys]
+        try:
+            self.plan = _core.AggregatePlan(pa.schema(fields), keys, specs)
+        except TypeError as exc:  # the kernel's own check, should the Python one have missed a case
+            raise TypeError(f"{node.operator}: {exc}") from exc
+
+
+def sink_calls(name: str, prepared: Prepared, result: Any, worker: int, workers: int, meter: Meter) -> Calls:
+    """One worker's sink: batches into its own state; at the end, the state into ``result``."""
+    ctx = SeqContext(name, worker, workers)
+    columns = prepared.columns
+    state: list[Any] = []
+    seen = [-1, 0]  # (item number, rows of it seen)
+
+    def open_(ctx: Context) -> None:
+        state.append(_core.AggregateState(prepared.plan))
+
+    def execute(batch: pa.RecordBatch, ctx: SeqContext) -> None:
+        if seen[0] != ctx._seq:
+            seen[0], seen[1] = ctx._seq, 0
+        base = (ctx._seq << 32) + seen[1]
+        seen[1] += batch.num_rows
+        if batch.schema.names != columns:
+            batch = batch.select(columns)
+        if prepared.maintain_order:
+            batch = batch.append_column(_ROW_NUMBER, pa.array(np.arange(base, base + batch.num_rows, dtype=np.uint64)))
+        state[0].sink(batch, base)
+
+    def finish(ctx: Context) -> None:
+        result.combine(state.pop())
+
+    return (name, metered(execute, meter), ctx, open_, finish, None)
+
+
+def finalize_calls(name: str, result: Any, schema: pa.Schema, batch_size: int, worker: int, workers: int,
+                   meter: Meter) -> Calls:
+    """One worker of the finalizing stage: its share of the partitions, as record batches
+    of ``schema`` (the plan's, which may differ from the kernel's in nullability only)."""
+    ctx = Context(name, worker, workers)
+
+    def finish(ctx: Context) -> Iterator[pa.RecordBatch]:
+        small: list[pa.RecordBatch] = []  # partitions of few groups travel together
+        for p in range(worker, result.partitions, workers):
+            batch = pa.RecordBatch.from_arrays(pa.record_batch(result.finalize_partition(p)).columns, schema=schema)
+            if batch.num_rows >= batch_size // 4:
+                yield from _counted(sliced([batch], batch_size), meter)
+            elif batch.num_rows:
+                small.append(batch)
+                if sum(b.num_rows for b in small) >= batch_size // 4:
+                    yield from _counted(_concat(small), meter)
+                    small = []
+        if small:
+            yield from _counted(_concat(small), meter)
+
+    return (name, metered(lambda item, ctx: None, meter), ctx, None, finish, None)
+
+
+def _counted(batches: Iterable[pa.RecordBatch], meter: Meter) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        meter.gave(batch)
+        yield batch
+
+
+def _concat(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
+    """One batch of them all (pa.concat_batches is newer than pyarrow 15)."""
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()

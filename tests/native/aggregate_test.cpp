@@ -1,0 +1,527 @@
+// Native test of the hash aggregation: every aggregate over every key type, checked
+// against a plain std::map reference; nulls, sliced arrays, NaN and -0.0, dictionaries,
+// strings (empty, long, unicode), several batches spread over several local states and
+// merged partition by partition (also from several threads), global aggregates over zero
+// and some rows, integer overflow, and the errors of a plan that cannot work.
+#include "check.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "arrow/builder.h"
+#include "kernels/aggregate.h"
+
+using namespace headrace::arrow;
+using namespace headrace::kernels;
+using headrace::testing::check;
+
+namespace {
+
+using Column = std::shared_ptr<const ArrayData>;
+using Columns = std::vector<Column>;
+
+Field field(const std::string& name, TypeId id) { return Field{name, DataType{id}, true, nullptr, {}}; }
+
+template <typename T>
+Column fixed(const std::vector<std::optional<T>>& values) {
+  const auto n = static_cast<int64_t>(values.size());
+  BitmapBuilder validity(n);
+  AlignedBuffer data(values.size() * sizeof(T));
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    validity.set(static_cast<int64_t>(i), values[i].has_value());
+    if (values[i]) data.as<T>()[i] = *values[i];
+  }
+  std::vector<AlignedBuffer> buffers;
+  buffers.push_back(validity.release());
+  buffers.push_back(std::move(data));
+  return make_array(n, std::move(buffers));
+}
+
+Column bools(const std::vector<std::optional<bool>>& values) {
+  const auto n = static_cast<int64_t>(values.size());
+  BitmapBuilder validity(n), bits(n);
+  for (int64_t i = 0; i < n; ++i) {
+    validity.set(i, values[i].has_value());
+    bits.set(i, values[i].value_or(false));
+  }
+  std::vector<AlignedBuffer> buffers;
+  buffers.push_back(validity.release());
+  buffers.push_back(bits.release());
+  return make_array(n, std::move(buffers));
+}
+
+Column strings(const std::vector<std::optional<std::string>>& values, bool large = false) {
+  StringBuilder builder(large, static_cast<int64_t>(values.size()), "s");
+  for (const auto& v : values) {
+    if (v) {
+      builder.append(*v);
+    } else {
+      builder.append_null();
+    }
+  }
+  return builder.finish();
+}
+
+Column slice(const Column& data, int64_t offset, int64_t length) {
+  auto out = std::make_shared<ArrayData>(*data);
+  out->offset = data->offset + offset;
+  out->length = length;
+  out->null_count = -1;
+  return out;
+}
+
+// Reading results.
+struct Result {
+  const ArrayData* data;
+  Field field;
+  bool valid(int64_t i) const { return ArrayView(*data, field).is_valid(i); }
+  template <typename T>
+  T get(int64_t i) const { return ArrayView(*data, field).values<T>()[i]; }
+  std::string str(int64_t i) const { return std::string(ArrayView(*data, field).string_value(i)); }
+  bool boolean(int64_t i) const { return ArrayView(*data, field).bool_value(i); }
+};
+
+// Runs the plan over `batches`, batch b going to local state b % locals; returns one
+// set of columns per partition.
+std::vector<Columns> run(const std::shared_ptr<const AggregatePlan>& plan, const std::vector<Columns>& batches,
+                         int locals = 1, bool threaded_merge = false) {
+  std::vector<std::unique_ptr<AggregateLocalState>> states;
+  for (int l = 0; l < locals; ++l) states.push_back(std::make_unique<AggregateLocalState>(plan));
+  for (std::size_t b = 0; b < batches.size(); ++b) {
+    auto& state = *states[b % static_cast<std::size_t>(locals)];
+    state.sink(batches[b], batches[b].front()->length, static_cast<uint64_t>(b) << 32);
+  }
+  AggregateGlobalState global(plan);
+  for (auto& state : states) global.combine(std::move(state));
+  if (threaded_merge) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        for (uint32_t p = static_cast<uint32_t>(t); p < global.partitions(); p += 2) global.merge_partition(p);
+      });
+    }
+    for (auto& thread : threads) thread.join();
+  }
+  return global.finalize();
+}
+
+std::shared_ptr<const AggregatePlan> make_plan(std::vector<Field> input, std::vector<int> keys,
+                                               std::vector<AggregateSpec> aggregates) {
+  return std::make_shared<AggregatePlan>(std::move(input), std::move(keys), std::move(aggregates));
+}
+
+// ---- The main randomized test: int32 + utf8 keys, int64/float64/utf8 values. ----
+
+struct Row {
+  std::optional<int32_t> k1;
+  std::optional<std::string> k2;
+  std::optional<int64_t> v;
+  std::optional<double> f;
+  std::optional<std::string> s;
+};
+
+std::string random_string(std::mt19937_64& rng, int choices) {
+  static const std::string pool[] = {"", "a", "ü", "日本語", "a string longer than sixteen bytes", "zz", "A"};
+  const auto i = rng() % static_cast<uint64_t>(choices);
+  if (i < 7) return pool[i];
+  std::string out(1, 's');
+  out += std::to_string(i);
+  return out;
+}
+
+struct Expected {
+  int64_t count_v = 0, rows = 0;
+  int64_t sum_v = 0;
+  std::vector<double> fs;
+  std::optional<int64_t> min_v, first_v, last_v;
+  std::optional<double> max_f;
+  std::optional<std::string> first_s, last_s, min_s, max_s;
+  std::set<std::string> distinct_s;
+};
+
+void test_random_groups() {
+  std::mt19937_64 rng(42);
+  const int n = 30000;
+  std::vector<Row> rows(n);
+  for (auto& r : rows) {
+    if (rng() % 10) r.k1 = static_cast<int32_t>(rng() % 700) - 100;
+    if (rng() % 20) r.k2 = random_string(rng, 9);
+    if (rng() % 5) r.v = static_cast<int64_t>(rng() % 2000001) - 1000000;
+    if (rng() % 4) r.f = static_cast<double>(static_cast<int64_t>(rng() % 10000)) / 8.0 - 300.0;
+    if (rng() % 3) r.s = random_string(rng, 40);
+  }
+  std::vector<Field> input = {field("k1", TypeId::kInt32), field("k2", TypeId::kUtf8), field("v", TypeId::kInt64),
+                              field("f", TypeId::kFloat64), field("s", TypeId::kLargeUtf8)};
+  auto plan = make_plan(input, {0, 1},
+                        {{"count", 2, "count_v"}, {"count", -1, "rows"}, {"sum", 2, "sum_v"}, {"mean", 3, "mean_f"},
+                         {"min", 2, "min_v"}, {"max", 3, "max_f"}, {"first", 4, "first_s"}, {"last", 4, "last_s"},
+                         {"var", 3, "var_f"}, {"std", 3, "std_f"}, {"count_distinct", 4, "distinct_s"},
+                         {"min", 4, "min_s"}, {"max", 4, "max_s"}, {"first", 2, "first_v"}, {"last", 2, "last_v"}});
+  check(plan->output_fields().size() == 17 && plan->output_fields()[4].type.id == TypeId::kInt64 &&
+            plan->output_fields()[5].type.id == TypeId::kFloat64 && plan->output_fields()[8].type.id == TypeId::kLargeUtf8,
+        "output types: count int64, mean float64, first of large_utf8 large_utf8");
+
+  // Batches of uneven sizes, built as slices of larger arrays (offsets), one empty batch.
+  std::vector<Columns> batches;
+  std::map<std::pair<std::optional<int32_t>, std::optional<std::string>>, Expected> expected;
+  int start = 0, b = 0;
+  while (start < n) {
+    const int size = b == 2 ? 0 : std::min<int>(n - start, 1 + static_cast<int>(rng() % 5000));
+    const int pad = 3;
+    std::vector<std::optional<int32_t>> k1(size + pad);
+    std::vector<std::optional<std::string>> k2(size + pad), s(size + pad);
+    std::vector<std::optional<int64_t>> v(size + pad);
+    std::vector<std::optional<double>> f(size + pad);
+    for (int i = 0; i < size; ++i) {
+      const Row& r = rows[start + i];
+      k1[pad + i] = r.k1, k2[pad + i] = r.k2, v[pad + i] = r.v, f[pad + i] = r.f, s[pad + i] = r.s;
+    }
+    batches.push_back({slice(fixed(k1), pad, size), slice(strings(k2), pad, size), slice(fixed(v), pad, size),
+                       slice(fixed(f), pad, size), slice(strings(s, true), pad, size)});
+    for (int i = 0; i < size; ++i) {
+      const Row& r = rows[start + i];
+      Expected& e = expected[{r.k1, r.k2}];
+      ++e.rows;
+      if (r.v) {
+        ++e.count_v;
+        e.sum_v += *r.v;
+        e.min_v = std::min(e.min_v.value_or(*r.v), *r.v);
+        if (!e.first_v) e.first_v = r.v;
+        e.last_v = r.v;
+      }
+      if (r.f) {
+        e.fs.push_back(*r.f);
+        e.max_f = std::max(e.max_f.value_or(*r.f), *r.f);
+      }
+      if (r.s) {
+        if (!e.first_s) e.first_s = r.s;
+        e.last_s = r.s;
+        e.min_s = std::min(e.min_s.value_or(*r.s), *r.s);
+        e.max_s = std::max(e.max_s.value_or(*r.s), *r.s);
+        e.distinct_s.insert(*r.s);
+      }
+    }
+    start += size;
+    ++b;
+  }
+
+  for (int locals : {1, 3}) {
+    const auto parts = run(plan, batches, locals, locals == 3);
+    const auto& out = plan->output_fields();
+    std::size_t groups = 0;
+    bool keys_ok = true, counts_ok = true, sums_ok = true, moments_ok = true, picks_ok = true, strings_ok = true;
+    for (const Columns& columns : parts) {
+      std::vector<Result> r;
+      for (std::size_t c = 0; c < columns.size(); ++c) r.push_back(Result{columns[c].get(), out[c]});
+      for (int64_t i = 0; i < columns[0]->length; ++i) {
+        ++groups;
+        std::optional<int32_t> k1;
+        std::optional<std::string> k2;
+        if (r[0].valid(i)) k1 = r[0].get<int32_t>(i);
+        if (r[1].valid(i)) k2 = r[1].str(i);
+        auto it = expected.find({k1, k2});
+        if (it == expected.end()) {
+          keys_ok = false;
+          continue;
+        }
+        const Expected& e = it->second;
+        counts_ok = counts_ok && r[2].get<int64_t>(i) == e.count_v && r[3].get<int64_t>(i) == e.rows &&
+                    r[12].get<int64_t>(i) == static_cast<int64_t>(e.distinct_s.size());
+        sums_ok = sums_ok && r[4].valid(i) == (e.count_v > 0) && (e.count_v == 0 || r[4].get<int64_t>(i) == e.sum_v);
+        const auto nf = static_cast<double>(e.fs.size());
+        double mean = 0, m2 = 0;
+        for (double x : e.fs) mean += x / nf;
+        for (double x : e.fs) m2 += (x - mean) * (x - mean);
+        auto close = [](double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b)); };
+        moments_ok = moments_ok && r[5].valid(i) == !e.fs.empty() && (e.fs.empty() || close(r[5].get<double>(i), mean));
+        moments_ok = moments_ok && r[10].valid(i) == (e.fs.size() > 1) && r[11].valid(i) == (e.fs.size() > 1);
+        if (e.fs.size() > 1) {
+          moments_ok = moments_ok && close(r[10].get<double>(i), m2 / (nf - 1)) &&
+                       close(r[11].get<double>(i), std::sqrt(m2 / (nf - 1)));
+        }
+        picks_ok = picks_ok && r[6].valid(i) == e.min_v.has_value() && (!e.min_v || r[6].get<int64_t>(i) == *e.min_v);
+        picks_ok = picks_ok && r[7].valid(i) == e.max_f.has_value() && (!e.max_f || r[7].get<double>(i) == *e.max_f);
+        picks_ok = picks_ok && r[15].valid(i) == e.first_v.has_value() &&
+                   (!e.first_v || (r[15].get<int64_t>(i) == *e.first_v && r[16].get<int64_t>(i) == *e.last_v));
+        auto same = [&](int c, const std::optional<std::string>& want) {
+          return r[c].valid(i) == want.has_value() && (!want || r[c].str(i) == *want);
+        };
+        strings_ok = strings_ok && same(8, e.first_s) && same(9, e.last_s) && same(13, e.min_s) && same(14, e.max_s);
+      }
+    }
+    const std::string suffix = " (" + std::to_string(locals) + " local states)";
+    check(keys_ok && groups == expected.size(), ("every group once, null keys included" + suffix).c_str());
+    check(counts_ok, ("count, count_all, count_distinct" + suffix).c_str());
+    check(sums_ok, ("sum of int64, null for no values" + suffix).c_str());
+    check(moments_ok, ("mean, var, std (ddof 1)" + suffix).c_str());
+    check(picks_ok, ("min, max, first, last of numbers" + suffix).c_str());
+    check(strings_ok, ("first, last, min, max of strings" + suffix).c_str());
+  }
+  check(expected.size() > 2000, "enough groups to grow every partition's table");
+}
+
+// ---- Key types. ----
+
+// The groups of `keys` (one int64 count_all per group), as the number of groups and the
+// count of the group each row falls in.
+std::vector<Columns> count_groups(const Field& key, const Column& data) {
+  auto plan = make_plan({key}, {0}, {{"count", -1, "n"}});
+  return run(plan, {{data}});
+}
+
+std::size_t group_count(const std::vector<Columns>& parts) {
+  std::size_t n = 0;
+  for (const auto& p : parts) n += static_cast<std::size_t>(p[0]->length);
+  return n;
+}
+
+void test_key_types() {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto floats = count_groups(field("f", TypeId::kFloat64),
+                             fixed<double>({0.0, -0.0, nan, -nan, std::nan("3"), 1.5, std::nullopt, 1.5}));
+  check(group_count(floats) == 4, "float keys: -0.0 is 0.0, every NaN one group, null its own");
+  auto floats32 = count_groups(field("f", TypeId::kFloat32), fixed<float>({0.0f, -0.0f, std::nanf(""), 2.5f}));
+  check(group_count(floats32) == 3, "float32 keys");
+  auto flags = count_groups(field("b", TypeId::kBool), bools({true, false, std::nullopt, true, false}));
+  check(group_count(flags) == 3, "bool keys");
+  auto dates = count_groups(field("d", TypeId::kDate32), fixed<int32_t>({19000, 19001, 19000, std::nullopt}));
+  Field ts = field("t", TypeId::kTimestamp);
+  ts.type.unit = TimeUnit::kMicro;
+  auto times = count_groups(ts, fixed<int64_t>({1, 2, 3, 1}));
+  check(group_count(dates) == 3 && group_count(times) == 3, "date32 and timestamp keys");
+  auto u8 = count_groups(field("u", TypeId::kUInt8), fixed<uint8_t>({255, 0, 255, 7}));
+  auto i16 = count_groups(field("i", TypeId::kInt16), fixed<int16_t>({-1, 0, -1, std::nullopt}));
+  auto u64 = count_groups(field("u", TypeId::kUInt64), fixed<uint64_t>({~0ULL, 0, ~0ULL}));
+  check(group_count(u8) == 3 && group_count(i16) == 3 && group_count(u64) == 2, "integer keys of every width");
+  bool u8_ok = false;
+  for (const auto& p : u8) {
+    Result r{p[0].get(), field("u", TypeId::kUInt8)};
+    for (int64_t i = 0; i < p[0]->length; ++i) u8_ok = u8_ok || (r.get<uint8_t>(i) == 255 && p[1].get() != nullptr);
+  }
+  check(u8_ok, "a uint8 key of 255 comes back as 255");
+
+  // decimal128 key and a decimal sum with the same scale.
+  Field dec = field("d", TypeId::kDecimal128);
+  dec.type.precision = 10;
+  dec.type.scale = 2;
+  __extension__ using i128 = __int128;
+  auto decimals = fixed<i128>({i128{12345}, -i128{1} << 70, i128{12345}, std::nullopt});
+  auto plan = make_plan({dec, dec}, {0}, {{"sum", 1, "s"}, {"mean", 1, "m"}, {"max", 1, "x"}});
+  check(plan->output_fields()[1].type.to_string() == "decimal128(38, 2)", "sum of decimal128(10, 2) is decimal128(38, 2)");
+  auto parts = run(plan, {{decimals, decimals}});
+  bool dec_ok = group_count(parts) == 3;
+  for (const auto& p : parts) {
+    Result key{p[0].get(), dec}, sum{p[1].get(), plan->output_fields()[1]}, mean{p[2].get(), field("m", TypeId::kFloat64)};
+    for (int64_t i = 0; i < p[0]->length; ++i) {
+      if (!key.valid(i)) {
+        dec_ok = dec_ok && !sum.valid(i) && !mean.valid(i);
+      } else if (key.get<i128>(i) == 12345) {
+        dec_ok = dec_ok && sum.get<i128>(i) == 24690 && std::fabs(mean.get<double>(i) - 123.45) < 1e-9;
+      } else {
+        dec_ok = dec_ok && sum.get<i128>(i) == (-i128{1} << 70);
+      }
+    }
+  }
+  check(dec_ok, "decimal128 keys and exact decimal sums and means");
+
+  // A dictionary-encoded key groups by value, like the plain column; utf8_view too.
+  auto values = strings({"x", "", "日本", "x", std::nullopt});  // "x" twice, a null value
+  auto indices = std::make_shared<ArrayData>(*fixed<int8_t>({0, 1, 2, 3, std::nullopt, 4, 2, 0}));
+  indices->dictionary = values;
+  Field encoded = field("k", TypeId::kInt8);
+  encoded.dictionary = std::make_shared<Field>(field("", TypeId::kUtf8));
+  auto dict_plan = make_plan({encoded}, {0}, {{"count", -1, "n"}});
+  check(dict_plan->output_fields()[0].type.id == TypeId::kUtf8, "a dictionary key's result is its value type");
+  auto dict_parts = run(dict_plan, {{indices}});
+  std::map<std::string, int64_t> by_value;
+  for (const auto& p : dict_parts) {
+    Result key{p[0].get(), dict_plan->output_fields()[0]};
+    for (int64_t i = 0; i < p[0]->length; ++i) by_value[key.valid(i) ? key.str(i) : "<null>"] = p[1].get() ? Result{p[1].get(), field("n", TypeId::kInt64)}.get<int64_t>(i) : -1;
+  }
+  check(by_value == std::map<std::string, int64_t>{{"x", 3}, {"", 1}, {"日本", 2}, {"<null>", 2}},
+        "dictionary keys group by value (equal values at two indices, null index and null value)");
+
+  // utf8_view: inline (<= 12 bytes) and out-of-line strings.
+  const std::string long_text = "a string longer than twelve";
+  std::vector<uint8_t> views(16 * 3, 0);
+  auto put_view = [&](int i, const std::string& s, int32_t offset) {
+    const auto length = static_cast<int32_t>(s.size());
+    std::memcpy(&views[16 * i], &length, 4);
+    if (length <= 12) {
+      std::memcpy(&views[16 * i + 4], s.data(), s.size());
+    } else {
+      std::memcpy(&views[16 * i + 4], s.data(), 4);
+      const int32_t buffer = 0;
+      std::memcpy(&views[16 * i + 8], &buffer, 4);
+      std::memcpy(&views[16 * i + 12], &offset, 4);
+    }
+  };
+  put_view(0, "short", 0);
+  put_view(1, long_text, 0);
+  put_view(2, "short", 0);
+  const int64_t sizes[] = {static_cast<int64_t>(long_text.size())};
+  ArrayData view_data;
+  view_data.length = 3;
+  view_data.buffers = {nullptr, views.data(), long_text.data(), sizes};
+  auto view_col = std::make_shared<ArrayData>(view_data);
+  auto view_plan = make_plan({field("v", TypeId::kUtf8View)}, {0}, {{"count", -1, "n"}, {"max", 0, "m"}});
+  check(view_plan->output_fields()[0].type.id == TypeId::kLargeUtf8 &&
+            view_plan->output_fields()[2].type.id == TypeId::kLargeUtf8,
+        "utf8_view keys and max give large_utf8");
+  auto view_parts = run(view_plan, {{view_col}});
+  std::map<std::string, int64_t> view_counts;
+  for (const auto& p : view_parts) {
+    Result key{p[0].get(), view_plan->output_fields()[0]}, n{p[1].get(), field("n", TypeId::kInt64)};
+    for (int64_t i = 0; i < p[0]->length; ++i) view_counts[key.str(i)] = n.get<int64_t>(i);
+  }
+  check(view_counts == std::map<std::string, int64_t>{{"short", 2}, {long_text, 1}}, "utf8_view keys");
+}
+
+// ---- Other aggregates and types. ----
+
+void test_bool_unsigned_float() {
+  auto keys = fixed<int64_t>({1, 1, 1, 2, 2, 3});
+  auto flags = bools({true, false, std::nullopt, true, true, std::nullopt});
+  auto small = fixed<uint8_t>({200, 200, 255, 1, std::nullopt, std::nullopt});
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto floats = fixed<double>({nan, 2.0, -1.0, nan, nan, std::nullopt});
+  auto plan = make_plan({field("k", TypeId::kInt64), field("b", TypeId::kBool), field("u", TypeId::kUInt8),
+                         field("f", TypeId::kFloat64)},
+                        {0},
+                        {{"any", 1, "any"}, {"all", 1, "all"}, {"sum", 2, "sum_u"}, {"min", 1, "min_b"},
+                         {"max", 3, "max_f"}, {"min", 3, "min_f"}, {"first", 1, "first_b"}, {"count_distinct", 3, "cd_f"}});
+  check(plan->output_fields()[3].type.id == TypeId::kUInt64, "sum of uint8 is uint64");
+  auto parts = run(plan, {{keys, flags, small, floats}});
+  bool ok = group_count(parts) == 3;
+  const auto& out = plan->output_fields();
+  for (const auto& p : parts) {
+    std::vector<Result> r;
+    for (std::size_t c = 0; c < p.size(); ++c) r.push_back(Result{p[c].get(), out[c]});
+    for (int64_t i = 0; i < p[0]->length; ++i) {
+      const int64_t k = r[0].get<int64_t>(i);
+      if (k == 1) {
+        ok = ok && r[1].boolean(i) && !r[2].boolean(i) && r[3].get<uint64_t>(i) == 655 && !r[4].boolean(i) &&
+             r[5].get<double>(i) == 2.0 && r[6].get<double>(i) == -1.0 && r[7].boolean(i) && r[8].get<int64_t>(i) == 3;
+      } else if (k == 2) {
+        ok = ok && r[1].boolean(i) && r[2].boolean(i) && r[3].get<uint64_t>(i) == 1 && r[4].boolean(i) &&
+             std::isnan(r[5].get<double>(i)) && r[8].get<int64_t>(i) == 1;
+      } else {
+        ok = ok && !r[1].boolean(i) && r[2].boolean(i) && !r[3].valid(i) && !r[4].valid(i) && !r[5].valid(i) &&
+             !r[7].valid(i) && r[8].get<int64_t>(i) == 0;
+      }
+    }
+  }
+  check(ok, "any/all skip nulls; uint sums; min of bool; max/min skip NaN unless all NaN; count_distinct NaN once");
+}
+
+// No keys: one result row, also for no input (count 0, sums and min null, as SQL).
+void test_global_aggregate() {
+  auto plan = make_plan({field("v", TypeId::kInt64), field("s", TypeId::kUtf8)}, {},
+                        {{"count", -1, "n"}, {"count", 0, "c"}, {"sum", 0, "s"}, {"mean", 0, "m"}, {"min", 1, "mn"},
+                         {"count_distinct", 1, "cd"}});
+  check(plan->partitions() == 1, "a global aggregate has one partition");
+  const auto& out = plan->output_fields();
+  auto empty = run(plan, {{fixed<int64_t>({}), strings({})}}, 2);
+  check(empty.size() == 1 && empty[0][0]->length == 1 && Result{empty[0][0].get(), out[0]}.get<int64_t>(0) == 0 &&
+            Result{empty[0][1].get(), out[1]}.get<int64_t>(0) == 0 && !Result{empty[0][2].get(), out[2]}.valid(0) &&
+            !Result{empty[0][3].get(), out[3]}.valid(0) && !Result{empty[0][4].get(), out[4]}.valid(0) &&
+            Result{empty[0][5].get(), out[5]}.get<int64_t>(0) == 0,
+        "zero rows: one row, count 0, null sum, mean and min");
+  auto none = run(plan, {}, 1);
+  check(none.size() == 1 && none[0][0]->length == 1, "no batch at all: one row");
+  auto one = run(plan, {{fixed<int64_t>({7}), strings({"b"})}, {fixed<int64_t>({std::nullopt, 5}), strings({"a", "b"})}}, 2);
+  check(one[0][0]->length == 1 && Result{one[0][0].get(), out[0]}.get<int64_t>(0) == 3 &&
+            Result{one[0][1].get(), out[1]}.get<int64_t>(0) == 2 && Result{one[0][2].get(), out[2]}.get<int64_t>(0) == 12 &&
+            Result{one[0][3].get(), out[3]}.get<double>(0) == 6.0 && Result{one[0][4].get(), out[4]}.str(0) == "a" &&
+            Result{one[0][5].get(), out[5]}.get<int64_t>(0) == 2,
+        "rows over two local states: one row");
+}
+
+// One key value for all rows; one row; many batches of one group.
+void test_small_cases() {
+  auto plan = make_plan({field("k", TypeId::kUtf8), field("v", TypeId::kFloat64)}, {0},
+                        {{"sum", 1, "s"}, {"var", 1, "var"}, {"first", 1, "first"}, {"last", 1, "last"}});
+  std::vector<Columns> batches;
+  for (int b = 0; b < 50; ++b) {
+    std::vector<std::optional<std::string>> k(100, std::string("same"));
+    std::vector<std::optional<double>> v(100);
+    for (int i = 0; i < 100; ++i) v[i] = 1e9 + (b * 100 + i) % 7;
+    batches.push_back({strings(k), fixed(v)});
+  }
+  // Batches given out of order to 4 local states: first/last follow the ordinals.
+  std::vector<std::unique_ptr<AggregateLocalState>> states;
+  for (int l = 0; l < 4; ++l) states.push_back(std::make_unique<AggregateLocalState>(plan));
+  for (int b = 49; b >= 0; --b) states[b % 4]->sink(batches[b], batches[b].front()->length, static_cast<uint64_t>(b) << 32);
+  AggregateGlobalState global(plan);
+  for (auto& state : states) global.combine(std::move(state));
+  auto parts = global.finalize();
+  const auto& out = plan->output_fields();
+  double mean = 0, m2 = 0;
+  for (int r = 0; r < 5000; ++r) mean += (1e9 + r % 7) / 5000;
+  for (int r = 0; r < 5000; ++r) m2 += (1e9 + r % 7 - mean) * (1e9 + r % 7 - mean);
+  bool ok = group_count(parts) == 1;
+  for (const auto& p : parts) {
+    if (p[0]->length == 0) continue;
+    ok = ok && Result{p[0].get(), out[0]}.str(0) == "same" &&
+         std::fabs(Result{p[2].get(), out[2]}.get<double>(0) - m2 / 4999) < 1e-6 &&
+         Result{p[3].get(), out[3]}.get<double>(0) == 1e9 && Result{p[4].get(), out[4]}.get<double>(0) == 1e9 + 4999 % 7;
+  }
+  check(ok, "one group over 50 batches in 4 states: var of large values is exact, first/last by ordinal");
+
+  auto single = run(plan, {{strings({"only"}), fixed<double>({2.5})}});
+  check(group_count(single) == 1, "one row");
+}
+
+void test_errors() {
+  auto thrown = [](auto&& f, const std::string& fragment) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      if (std::string(e.what()).find(fragment) != std::string::npos) return true;
+      std::printf("  message: %s\n", e.what());
+    }
+    return false;
+  };
+  auto plan = make_plan({field("k", TypeId::kInt32), field("v", TypeId::kInt64), field("u", TypeId::kUInt64)}, {0},
+                        {{"sum", 1, "s"}, {"sum", 2, "su"}});
+  const int64_t big = std::numeric_limits<int64_t>::max() - 1;
+  check(thrown([&] { run(plan, {{fixed<int32_t>({1, 1}), fixed<int64_t>({big, 2}), fixed<uint64_t>({0, 0})}}); },
+               "sum of column 'v' overflows int64"),
+        "an int64 sum overflow throws");
+  check(thrown([&] { run(plan, {{fixed<int32_t>({1}), fixed<int64_t>({big}), fixed<uint64_t>({0})},
+                                {fixed<int32_t>({1}), fixed<int64_t>({big}), fixed<uint64_t>({0})}}, 2); },
+               "overflows int64"),
+        "an overflow when merging two local states throws");
+  check(thrown([&] { run(plan, {{fixed<int32_t>({1, 1}), fixed<int64_t>({1, 2}), fixed<uint64_t>({~0ULL, 1})}}); },
+               "sum of column 'u' overflows uint64"),
+        "a uint64 sum overflow throws");
+  std::vector<Field> input = {field("k", TypeId::kInt32), field("s", TypeId::kUtf8)};
+  check(thrown([&] { make_plan(input, {0}, {{"sum", 1, "x"}}); },
+               "aggregate 'sum' cannot take column 's' of type utf8; sum takes integers"),
+        "sum of strings names the column, type and what sum takes");
+  check(thrown([&] { make_plan(input, {0}, {{"median", 1, "x"}}); }, "unknown aggregate 'median' for column 's'; allowed: count"),
+        "an unknown aggregate lists the allowed ones");
+  check(thrown([&] { make_plan(input, {0}, {{"any", 0, "x"}}); }, "'any' cannot take column 'k' of type int32; any takes bool"),
+        "any of int32");
+  check(thrown([&] { make_plan(input, {5}, {}); }, "out of range"), "a key index out of range");
+}
+
+}  // namespace
+
+int main() {
+  test_random_groups();
+  test_key_types();
+  test_bool_unsigned_float();
+  test_global_aggregate();
+  test_small_cases();
+  test_errors();
+  return headrace::testing::exit_code();
+}
