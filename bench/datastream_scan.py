@@ -52,25 +52,22 @@ pools the timings (to spread a shared machine's drift over every engine).
 from __future__ import annotations
 
 import argparse
-import gc
 import hashlib
-import importlib.metadata
 import json
-import math
-import os
-import platform
-import resource
-import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+try:
+    import _harness as h  # run as a script: bench/ is on sys.path
+except ImportError:  # imported as bench.datastream_scan
+    from bench import _harness as h
+
+Result, Skip, fmt, import_headrace = h.Result, h.Skip, h.fmt, h.import_headrace
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
 DEFAULT_DATA = HERE / "out" / "scan-data"
 DEFAULT_JSON = HERE / "results-datastream-scan.json"
 QUICK_JSON = HERE / "out" / "results-datastream-scan-quick.json"  # a smoke run leaves the figures alone
@@ -85,12 +82,6 @@ LAYOUT = 1  # bump when the generated data changes
 SEED = 20261121
 QTY_MIN, REGION_OUT = 50, "US"  # filter: qty > 50 and region != "US"
 TARGET = 1.5  # headrace's time at most this many times the fastest engine's
-RESULT_TAG = "RESULT-JSON "
-WORKER_TIMEOUT = 1800  # seconds: a worker that hangs fails instead of stalling the run
-
-
-class Skip(Exception):
-    """An engine cannot run here (not importable)."""
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -151,21 +142,6 @@ def ensure_data(data_dir: Path, rows: int) -> list[Path]:
 # --- the query, per engine (run inside a worker process) ---------------------------------------
 
 Query = Callable[[], Any]  # returns a pyarrow.Table
-
-
-def import_headrace() -> Any:
-    try:
-        import headrace
-    except ImportError as first:
-        # An uninstalled checkout: the package (with its compiled module) sits in python/.
-        if not (REPO / "python" / "headrace" / "__init__.py").is_file():
-            raise Skip(f"headrace not importable ({first})") from first
-        sys.path.insert(0, str(REPO / "python"))
-        try:
-            import headrace
-        except ImportError as e:
-            raise Skip(f"headrace not importable ({e})") from e
-    return headrace
 
 
 def make_headrace(data_dir: Path, threads: int) -> Query:
@@ -284,24 +260,7 @@ def digest(table: Any) -> dict:
     }
 
 
-def differences(a: dict, b: dict, rel: float = 1e-9) -> list[str]:
-    out = []
-    for key in a:
-        x, y = a[key], b.get(key)
-        if isinstance(x, float) and isinstance(y, float):
-            if not math.isclose(x, y, rel_tol=rel, abs_tol=0.0):
-                out.append(f"{key}: {x!r} != {y!r} (relative {abs(x - y) / max(abs(x), abs(y)):.2e})")
-        elif x != y:
-            out.append(f"{key}: {x!r} != {y!r}")
-    return out
-
-
 # --- worker: one engine at one thread count, in its own process --------------------------------
-
-
-def cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def worker(engine: str, threads: int, data_dir: Path, reps: int, explain: bool) -> dict:
@@ -313,84 +272,18 @@ def worker(engine: str, threads: int, data_dir: Path, reps: int, explain: bool) 
         run = MAKERS[engine](data_dir, threads)
     except Skip as e:
         return {"status": "skipped", "note": str(e)}
-    table = run()  # warm-up: page cache, imports, the engines' own caches
-    answer = digest(table)
-    del table
-    times, cpu = [], []
-    for _ in range(reps):
-        gc.collect()
-        c0, t0 = cpu_seconds(), time.perf_counter()
-        table = run()
-        times.append(time.perf_counter() - t0)
-        cpu.append(cpu_seconds() - c0)
-        if table.num_rows != answer["rows"]:
-            raise AssertionError(f"a timed run returned {table.num_rows:,} rows, the warm-up {answer['rows']:,}")
-        del table
-    out = {
-        "status": "ok",
-        "times": times,
-        "cpu": cpu,
-        "digest": answer,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+    out = {"status": "ok", **h.measure(run, reps, digest), "peak_rss_mib": h.peak_rss_mib()}
     if explain and engine == "headrace":
         out["explain"] = run.plan().explain(analyze=True, as_text=True)
     return out
 
 
-def worker_main(engine: str, threads: int, data_dir: Path, reps: int, explain: bool) -> int:
-    try:
-        out = worker(engine, threads, data_dir, reps, explain)
-    except Exception as e:  # noqa: BLE001 - reported by the parent
-        import traceback
-
-        out = {"status": "FAILED", "note": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
-    print(RESULT_TAG + json.dumps(out), flush=True)
-    return 0
-
-
 def spawn(engine: str, threads: int, data_dir: Path, reps: int, explain: bool) -> dict:
-    env = dict(os.environ, POLARS_MAX_THREADS=str(threads))
-    cmd = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--worker",
-        engine,
-        str(threads),
-        "--data-dir",
-        str(data_dir),
-        "--reps",
-        str(reps),
-    ] + (["--explain"] if explain else [])
-    try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return {"status": "FAILED", "note": f"worker still running after {WORKER_TIMEOUT} s (killed)"}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(RESULT_TAG):
-            return json.loads(line[len(RESULT_TAG) :])
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-    return {"status": "FAILED", "note": f"worker exited {proc.returncode} without a result: " + " | ".join(tail)}
+    args = ["--worker", engine, str(threads), "--data-dir", str(data_dir), "--reps", str(reps)]
+    return h.spawn(__file__, args + (["--explain"] if explain else []), threads)
 
 
 # --- parent: run the matrix, check, report -----------------------------------------------------
-
-
-@dataclass
-class Result:
-    engine: str
-    threads: int
-    rows_scanned: int
-    status: str = "ok"  # ok | skipped | FAILED
-    note: str = ""
-    times: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-    median_s: float | None = None
-    rows_per_s: float | None = None
-    cpu_s: float | None = None
-    peak_rss_mib: float | None = None
-    digest: dict | None = None
-    explain: str | None = None
 
 
 def run_matrix(
@@ -408,51 +301,18 @@ def run_matrix(
             if res.status != "ok":
                 continue
             out = spawn(engine, n, data_dir, reps, explain and r == rounds - 1)
-            if out["status"] != "ok":
-                res.status, res.note = out["status"], out.get("note", "")
-                if "traceback" in out:
-                    print(out["traceback"], file=sys.stderr)
-                continue
-            res.times += out["times"]
-            res.cpu += out["cpu"]
-            res.peak_rss_mib = max(res.peak_rss_mib or 0.0, out["peak_rss_mib"])
-            if res.digest is None:
-                res.digest = out["digest"]
-            elif why := differences(res.digest, out["digest"]):
-                res.status, res.note = "FAILED", "answer changed between rounds: " + "; ".join(why)
-            res.explain = out.get("explain") or res.explain
-            print(
-                f"  round {r + 1}/{rounds} {engine:>8} threads={n}: "
-                + " ".join(f"{t:.3f}" for t in out["times"])
-                + " s",
-                file=sys.stderr,
-                flush=True,
-            )
-    for res in results.values():
-        if res.status == "ok":
-            res.median_s = statistics.median(res.times)
-            res.cpu_s = statistics.median(res.cpu)
-            res.rows_per_s = res.rows_scanned / res.median_s
-        else:
-            print(f"  {res.engine:>8} threads={res.threads}: {res.status}: {res.note}", file=sys.stderr, flush=True)
+            h.absorb(res, out, f"round {r + 1}/{rounds} {engine:>8} threads={n}")
+    h.finish(results.values(), label)
     return list(results.values())
+
+
+def label(r: Result) -> str:
+    return f"{r.engine} threads={r.threads}"
 
 
 def check_answers(results: list[Result]) -> list[str]:
     """Compares every answer with the first one; the lines of any difference."""
-    done = [r for r in results if r.status == "ok" and r.digest is not None]
-    if not done:
-        return []
-    ref = done[0]
-    problems = []
-    for r in done[1:]:
-        for why in differences(ref.digest, r.digest):
-            problems.append(f"{r.engine} threads={r.threads} differs from {ref.engine} threads={ref.threads}: {why}")
-    return problems
-
-
-def fmt(x: float | None, spec: str) -> str:
-    return "—" if x is None else format(x, spec)
+    return h.check_answers(results, label)
 
 
 def table(results: list[Result]) -> str:
@@ -496,20 +356,8 @@ def verdicts(results: list[Result], thread_counts: Sequence[int]) -> list[dict]:
     return out
 
 
-def version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def environment() -> dict:
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        **{d: version(d) for d in ("pyarrow", "polars", "duckdb", "numpy", "headrace")},
-    }
+    return h.environment(("pyarrow", "polars", "duckdb", "numpy", "headrace"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -539,16 +387,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     reps = args.reps or (2 if args.quick else 5)
     if args.worker:
         engine, n = args.worker
-        return worker_main(engine, int(n), args.data_dir, reps, args.explain)
+        return h.worker_entry(lambda: worker(engine, int(n), args.data_dir, reps, args.explain))
 
     rows = args.rows or (1_000_000 if args.quick else 10_000_000)
     data_dir = args.data_dir
     if args.quick and args.data_dir == DEFAULT_DATA:
         data_dir = DEFAULT_DATA.with_name("scan-data-quick")  # keep the full data set cached beside it
-    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    engines = h.comma_list(args.engines)
     if unknown := [e for e in engines if e not in MAKERS]:
         ap.error(f"unknown engine(s) {', '.join(unknown)}; known: {', '.join(ENGINES)}")
-    thread_counts = [int(n) for n in args.threads.split(",")]
+    thread_counts = [int(n) for n in h.comma_list(args.threads)]
 
     ensure_data(data_dir, rows)
     env = environment()

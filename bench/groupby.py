@@ -1,0 +1,576 @@
+"""Group-by aggregation: an in-memory Arrow table -> groupby -> agg -> pyarrow Table, headrace against
+pyarrow, Polars, DuckDB and pandas (issue 4).
+
+Run (from the repository root; headrace from ``python/`` if it is not installed)::
+
+    python bench/groupby.py                      # 10M rows, 5 reps, 1 and 2 threads, every case and engine
+    python bench/groupby.py --quick              # smoke run: 1M rows, 2 reps, JSON under bench/out/
+    python bench/groupby.py --cases int_1m --engines headrace,polars,duckdb --threads 2 --rounds 3
+
+It prints a markdown table of the medians with headrace's time divided by every peer's, the
+verdict against the issue's target per case and thread count, and writes everything (every
+timing, the digests, the environment) as JSON to ``--json`` (default
+``bench/results-groupby.json``; ``--quick`` writes ``bench/out/results-groupby-quick.json``,
+so a smoke run leaves the recorded figures alone). It exits with status 1 if the engines'
+answers differ or a run fails. ``--rounds R`` runs the whole engine x threads matrix R times,
+in turn, and pools the timings (to spread a shared machine's drift over every engine).
+
+Cases (``--rows`` rows, default 10,000,000; two float64 value columns ``a`` uniform in
+[0, 1000) and ``b`` normal with sigma 100, no nulls; 1M-row chunks, as a Parquet file with
+1M-row row groups reads; generated with numpy, seeded, once per worker process, untimed)
+
+    int_100    int64 key ``k``, uniform in [0, 100): 100 groups
+    int_1m     int64 key ``k``, uniform in [0, 1,000,000): about 1M groups at 10M rows
+               (fewer with fewer rows: about 632k at --quick's 1M)
+    str_1k     utf8 key ``k``, "key-0" .. "key-999", uniform: 1,000 groups
+
+Every case computes the same 10 aggregates per group: sum, count, mean, min and max of ``a``
+and of ``b`` (count: the column's non-null values; mean: float64).
+
+Timed: one run is from building the query on the in-memory data to holding the result as a
+``pyarrow.Table``. Each engine's conversion of the input into its own in-memory form is
+setup, done once per case and not timed; its conversion of the result to Arrow is timed.
+
+* ``headrace``  ``hr.config(threads=n)``; timed: ``hr.from_arrow(t).groupby("k").agg(a_sum=("a", "sum"),
+                ...).collect()`` (``from_arrow`` included: it only wraps the table)
+* ``pyarrow``   ``pa.set_cpu_count(n)``; timed: ``t.group_by("k", use_threads=True).aggregate([("a",
+                "sum"), ...])``
+* ``polars``    ``POLARS_MAX_THREADS=n``; untimed: ``df = pl.from_arrow(t)``; timed:
+                ``df.group_by("k").agg([pl.col("a").sum(), ...]).to_arrow()``
+* ``duckdb``    ``SET threads = n``; untimed: ``con.register("t", t)``; timed: ``SELECT k, sum(a),
+                count(a), avg(a), min(a), max(a), ... FROM t GROUP BY k`` fetched as an Arrow table
+* ``pandas``    single-threaded, so run at 1 thread only (reported as skipped at the other
+                thread counts); untimed: ``df = t.to_pandas()``; timed: ``df.groupby("k",
+                sort=False).agg(a_sum=("a", "sum"), ...)`` and ``pa.Table.from_pandas`` of the
+                result (``sort=False``: no other engine sorts its groups)
+
+Each engine is optional: one that is not importable is reported as skipped. Each engine x
+thread count runs in a fresh subprocess (this script with ``--worker ENGINE THREADS``):
+Polars reads ``POLARS_MAX_THREADS`` only when it is imported, and a fresh process keeps the
+engines from sharing thread pools, caches and allocators. A worker generates the data,
+then per case does the setup, one untimed warm-up run and ``--reps`` timed runs, and prints
+its timings and a digest of each answer as JSON. Every worker also caps pyarrow's CPU and
+I/O pools at n threads (headrace computes with pyarrow; the others use it to hand over their
+result). The medians are reported, with rows/s counted over the input rows.
+
+Correctness: every answer is reduced to a digest that does not depend on the order of the
+groups or the names of the output columns (the key column is found by its name ``k``, the
+aggregates by their order, which every engine's query keeps): the number of groups, the key
+type (string types unified), a SHA-256 of the sorted keys, and per aggregate the sum over the
+groups (counts exactly, floats with ``math.fsum`` and compared to a relative 1e-9) and its
+number of nulls if any. The digests must agree across engines and thread counts, per case,
+and every timed run must return as many groups as the digested one. Any difference, or a
+worker that fails, makes the script exit with status 1 (a mismatch first prints which
+aggregate of which engine differs).
+
+Target (issue 4): at least as fast as Polars in every case and thread count, and within 1.2x
+of DuckDB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+try:
+    import _harness as h  # run as a script: bench/ is on sys.path
+except ImportError:  # imported as bench.groupby
+    from bench import _harness as h
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_JSON = HERE / "results-groupby.json"
+QUICK_JSON = HERE / "out" / "results-groupby-quick.json"  # a smoke run leaves the figures alone
+
+ENGINES = ("headrace", "pyarrow", "polars", "duckdb", "pandas")
+SINGLE_THREADED = ("pandas",)
+CASES = {  # name: (key kind, distinct key values)
+    "int_100": ("int", 100),
+    "int_1m": ("int", 1_000_000),
+    "str_1k": ("str", 1_000),
+}
+FUNCS = ("sum", "count", "mean", "min", "max")
+AGGS = tuple((f"{c}_{f}", c, f) for c in ("a", "b") for f in FUNCS)  # (output name, column, function)
+CHUNK_ROWS = 1_000_000
+SEED = 20261201
+POLARS_TARGET = 1.0  # headrace's time at most Polars' ...
+DUCKDB_TARGET = 1.2  # ... and at most 1.2x DuckDB's
+
+
+# --- data (generated in every worker, untimed) -------------------------------------------------
+
+
+class Data:
+    """The input tables of ``rows`` rows, one per case, sharing the value columns."""
+
+    def __init__(self, rows: int, cases: Sequence[str]) -> None:
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        started = time.perf_counter()
+        a = np.random.default_rng([SEED, 1]).uniform(0.0, 1000.0, rows)
+        b = np.random.default_rng([SEED, 2]).standard_normal(rows) * 100.0
+        self.tables: dict[str, Any] = {}
+        for i, case in enumerate(CASES):  # the seed of a case's keys does not depend on --cases
+            if case not in cases:
+                continue
+            kind, distinct = CASES[case]
+            codes = np.random.default_rng([SEED, 10 + i]).integers(0, distinct, rows, dtype=np.int64)
+            if kind == "int":
+                keys = pa.array(codes)
+            else:
+                names = pa.array([f"key-{j}" for j in range(distinct)], pa.string())
+                keys = pc.take(names, pa.array(codes))  # a plain (not dictionary) string column
+            whole = pa.table({"k": keys, "a": pa.array(a), "b": pa.array(b)})
+            self.tables[case] = pa.Table.from_batches(whole.to_batches(max_chunksize=CHUNK_ROWS), whole.schema)
+        self.seconds = time.perf_counter() - started
+
+
+# --- the query, per engine (run inside a worker process) ---------------------------------------
+
+Query = Callable[[], Any]  # returns a pyarrow.Table
+Prepare = Callable[[Any], Query]  # the untimed setup for one input table
+
+
+def make_headrace(threads: int) -> Prepare:
+    hr = h.import_headrace()
+    hr.config(threads=threads)
+    if hr.config()["threads"] != threads:
+        raise RuntimeError(f"headrace runs {hr.config()['threads']} threads, not {threads}")
+    spec = {name: (col, fn) for name, col, fn in AGGS}
+
+    def prepare(table: Any) -> Query:
+        def run() -> Any:
+            return hr.from_arrow(table).groupby("k").agg(**spec).collect()
+
+        return run
+
+    return prepare
+
+
+def make_pyarrow(threads: int) -> Prepare:
+    spec = [(col, fn) for _, col, fn in AGGS]  # output names col_fn, the key last
+
+    def prepare(table: Any) -> Query:
+        def run() -> Any:
+            return table.group_by("k", use_threads=True).aggregate(spec)
+
+        return run
+
+    return prepare
+
+
+def make_polars(threads: int) -> Prepare:
+    import polars as pl
+
+    if pl.thread_pool_size() != threads:
+        raise RuntimeError(f"polars runs {pl.thread_pool_size()} threads, not {threads} (POLARS_MAX_THREADS)")
+    exprs = [getattr(pl.col(col), fn)().alias(name) for name, col, fn in AGGS]  # count: non-null values
+
+    def prepare(table: Any) -> Query:
+        df = pl.from_arrow(table)
+
+        def run() -> Any:
+            return df.group_by("k").agg(exprs).to_arrow()
+
+        return run
+
+    return prepare
+
+
+def make_duckdb(threads: int) -> Prepare:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    ((got,),) = con.execute("SELECT current_setting('threads')").fetchall()
+    if int(got) != threads:
+        raise RuntimeError(f"duckdb runs {got} threads, not {threads}")
+    sql_fn = {"sum": "sum", "count": "count", "mean": "avg", "min": "min", "max": "max"}
+    sql = "SELECT k, " + ", ".join(f"{sql_fn[fn]}({col}) AS {name}" for name, col, fn in AGGS) + " FROM t GROUP BY k"
+
+    def prepare(table: Any) -> Query:
+        try:
+            con.unregister("t")
+        except Exception:  # noqa: BLE001 - nothing registered yet
+            pass
+        con.register("t", table)
+
+        def run() -> Any:
+            rel = con.sql(sql)
+            # duckdb >= 1.4: to_arrow_table(); earlier: fetch_arrow_table() (arrow() is now a reader)
+            to_table = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table
+            return to_table()
+
+        return run
+
+    return prepare
+
+
+def make_pandas(threads: int) -> Prepare:
+    import pandas as pd  # noqa: F401 - fails here (a skip) if pandas is not installed
+    import pyarrow as pa
+
+    if threads != 1:
+        raise h.Skip("pandas is single-threaded: measured at 1 thread only")
+    spec = {name: (col, fn) for name, col, fn in AGGS}  # count: non-null values
+
+    def prepare(table: Any) -> Query:
+        df = table.to_pandas()
+
+        def run() -> Any:
+            out = df.groupby("k", sort=False).agg(**spec)
+            return pa.Table.from_pandas(out.reset_index(), preserve_index=False)
+
+        return run
+
+    return prepare
+
+
+MAKERS: dict[str, Callable[[int], Prepare]] = {
+    "headrace": make_headrace,
+    "pyarrow": make_pyarrow,
+    "polars": make_polars,
+    "duckdb": make_duckdb,
+    "pandas": make_pandas,
+}
+
+
+def make(engine: str, threads: int) -> Prepare:
+    try:
+        return MAKERS[engine](threads)
+    except ImportError as e:
+        raise h.Skip(f"{engine} not importable ({e})") from e
+
+
+# --- the answer's digest ---------------------------------------------------------------------
+
+
+def digest(table: Any) -> dict:
+    """What must agree across engines, whatever the order of the groups and the names of the
+    aggregates: groups, key type, sorted keys' SHA-256, per aggregate the sum over the groups."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = table.column_names
+    if names.count("k") != 1:
+        raise AssertionError(f"no single key column 'k' in the result's columns {names}")
+    aggs = [n for n in names if n != "k"]
+    if len(aggs) != len(AGGS):
+        raise AssertionError(f"{len(aggs)} aggregate columns {aggs}, not {len(AGGS)}")
+    key = table.column("k")
+    if key.null_count:
+        raise AssertionError(f"{key.null_count} null keys (the data has none)")
+    if pa.types.is_integer(key.type):
+        key_type = str(key.type)
+        sorted_keys = np.sort(key.to_numpy()).astype("<i8").tobytes()
+    elif pa.types.is_string(key.type) or pa.types.is_large_string(key.type) or pa.types.is_string_view(key.type):
+        key_type = "string"
+        sorted_keys = "\0".join(sorted(key.to_pylist())).encode()
+    else:
+        raise AssertionError(f"unexpected key type {key.type}")
+    out: dict[str, Any] = {
+        "groups": table.num_rows,
+        "key_type": key_type,
+        "keys_sha256": hashlib.sha256(sorted_keys).hexdigest(),
+    }
+    for (_, col, fn), name in zip(AGGS, aggs):
+        column = table.column(name)
+        label = f"{fn}({col})"
+        if fn == "count":
+            if not pa.types.is_integer(column.type):
+                raise AssertionError(f"{label} (column {name!r}) is {column.type}, not an integer")
+            out[label] = int(pc.sum(column).as_py() or 0)
+        else:
+            if not pa.types.is_floating(column.type):
+                raise AssertionError(f"{label} (column {name!r}) is {column.type}, not a float")
+            out[label] = math.fsum(column.drop_null().to_numpy())  # exactly rounded: order-independent
+        if column.null_count:
+            out[f"{label} nulls"] = column.null_count
+    return out
+
+
+# --- worker: one engine at one thread count, in its own process, every case --------------------
+
+
+def worker(engine: str, threads: int, rows: int, reps: int, cases: Sequence[str]) -> dict:
+    import gc
+
+    import pyarrow as pa
+
+    pa.set_cpu_count(threads)
+    pa.set_io_thread_count(threads)
+    try:
+        prepare = make(engine, threads)
+    except h.Skip as e:
+        return {"status": "skipped", "note": str(e)}
+    data = Data(rows, cases)
+    out: dict[str, Any] = {"status": "ok", "data_s": data.seconds, "cases": {}}
+    for case in cases:
+        try:
+            started = time.perf_counter()
+            run = prepare(data.tables[case])
+            setup_s = time.perf_counter() - started
+            out["cases"][case] = {"status": "ok", **h.measure(run, reps, digest), "setup_s": setup_s}
+        except Exception as e:  # noqa: BLE001 - one case failing does not stop the others
+            out["cases"][case] = h.failure(e)
+        run = None  # drop this case's engine-side copy of the data before the next case
+        gc.collect()
+    out["peak_rss_mib"] = h.peak_rss_mib()  # the worker's peak, over all its cases
+    return out
+
+
+def spawn(engine: str, threads: int, rows: int, reps: int, cases: Sequence[str]) -> dict:
+    args = ["--worker", engine, str(threads), "--rows", str(rows), "--reps", str(reps), "--cases", ",".join(cases)]
+    return h.spawn(__file__, args, threads)
+
+
+# --- parent: run the matrix, check, report -----------------------------------------------------
+
+
+@dataclass
+class CaseResult(h.Result):
+    case: str = ""
+    setup_s: float | None = None  # the engine's untimed conversion of the input, in the last round
+
+
+def label(r: CaseResult) -> str:
+    return f"{r.case} {r.engine} threads={r.threads}"
+
+
+def run_matrix(
+    cases: Sequence[str],
+    engines: Sequence[str],
+    thread_counts: Sequence[int],
+    rows: int,
+    reps: int,
+    rounds: int,
+) -> list[CaseResult]:
+    results = {(c, e, n): CaseResult(e, n, rows, case=c) for c in cases for n in thread_counts for e in engines}
+    for (_, engine, n), res in results.items():
+        if engine in SINGLE_THREADED and n != 1:  # not worth a process: it would only say so
+            res.status, res.note = "skipped", f"{engine} is single-threaded: measured at 1 thread only"
+    for r in range(rounds):
+        for n in thread_counts:
+            for engine in engines:
+                todo = [c for c in cases if results[c, engine, n].status == "ok"]
+                if not todo:
+                    continue
+                out = spawn(engine, n, rows, reps, todo)
+                for c in todo:
+                    res = results[c, engine, n]
+                    one = out  # a worker that failed or skipped did so for every case
+                    if out["status"] == "ok":
+                        one = out["cases"].get(c, {"status": "FAILED", "note": "the worker returned nothing"})
+                    if one["status"] == "ok":
+                        one = {**one, "peak_rss_mib": out.get("peak_rss_mib")}
+                        res.setup_s = one.get("setup_s")
+                    h.absorb(res, one, f"round {r + 1}/{rounds} {c:>8} {engine:>8} threads={n}")
+    h.finish(results.values(), label)
+    return list(results.values())
+
+
+def find(results: Sequence[CaseResult], case: str, threads: int, engine: str) -> CaseResult | None:
+    return next(
+        (r for r in results if (r.case, r.threads, r.engine) == (case, threads, engine) and r.status == "ok"),
+        None,
+    )
+
+
+def ratio_to(results: Sequence[CaseResult], r: CaseResult, peer: str) -> float | None:
+    """headrace's median time divided by ``peer``'s, for ``r``'s case and thread count."""
+    hr, other = find(results, r.case, r.threads, "headrace"), find(results, r.case, r.threads, peer)
+    return hr.median_s / other.median_s if hr and other else None
+
+
+def table(results: Sequence[CaseResult]) -> str:
+    lines = [
+        "| case | threads | engine | median s | rows/s (input) | CPU s | headrace ÷ this (time) |",
+        "|---|--:|---|--:|--:|--:|--:|",
+    ]
+    for r in results:
+        if r.status != "ok":
+            lines.append(f"| {r.case} | {r.threads} | {r.engine} | {r.status} | — | — | — |")
+            continue
+        ratio = ratio_to(results, r, r.engine) if r.engine != "headrace" else None
+        lines.append(
+            f"| {r.case} | {r.threads} | {r.engine} | {r.median_s:.3f} | {r.rows_per_s:,.0f} | {r.cpu_s:.2f} "
+            f"| {h.fmt(ratio, '.2f') + ('x' if ratio else '')} |"
+        )
+    return "\n".join(lines)
+
+
+def ratio_table(results: Sequence[CaseResult], cases: Sequence[str], thread_counts: Sequence[int]) -> str:
+    peers = [e for e in ENGINES if e != "headrace" and any(r.engine == e for r in results)]
+    lines = [
+        "| case | threads | headrace s | " + " | ".join(f"÷ {p}" for p in peers) + " |",
+        "|---|--:|--:|" + "--:|" * len(peers),
+    ]
+    for c in cases:
+        for n in thread_counts:
+            hr = find(results, c, n, "headrace")
+            cells = []
+            for p in peers:
+                other = find(results, c, n, p)
+                cells.append(f"{hr.median_s / other.median_s:.2f}x" if hr and other else "—")
+            lines.append(f"| {c} | {n} | {h.fmt(hr.median_s if hr else None, '.3f')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def verdicts(results: Sequence[CaseResult], cases: Sequence[str], thread_counts: Sequence[int]) -> list[dict]:
+    """Per case and thread count: headrace ÷ Polars at most 1.0 and headrace ÷ DuckDB at most 1.2."""
+    out = []
+    for c in cases:
+        for n in thread_counts:
+            hr, pl, dd = (find(results, c, n, e) for e in ("headrace", "polars", "duckdb"))
+            vs_polars = hr.median_s / pl.median_s if hr and pl else None
+            vs_duckdb = hr.median_s / dd.median_s if hr and dd else None
+            missing = [e for e, r in (("headrace", hr), ("polars", pl), ("duckdb", dd)) if r is None]
+            met = None if missing else (vs_polars <= POLARS_TARGET and vs_duckdb <= DUCKDB_TARGET)
+            out.append(
+                {
+                    "case": c,
+                    "threads": n,
+                    "headrace_s": hr.median_s if hr else None,
+                    "polars_s": pl.median_s if pl else None,
+                    "duckdb_s": dd.median_s if dd else None,
+                    "vs_polars": vs_polars,
+                    "vs_duckdb": vs_duckdb,
+                    "met": met,
+                    "missing": missing,
+                }
+            )
+    return out
+
+
+def verdict_line(v: dict) -> str:
+    head = f"{v['case']} threads={v['threads']}: "
+    if v["met"] is None:
+        return head + f"cannot judge ({', '.join(v['missing'])} did not run)"
+    polars_ok = v["vs_polars"] <= POLARS_TARGET
+    duckdb_ok = v["vs_duckdb"] <= DUCKDB_TARGET
+    return (
+        head
+        + f"headrace {v['headrace_s']:.3f} s = {v['vs_polars']:.2f}x Polars ({v['polars_s']:.3f} s, "
+        + ("ok" if polars_ok else f"needs <= {POLARS_TARGET}x")
+        + f"), {v['vs_duckdb']:.2f}x DuckDB ({v['duckdb_s']:.3f} s, "
+        + ("ok" if duckdb_ok else f"needs <= {DUCKDB_TARGET}x")
+        + ") -> "
+        + ("target met" if v["met"] else "target NOT met")
+    )
+
+
+def environment() -> dict:
+    return h.environment(("pyarrow", "polars", "duckdb", "pandas", "numpy", "headrace"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    ap.add_argument("--rows", type=int, default=None, help="rows of data (default 10,000,000; --quick 1,000,000)")
+    ap.add_argument(
+        "--reps",
+        type=int,
+        default=None,
+        help="timed runs per case, engine and thread count (default 5, --quick 2), after one warm-up run",
+    )
+    ap.add_argument("--rounds", type=int, default=1, help="run the whole matrix this many times (default 1)")
+    ap.add_argument("--cases", default=",".join(CASES), help=f"comma-separated (default {','.join(CASES)})")
+    ap.add_argument("--engines", default=",".join(ENGINES), help=f"comma-separated (default {','.join(ENGINES)})")
+    ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated (default 1,2)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 1M rows, 2 reps, JSON under bench/out/")
+    ap.add_argument(
+        "--json",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help=f"where the results go (default {DEFAULT_JSON}; --quick: {QUICK_JSON})",
+    )
+    ap.add_argument("--worker", nargs=2, metavar=("ENGINE", "THREADS"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    reps = args.reps or (2 if args.quick else 5)
+    rows = args.rows or (1_000_000 if args.quick else 10_000_000)
+    cases = h.comma_list(args.cases)
+    if args.worker:
+        engine, n = args.worker
+        return h.worker_entry(lambda: worker(engine, int(n), rows, reps, cases))
+
+    if unknown := [c for c in cases if c not in CASES]:
+        ap.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
+    engines = h.comma_list(args.engines)
+    if unknown := [e for e in engines if e not in MAKERS]:
+        ap.error(f"unknown engine(s) {', '.join(unknown)}; known: {', '.join(ENGINES)}")
+    try:
+        thread_counts = h.thread_counts(args.threads)
+    except ValueError as e:
+        ap.error(str(e))
+    if reps < 1 or args.rounds < 1 or rows < 1:
+        ap.error("--rows, --reps and --rounds must be at least 1")
+
+    env = environment()
+    print(
+        f"# Group-by: in-memory Arrow table -> groupby(k) -> 10 aggregates -> pyarrow Table ({rows:,} rows, "
+        f"{reps} reps x {args.rounds} round(s), medians)\n",
+        flush=True,
+    )
+    print(", ".join(f"{k} {v}" for k, v in env.items()) + "\n", flush=True)
+    results = run_matrix(cases, engines, thread_counts, rows, reps, args.rounds)
+
+    print(table(results) + "\n")
+    print("headrace ÷ peer (time; below 1 is faster):\n")
+    print(ratio_table(results, cases, thread_counts) + "\n")
+    print(f"Target: at least as fast as Polars (<= {POLARS_TARGET}x) and within {DUCKDB_TARGET}x of DuckDB:")
+    verdict = verdicts(results, cases, thread_counts)
+    for v in verdict:
+        print("  " + verdict_line(v))
+
+    problems: list[str] = []
+    print()
+    for c in cases:
+        of_case = [r for r in results if r.case == c]
+        why = h.check_answers(of_case, label)
+        checked = [r for r in of_case if r.status == "ok"]
+        if why:
+            problems += why
+            print(f"{c}: ANSWERS DIFFER:\n  " + "\n  ".join(why))
+        elif checked:
+            d = checked[0].digest
+            print(
+                f"{c}: answers equal across {len(checked)} engine x thread runs: {d['groups']:,} groups, "
+                f"keys sha256 {d['keys_sha256'][:12]}, sum(a) {d['sum(a)']:.6e}, count(a) {d['count(a)']:,}"
+            )
+    for r in results:
+        if r.status == "FAILED" or (r.status == "skipped" and r.engine not in SINGLE_THREADED):
+            print(f"{r.status}: {label(r)}: {r.note}")
+    failed = [r for r in results if r.status == "FAILED"]
+
+    out_path = args.json or (QUICK_JSON if args.quick else DEFAULT_JSON)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "env": env,
+        "rows": rows,
+        "reps": reps,
+        "rounds": args.rounds,
+        "cases": {c: {"key": CASES[c][0], "distinct_keys": CASES[c][1]} for c in cases},
+        "aggregates": [f"{fn}({col})" for _, col, fn in AGGS],
+        "target": {"vs_polars": POLARS_TARGET, "vs_duckdb": DUCKDB_TARGET},
+        "verdicts": verdict,
+        "answers_equal": not problems,
+        "problems": problems,
+        "results": [vars(r) for r in results],
+    }
+    out_path.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"\nresults written to {out_path}")
+    return 1 if failed or problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
