@@ -7,67 +7,61 @@ namespace headrace::kernels {
 namespace {
 
 template <bool kAllRows>
-class CountAccumulator final : public Accumulator {
+class CountAccumulator final : public RowAccumulator<int64_t> {
  public:
-  void resize(std::size_t groups) override { counts_.resize(groups, 0); }
+  CountAccumulator() : RowAccumulator(0) {}
 
-  void update(const arrow::ArrayData* column, const uint32_t* groups, std::size_t n, uint64_t) override {
-    int64_t* counts = counts_.data();
+  void update(StateRows rows, const arrow::ArrayData* column, const uint32_t* groups, std::size_t n,
+              uint64_t) override {
     if (kAllRows || !has_nulls(*column)) {
-      for (std::size_t i = 0; i < n; ++i) ++counts[groups[i]];
+      for (std::size_t i = 0; i < n; ++i) ++at(rows, groups[i]);
     } else {
-      for_each_valid(*column, n, [&](std::size_t i) { ++counts[groups[i]]; });
+      for_each_valid(*column, n, [&](std::size_t i) { ++at(rows, groups[i]); });
     }
   }
 
-  void merge(const Accumulator& source, std::span<const uint32_t> source_groups,
+  void merge(StateRows rows, const Accumulator&, StateRows source_rows, std::span<const uint32_t> source_groups,
              std::span<const uint32_t> groups) override {
-    const auto& other = static_cast<const CountAccumulator&>(source);
-    for (std::size_t k = 0; k < groups.size(); ++k) counts_[groups[k]] += other.counts_[source_groups[k]];
+    for (std::size_t k = 0; k < groups.size(); ++k) at(rows, groups[k]) += at(source_rows, source_groups[k]);
   }
 
-  std::shared_ptr<const arrow::ArrayData> finish(std::size_t groups) override {
-    return result_column(groups, values_of<PlainValues<int64_t>>(counts_, groups), nullptr);
+  std::shared_ptr<const arrow::ArrayData> finish(StateRows rows, std::size_t groups, std::size_t) override {
+    arrow::AlignedBuffer counts(groups * sizeof(int64_t));
+    for (std::size_t g = 0; g < groups; ++g) counts.as<int64_t>()[g] = at(rows, g);
+    return result_column(groups, std::move(counts), nullptr);
   }
-
- private:
-  std::vector<int64_t> counts_;
 };
 
 template <bool kAll>
-class AnyAllAccumulator final : public Accumulator {
+class AnyAllAccumulator final : public RowAccumulator<uint8_t> {
  public:
-  void resize(std::size_t groups) override { state_.resize(groups, kAll ? 1 : 0); }
+  AnyAllAccumulator() : RowAccumulator(kAll ? 1 : 0) {}
 
-  void update(const arrow::ArrayData* column, const uint32_t* groups, std::size_t n, uint64_t) override {
+  void update(StateRows rows, const arrow::ArrayData* column, const uint32_t* groups, std::size_t n,
+              uint64_t) override {
     const BoolValues values(*column);
-    for_each_valid(*column, n, [&](std::size_t i) {
-      if constexpr (kAll) {
-        state_[groups[i]] &= values[i];
-      } else {
-        state_[groups[i]] |= values[i];
-      }
-    });
+    for_each_valid(*column, n, [&](std::size_t i) { fold(at(rows, groups[i]), values[i]); });
   }
 
-  void merge(const Accumulator& source, std::span<const uint32_t> source_groups,
+  void merge(StateRows rows, const Accumulator&, StateRows source_rows, std::span<const uint32_t> source_groups,
              std::span<const uint32_t> groups) override {
-    const auto& other = static_cast<const AnyAllAccumulator&>(source);
-    for (std::size_t k = 0; k < groups.size(); ++k) {
-      if constexpr (kAll) {
-        state_[groups[k]] &= other.state_[source_groups[k]];
-      } else {
-        state_[groups[k]] |= other.state_[source_groups[k]];
-      }
-    }
+    for (std::size_t k = 0; k < groups.size(); ++k) fold(at(rows, groups[k]), at(source_rows, source_groups[k]));
   }
 
-  std::shared_ptr<const arrow::ArrayData> finish(std::size_t groups) override {
-    return result_column(groups, values_of<BoolValues>(state_, groups), nullptr);
+  std::shared_ptr<const arrow::ArrayData> finish(StateRows rows, std::size_t groups, std::size_t) override {
+    arrow::BitmapBuilder bits(static_cast<int64_t>(groups));
+    for (std::size_t g = 0; g < groups; ++g) bits.set(static_cast<int64_t>(g), at(rows, g) != 0);
+    return result_column(groups, bits.release(), nullptr);
   }
 
  private:
-  std::vector<uint8_t> state_;
+  static void fold(uint8_t& state, uint8_t value) noexcept {
+    if constexpr (kAll) {
+      state &= value;
+    } else {
+      state |= value;
+    }
+  }
 };
 
 }  // namespace

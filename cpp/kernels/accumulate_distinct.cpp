@@ -15,25 +15,20 @@ namespace {
 
 constexpr uint32_t kNone = 0xffffffffu;
 
-class DistinctAccumulator final : public Accumulator {
+class DistinctAccumulator final : public SideAccumulator {
  public:
   explicit DistinctAccumulator(arrow::Field input) : input_(std::move(input)) {
     values_.layout = key_layout(input_.type);
   }
 
-  void resize(std::size_t groups) override {
-    counts_.resize(groups, 0);
-    heads_.resize(groups, kNone);
-  }
-
-  void update(const arrow::ArrayData* column, const uint32_t* groups, std::size_t n, uint64_t) override {
+  void update(StateRows, const arrow::ArrayData* column, const uint32_t* groups, std::size_t n, uint64_t) override {
     normalize_keys(*column, input_, batch_values_);
     batch_hashes_.resize(n);
     hash_column(*column, input_, 0, batch_hashes_);
     for_each_valid(*column, n, [&](std::size_t i) { insert(groups[i], batch_values_, i, batch_hashes_[i]); });
   }
 
-  void merge(const Accumulator& source, std::span<const uint32_t> source_groups,
+  void merge(StateRows, const Accumulator& source, StateRows, std::span<const uint32_t> source_groups,
              std::span<const uint32_t> groups) override {
     const auto& other = static_cast<const DistinctAccumulator&>(source);
     for (std::size_t k = 0; k < groups.size(); ++k) {
@@ -43,11 +38,16 @@ class DistinctAccumulator final : public Accumulator {
     }
   }
 
-  std::shared_ptr<const arrow::ArrayData> finish(std::size_t groups) override {
+  std::shared_ptr<const arrow::ArrayData> finish(StateRows, std::size_t groups, std::size_t) override {
     return result_column(groups, values_of<PlainValues<int64_t>>(counts_, groups), nullptr);
   }
 
  private:
+  void resize(std::size_t groups) override {
+    counts_.resize(groups, 0);
+    heads_.resize(groups, kNone);
+  }
+
   static uint64_t entry_hash(uint32_t group, uint64_t value_hash) noexcept {
     return combine_hashes(hash_u64(group), value_hash);
   }

@@ -1,8 +1,9 @@
-// mean, var and std over numbers, as float64. mean keeps a compensated (Neumaier) sum and a
-// count, so a long run of values loses no more than a couple of ulps; var and std keep
+// mean, var and std over numbers, as float64. mean keeps a plain double sum and a count
+// (as DuckDB and Polars do: one add per row); var and std keep
 // Welford's (count, mean, M2) per group, merged with Chan's parallel formula, and are the
 // sample statistics (ddof = 1, as pandas and Polars), null for fewer than two values.
 // Decimals are accumulated unscaled and scaled once at the end.
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/accumulator_values.h"
@@ -11,75 +12,67 @@ namespace headrace::kernels {
 
 namespace {
 
+struct MeanState {
+  double sum;
+  int64_t count;
+};
+
 template <typename Values>
-class MeanAccumulator final : public Accumulator {
+class MeanAccumulator final : public RowAccumulator<MeanState> {
  public:
-  explicit MeanAccumulator(int scale) : unit_(std::pow(10.0, -scale)) {}
+  explicit MeanAccumulator(int scale) : RowAccumulator(MeanState{0.0, 0}), unit_(std::pow(10.0, -scale)) {}
 
-  void resize(std::size_t groups) override { state_.resize(groups, State{0, 0.0, 0.0}); }
-
-  void update(const arrow::ArrayData* column, const uint32_t* groups, std::size_t n, uint64_t) override {
+  void update(StateRows rows, const arrow::ArrayData* column, const uint32_t* groups, std::size_t n,
+              uint64_t) override {
     const Values values(*column);
     for_each_valid(*column, n, [&](std::size_t i) {
-      State& group = state_[groups[i]];
+      MeanState& group = at(rows, groups[i]);
+      group.sum += static_cast<double>(values[i]);
       ++group.count;
-      add(group, static_cast<double>(values[i]));
     });
   }
 
-  void merge(const Accumulator& source, std::span<const uint32_t> source_groups,
+  void merge(StateRows rows, const Accumulator&, StateRows source_rows, std::span<const uint32_t> source_groups,
              std::span<const uint32_t> groups) override {
-    const auto& other = static_cast<const MeanAccumulator&>(source);
     for (std::size_t k = 0; k < groups.size(); ++k) {
-      State& group = state_[groups[k]];
-      const State& from = other.state_[source_groups[k]];
+      MeanState& group = at(rows, groups[k]);
+      const MeanState& from = at(source_rows, source_groups[k]);
+      group.sum += from.sum;
       group.count += from.count;
-      add(group, from.sum);
-      group.compensation += from.compensation;
     }
   }
 
-  std::shared_ptr<const arrow::ArrayData> finish(std::size_t groups) override {
-    std::vector<double> means(groups);
-    std::vector<uint8_t> valid(groups);
-    for (std::size_t g = 0; g < groups; ++g) {
-      const State& group = state_[g];
-      valid[g] = group.count > 0;
-      if (valid[g]) means[g] = (group.sum + group.compensation) / static_cast<double>(group.count) * unit_;
-    }
-    return result_column(groups, values_of<PlainValues<double>>(means, groups), &valid);
+  std::shared_ptr<const arrow::ArrayData> finish(StateRows rows, std::size_t groups, std::size_t) override {
+    return nullable_result<PlainValues<double>>(groups, [&](std::size_t g, double& out) {
+      const MeanState& group = at(rows, g);
+      if (group.count == 0) return false;
+      out = group.sum / static_cast<double>(group.count) * unit_;
+      return true;
+    });
   }
 
  private:
-  // Neumaier's compensated addition.
-  struct State {
-    int64_t count;
-    double sum;
-    double compensation;
-  };
-
-  static void add(State& group, double x) noexcept {
-    const double s = group.sum;
-    const double t = s + x;
-    group.compensation += std::fabs(s) >= std::fabs(x) ? (s - t) + x : (x - t) + s;
-    group.sum = t;
-  }
-
   double unit_;  // the value of one unscaled step: 10^-scale for decimals, else 1
-  std::vector<State> state_;  // one group's state in one place: one cache miss per row
+};
+
+// Welford's running moments of one group.
+struct VarianceState {
+  int64_t count;
+  double mean;
+  double m2;
 };
 
 template <typename Values, bool kStd>
-class VarianceAccumulator final : public Accumulator {
+class VarianceAccumulator final : public RowAccumulator<VarianceState> {
  public:
-  explicit VarianceAccumulator(int scale) : unit_(std::pow(10.0, -scale)) {}
+  explicit VarianceAccumulator(int scale)
+      : RowAccumulator(VarianceState{0, 0.0, 0.0}), unit_(std::pow(10.0, -scale)) {}
 
-  void resize(std::size_t groups) override { state_.resize(groups, State{0, 0.0, 0.0}); }
-
-  void update(const arrow::ArrayData* column, const uint32_t* groups, std::size_t n, uint64_t) override {
+  void update(StateRows rows, const arrow::ArrayData* column, const uint32_t* groups, std::size_t n,
+              uint64_t) override {
     const Values values(*column);
     for_each_valid(*column, n, [&](std::size_t i) {
-      State& group = state_[groups[i]];
+      VarianceState& group = at(rows, groups[i]);
       const double x = static_cast<double>(values[i]);
       const double count = static_cast<double>(++group.count);
       const double delta = x - group.mean;
@@ -88,12 +81,11 @@ class VarianceAccumulator final : public Accumulator {
     });
   }
 
-  void merge(const Accumulator& source, std::span<const uint32_t> source_groups,
+  void merge(StateRows rows, const Accumulator&, StateRows source_rows, std::span<const uint32_t> source_groups,
              std::span<const uint32_t> groups) override {
-    const auto& other = static_cast<const VarianceAccumulator&>(source);
     for (std::size_t k = 0; k < groups.size(); ++k) {
-      State& group = state_[groups[k]];
-      const State& from = other.state_[source_groups[k]];
+      VarianceState& group = at(rows, groups[k]);
+      const VarianceState& from = at(source_rows, source_groups[k]);
       if (from.count == 0) continue;
       if (group.count == 0) {
         group = from;
@@ -107,28 +99,18 @@ class VarianceAccumulator final : public Accumulator {
     }
   }
 
-  std::shared_ptr<const arrow::ArrayData> finish(std::size_t groups) override {
-    std::vector<double> out(groups);
-    std::vector<uint8_t> valid(groups);
-    for (std::size_t g = 0; g < groups; ++g) {
-      const State& group = state_[g];
-      valid[g] = group.count > 1;
-      if (!valid[g]) continue;
+  std::shared_ptr<const arrow::ArrayData> finish(StateRows rows, std::size_t groups, std::size_t) override {
+    return nullable_result<PlainValues<double>>(groups, [&](std::size_t g, double& out) {
+      const VarianceState& group = at(rows, g);
+      if (group.count < 2) return false;
       const double variance = std::max(0.0, group.m2) / static_cast<double>(group.count - 1) * unit_ * unit_;
-      out[g] = kStd ? std::sqrt(variance) : variance;
-    }
-    return result_column(groups, values_of<PlainValues<double>>(out, groups), &valid);
+      out = kStd ? std::sqrt(variance) : variance;
+      return true;
+    });
   }
 
  private:
-  struct State {
-    int64_t count;
-    double mean;
-    double m2;
-  };
-
   double unit_;
-  std::vector<State> state_;
 };
 
 }  // namespace

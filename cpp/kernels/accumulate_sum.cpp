@@ -9,57 +9,60 @@ namespace headrace::kernels {
 
 namespace {
 
+// One group's sum and whether it has a value.
+template <typename Sum>
+struct SumState {
+  Sum sum;
+  uint8_t seen;
+};
+
 template <typename Values, typename Sum>
-class SumAccumulator final : public Accumulator {
+class SumAccumulator final : public RowAccumulator<SumState<Sum>> {
+  using Base = RowAccumulator<SumState<Sum>>;
+  using Base::at;
+
  public:
   SumAccumulator(std::string column, std::string result_type)
-      : column_(std::move(column)), result_type_(std::move(result_type)) {}
+      : Base(SumState<Sum>{Sum{0}, 0}), column_(std::move(column)), result_type_(std::move(result_type)) {}
 
-  void resize(std::size_t groups) override { state_.resize(groups, State{Sum{0}, 0}); }
-
-  void update(const arrow::ArrayData* column, const uint32_t* groups, std::size_t n, uint64_t) override {
+  void update(StateRows rows, const arrow::ArrayData* column, const uint32_t* groups, std::size_t n,
+              uint64_t) override {
     const Values values(*column);
-    State* state = state_.data();
     bool overflow = false;
     for_each_valid(*column, n, [&](std::size_t i) {
-      State& group = state[groups[i]];
+      SumState<Sum>& group = at(rows, groups[i]);
       overflow |= add(group.sum, static_cast<Sum>(values[i]));
       group.seen = 1;
     });
     if (overflow) overflowed();
   }
 
-  void merge(const Accumulator& source, std::span<const uint32_t> source_groups,
+  void merge(StateRows rows, const Accumulator&, StateRows source_rows, std::span<const uint32_t> source_groups,
              std::span<const uint32_t> groups) override {
-    const auto& other = static_cast<const SumAccumulator&>(source);
     bool overflow = false;
     for (std::size_t k = 0; k < groups.size(); ++k) {
-      State& group = state_[groups[k]];
-      const State& from = other.state_[source_groups[k]];
+      SumState<Sum>& group = at(rows, groups[k]);
+      const SumState<Sum>& from = at(source_rows, source_groups[k]);
       overflow |= add(group.sum, from.sum);
       group.seen |= from.seen;
     }
     if (overflow) overflowed();
   }
 
-  std::shared_ptr<const arrow::ArrayData> finish(std::size_t groups) override {
-    std::vector<Sum> sums(groups);
-    std::vector<uint8_t> seen(groups);
-    for (std::size_t g = 0; g < groups; ++g) {
-      sums[g] = state_[g].sum;
-      seen[g] = state_[g].seen;
-    }
+  std::shared_ptr<const arrow::ArrayData> finish(StateRows rows, std::size_t groups, std::size_t) override {
     if constexpr (std::is_same_v<Sum, int128>) {
       // decimal128(38, s) holds at most 38 digits.
       int128 limit = 1;
       for (int d = 0; d < 38; ++d) limit *= 10;
       for (std::size_t g = 0; g < groups; ++g) {
-        if (sums[g] >= limit || sums[g] <= -limit) overflowed();
+        if (at(rows, g).sum >= limit || at(rows, g).sum <= -limit) overflowed();
       }
-      return result_column(groups, values_of<DecimalValues>(sums, groups), &seen);
-    } else {
-      return result_column(groups, values_of<PlainValues<Sum>>(sums, groups), &seen);
     }
+    using Result = std::conditional_t<std::is_same_v<Sum, int128>, DecimalValues, PlainValues<Sum>>;
+    return nullable_result<Result>(groups, [&](std::size_t g, Sum& out) {
+      out = at(rows, g).sum;
+      return at(rows, g).seen != 0;
+    });
   }
 
  private:
@@ -80,12 +83,6 @@ class SumAccumulator final : public Accumulator {
 
   std::string column_;
   std::string result_type_;
-  // One group's state in one place: a single cache miss per row when groups are many.
-  struct State {
-    Sum sum;
-    uint8_t seen;
-  };
-  std::vector<State> state_;
 };
 
 // Sums of a reader's values: int64, uint64, double or 128 bits.

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <memory>
+#include <new>
 #include <type_traits>
 #include <vector>
 
@@ -118,6 +119,71 @@ inline std::shared_ptr<const arrow::ArrayData> result_column(std::size_t groups,
   buffers.push_back(std::move(values));
   return arrow::make_array(static_cast<int64_t>(groups), std::move(buffers));
 }
+
+// The nullable result column of groups 0..groups-1: fill(g, value) sets group g's value
+// and says whether it is valid (a null's value stays 0).
+template <typename Values, typename Fill>
+std::shared_ptr<const arrow::ArrayData> nullable_result(std::size_t groups, Fill&& fill) {
+  using Value = typename Values::Value;
+  const auto length = static_cast<int64_t>(groups);
+  arrow::BitmapBuilder valid(length);
+  std::vector<arrow::AlignedBuffer> buffers;
+  if constexpr (std::is_same_v<Values, BoolValues>) {
+    arrow::BitmapBuilder bits(length);
+    for (std::size_t g = 0; g < groups; ++g) {
+      Value value{};
+      const bool ok = fill(g, value);
+      valid.set(static_cast<int64_t>(g), ok);
+      bits.set(static_cast<int64_t>(g), ok && value != 0);
+    }
+    buffers.push_back(valid.release());
+    buffers.push_back(bits.release());
+  } else {
+    arrow::AlignedBuffer out(groups * sizeof(Value));
+    for (std::size_t g = 0; g < groups; ++g) {
+      Value value{};
+      valid.set(static_cast<int64_t>(g), fill(g, value));
+      std::memcpy(out.data() + g * sizeof(Value), &value, sizeof(Value));
+    }
+    buffers.push_back(valid.release());
+    buffers.push_back(std::move(out));
+  }
+  return arrow::make_array(length, std::move(buffers));
+}
+
+// An accumulator whose per-group state is the trivially copyable `State`, kept in the
+// group rows (which copy states with memcpy when they grow).
+template <typename State>
+class RowAccumulator : public Accumulator {
+  static_assert(std::is_trivially_copyable_v<State> && alignof(State) <= 16);
+
+ public:
+  explicit RowAccumulator(State empty) : empty_(empty) {}
+
+  std::size_t state_size() const noexcept final { return sizeof(State); }
+  std::size_t state_align() const noexcept final { return alignof(State); }
+  void add_groups(StateRows rows, std::size_t from, std::size_t to) final {
+    for (std::size_t g = from; g < to; ++g) ::new (rows[g]) State(empty_);
+  }
+
+ protected:
+  static State& at(StateRows rows, std::size_t g) noexcept { return *std::launder(reinterpret_cast<State*>(rows[g])); }
+
+ private:
+  State empty_;
+};
+
+// An accumulator with variable-size state, kept on its own (no bytes in the group rows) in
+// arrays indexed by group id, grown by resize().
+class SideAccumulator : public Accumulator {
+ public:
+  std::size_t state_size() const noexcept final { return 0; }
+  std::size_t state_align() const noexcept final { return 1; }
+  void add_groups(StateRows, std::size_t, std::size_t to) final { resize(to); }
+
+ protected:
+  virtual void resize(std::size_t groups) = 0;
+};
 
 // The families, one file each.
 std::unique_ptr<Accumulator> make_count(bool all_rows);

@@ -15,8 +15,9 @@ using arrow::TypeId;
 
 namespace {
 
-// Rows per chunk of a batch: the chunk's hashes, group ids and keys stay in L2.
-constexpr int64_t kChunkRows = 16384;
+// Rows per chunk of a batch: the chunk's hashes, group ids and keys, and the group rows it
+// touches (a few cache lines each), stay in L2 between the passes over it.
+constexpr int64_t kChunkRows = 4096;
 
 void check_column(int column, std::size_t columns, const char* what) {
   if (column < 0 || static_cast<std::size_t>(column) >= columns) {
@@ -60,6 +61,20 @@ AggregatePlan::AggregatePlan(std::vector<Field> input, std::vector<int> keys, st
     output_.push_back(aggregate_output_field(kind, in, spec.name));
     aggregates_.push_back(Aggregate{kind, kind == AggregateKind::kCountAll ? -1 : spec.column});
   }
+  // Summarizable aggregates of one column share a unit; every other aggregate has its own.
+  for (std::size_t a = 0; a < aggregates_.size(); ++a) {
+    const Aggregate& aggregate = aggregates_[a];
+    const bool fusable = aggregate.column >= 0 && summarizable(aggregate.kind, decoded_[aggregate.column]);
+    auto unit = std::find_if(units_.begin(), units_.end(), [&](const Unit& u) {
+      return fusable && u.column == aggregate.column &&
+             summarizable(aggregates_[u.aggregates.front()].kind, decoded_[aggregate.column]);
+    });
+    if (unit == units_.end()) {
+      units_.push_back(Unit{aggregate.column, {a}});
+    } else {
+      unit->aggregates.push_back(a);
+    }
+  }
 }
 
 GroupTable AggregatePlan::make_table(uint32_t partitions) const {
@@ -68,20 +83,26 @@ GroupTable AggregatePlan::make_table(uint32_t partitions) const {
   return GroupTable(std::move(layouts), partitions);
 }
 
-std::vector<std::unique_ptr<Accumulator>> AggregatePlan::make_accumulators() const {
-  std::vector<std::unique_ptr<Accumulator>> out;
-  for (std::size_t a = 0; a < aggregates_.size(); ++a) {
-    const Aggregate& aggregate = aggregates_[a];
-    const Field* in = aggregate.column < 0 ? nullptr : &decoded_[aggregate.column];
-    out.push_back(make_accumulator(aggregate.kind, in, output_[keys_.size() + a]));
+GroupStates AggregatePlan::make_states() const {
+  std::vector<std::unique_ptr<Accumulator>> accumulators;
+  for (const Unit& unit : units_) {
+    const Field* in = unit.column < 0 ? nullptr : &decoded_[unit.column];
+    if (unit.aggregates.size() == 1) {
+      const std::size_t a = unit.aggregates.front();
+      accumulators.push_back(make_accumulator(aggregates_[a].kind, in, output_[keys_.size() + a]));
+    } else {
+      std::vector<AggregateKind> kinds;
+      for (std::size_t a : unit.aggregates) kinds.push_back(aggregates_[a].kind);
+      accumulators.push_back(make_summary(std::move(kinds), *in));
+    }
   }
-  return out;
+  return GroupStates(std::move(accumulators));
 }
 
 AggregateLocalState::AggregateLocalState(std::shared_ptr<const AggregatePlan> plan)
     : plan_(std::move(plan)), table_(plan_->make_table(plan_->partitions())),
-      accumulators_(plan_->make_accumulators()), keys_(plan_->keys_.size()) {
-  for (auto& accumulator : accumulators_) accumulator->resize(table_.size());
+      states_(plan_->make_states()), keys_(plan_->keys_.size()) {
+  states_.resize(table_.size());
 }
 
 void AggregateLocalState::sink(std::span<const std::shared_ptr<const ArrayData>> columns, int64_t length,
@@ -130,17 +151,16 @@ void AggregateLocalState::sink_chunk(std::span<const ArrayData> original, std::s
     normalize_keys(decoded[key], plan.decoded_[key], keys_[c]);
   }
   table_.find_or_insert(keys_, hashes_, groups_.data());
-  for (std::size_t a = 0; a < accumulators_.size(); ++a) {
-    const int column = plan.aggregates_[a].column;
-    accumulators_[a]->resize(table_.size());
-    accumulators_[a]->update(column < 0 ? nullptr : &decoded[column], groups_.data(), n, ordinal_base);
-  }
+  states_.resize(table_.size());
+  columns_.clear();
+  for (const auto& unit : plan.units_) columns_.push_back(unit.column < 0 ? nullptr : &decoded[unit.column]);
+  states_.update(columns_, groups_.data(), n, ordinal_base);
 }
 
 AggregateGlobalState::AggregateGlobalState(std::shared_ptr<const AggregatePlan> plan) : plan_(std::move(plan)) {
   for (uint32_t p = 0; p < plan_->partitions(); ++p) {
-    Partition partition{plan_->make_table(1), plan_->make_accumulators(), false};
-    for (auto& accumulator : partition.accumulators) accumulator->resize(partition.table.size());
+    Partition partition{plan_->make_table(1), plan_->make_states(), false};
+    partition.states.resize(partition.table.size());
     partitions_.push_back(std::move(partition));
   }
 }
@@ -159,10 +179,8 @@ void AggregateGlobalState::merge_partition(uint32_t p) {
     const std::span<const uint32_t> sources = local->table_.partition_groups(p);
     targets.resize(sources.size());
     for (std::size_t k = 0; k < sources.size(); ++k) targets[k] = partition.table.find_or_insert(local->table_, sources[k]);
-    for (std::size_t a = 0; a < partition.accumulators.size(); ++a) {
-      partition.accumulators[a]->resize(partition.table.size());
-      partition.accumulators[a]->merge(*local->accumulators_[a], sources, targets);
-    }
+    partition.states.resize(partition.table.size());
+    partition.states.merge(local->states_, sources, targets);
   }
   partition.merged = true;
 }
@@ -173,7 +191,13 @@ std::vector<std::shared_ptr<const ArrayData>> AggregateGlobalState::finalize_par
   std::vector<std::shared_ptr<const ArrayData>> columns;
   const auto& keys = partition.table.keys();
   for (std::size_t c = 0; c < keys.size(); ++c) columns.push_back(build_key_column(keys[c], plan_->output_[c]));
-  for (auto& accumulator : partition.accumulators) columns.push_back(accumulator->finish(partition.table.size()));
+  // The states' results come unit by unit; each goes to its aggregate's place.
+  columns.resize(keys.size() + plan_->aggregates_.size());
+  auto results = partition.states.finish();
+  std::size_t r = 0;
+  for (const auto& unit : plan_->units_) {
+    for (std::size_t a : unit.aggregates) columns[keys.size() + a] = std::move(results[r++]);
+  }
   return columns;
 }
 

@@ -9,25 +9,34 @@
 //   finalize  each partition yields its result columns (keys first, then aggregates).
 //
 // Design, compared with DuckDB's radix-partitioned aggregation and Polars' group-by:
-// - A batch is processed column at a time, in chunks of 16K rows that stay in cache: the
+// - A batch is processed column at a time, in chunks of 4K rows that stay in cache: the
 //   key columns are hashed (hash_column, vectorized) and normalized into 64-bit words or
 //   strings, one pass finds or inserts the group of every row (a group-id vector, as
-//   Polars' group-by builds), then every aggregate runs one tight loop over that vector.
+//   Polars' group-by builds), then every accumulator runs one tight loop over that vector.
 //   No virtual call or allocation per row.
 // - The table is open addressing with linear probing (hash_index.h): 8-byte slots of a
 //   32-bit hash tag and the group id, so a probe rarely compares keys of another group.
 //   Keys are stored columnar per group (strings in an arena), and a single fixed-width key
 //   column is compared directly as a word (the common case: integer, date, timestamp keys).
+// - Group state is row-major, as DuckDB lays it out (group_states.h): every fixed-size
+//   accumulator state of a group in one row of one buffer, so that the accumulators of a
+//   chunk share its rows' cache lines (the first loop brings them in for the others) and,
+//   with many groups, a prefetch pass over the group ids overlaps the rows' misses; large
+//   buffers ask for transparent huge pages. Variable-size state (strings, distinct sets)
+//   stays in its accumulator's own arrays. Several of count, sum, mean, min and max of one
+//   float column are one fused accumulator (accumulate_summary.cpp): a 32-byte state and
+//   one loop for all of them, so the common "describe a column" query costs one cache line
+//   per row for two columns.
 // - As in DuckDB, a local state is radix-partitioned: bits 16-19 of the hash pick one of
 //   16 partitions, each with its own index that grows by doubling independently (the slot
 //   index skips those bits; bits 32-63 are the exchange partitioner's, see partition.h).
-//   Unlike DuckDB, group ids are dense over the whole local state, so accumulator state is
-//   plain arrays indexed by group id (Polars-style) and the update loops have no partition
-//   indirection; each partition keeps the list of its groups, which is what merging needs.
-//   The global state keeps each partition separately (its own table and accumulators), so
-//   merged partitions are independent and cache-sized tables stay small.
+//   Unlike DuckDB, group ids are dense over the whole local state, so a group's row is
+//   found by its id alone and the update loops have no partition indirection; each
+//   partition keeps the list of its groups, which is what merging needs. The global state
+//   keeps each partition separately (its own table and rows), so merged partitions are
+//   independent and cache-sized tables stay small.
 // - Partial aggregates are mergeable: sums and counts add (integer sums checked for
-//   overflow), mean is a compensated sum, var/std merge Welford's moments with Chan's
+//   overflow), mean is a double sum and a count, var/std merge Welford's moments with Chan's
 //   formula, first/last carry the row's 64-bit ordinal, count_distinct keeps an exact
 //   (group, value) set.
 // - Unlike DuckDB, the number of radix partitions is fixed (16), and nothing spills to disk.
@@ -42,6 +51,7 @@
 
 #include "arrow/array_data.h"
 #include "kernels/aggregate_function.h"
+#include "kernels/group_states.h"
 #include "kernels/group_table.h"
 
 namespace headrace::kernels {
@@ -75,14 +85,21 @@ class AggregatePlan {
     AggregateKind kind;
     int column;
   };
+  // What one accumulator computes: aggregates (indices into aggregates_) of one column (-1
+  // for count_all); several only for a fused summary of a float column.
+  struct Unit {
+    int column;
+    std::vector<std::size_t> aggregates;
+  };
 
   GroupTable make_table(uint32_t partitions) const;
-  std::vector<std::unique_ptr<Accumulator>> make_accumulators() const;
+  GroupStates make_states() const;
 
   std::vector<arrow::Field> input_;
   std::vector<arrow::Field> decoded_;  // the input columns' types once dictionaries are decoded
   std::vector<int> keys_;
   std::vector<Aggregate> aggregates_;
+  std::vector<Unit> units_;  // one per accumulator of a state
   std::vector<arrow::Field> output_;
 };
 
@@ -109,8 +126,9 @@ class AggregateLocalState {
 
   std::shared_ptr<const AggregatePlan> plan_;
   GroupTable table_;
-  std::vector<std::unique_ptr<Accumulator>> accumulators_;
+  GroupStates states_;
   // Scratch of one chunk.
+  std::vector<const arrow::ArrayData*> columns_;  // each accumulator's input column
   std::vector<uint64_t> hashes_;
   std::vector<uint32_t> groups_;
   std::vector<KeyValues> keys_;
@@ -139,7 +157,7 @@ class AggregateGlobalState {
  private:
   struct Partition {
     GroupTable table;
-    std::vector<std::unique_ptr<Accumulator>> accumulators;
+    GroupStates states;
     bool merged = false;
   };
 

@@ -31,6 +31,39 @@ void GroupTable::append_group(std::span<const KeyValues> keys, std::size_t row, 
   hashes_.push_back(hash);
   partition_groups_[partition].push_back(id);
   for (std::size_t c = 0; c < keys.size(); ++c) append_key(keys[c], row, keys_[c], arena_);
+  if (keys_.size() == 1 && keys_[0].layout == KeyLayout::kWord && keys[0].is_null(row)) null_group_ = id;
+}
+
+// One fixed-width key column, the common case: keys compare as words, and with many groups
+// the probes miss the cache, so each row's first slot is prefetched kSlotAhead rows before
+// it is probed and the key it holds kKeyAhead rows before (DuckDB and Velox batch their
+// probes for the same reason).
+void GroupTable::find_or_insert_words(const KeyValues& keys, std::span<const uint64_t> hashes, uint32_t* groups) {
+  constexpr std::size_t kSlotAhead = 16, kKeyAhead = 8;
+  const std::size_t n = hashes.size();
+  const uint64_t* in = keys.words.data();
+  const KeyValues& stored = keys_[0];
+  const std::span<const KeyValues> batch_keys(&keys, 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + kSlotAhead < n) index_of(hashes[i + kSlotAhead]).prefetch(hashes[i + kSlotAhead]);
+    if (i + kKeyAhead < n) {
+      const uint32_t likely = index_of(hashes[i + kKeyAhead]).peek(hashes[i + kKeyAhead]);
+      if (likely != HashIndex::kNoId) prefetch_address(&stored.words[likely]);
+    }
+    if (keys.is_null(i)) {
+      if (null_group_ == HashIndex::kNoId) {
+        append_group(batch_keys, i, hashes[i], radix_partition(hashes[i]) & partition_mask_);
+        // The null group is never looked up through the index, only through null_group_.
+      }
+      groups[i] = null_group_;
+      continue;
+    }
+    const uint64_t word = in[i];
+    const uint32_t null_group = null_group_;
+    const uint32_t g = probe(hashes[i], [&](uint32_t id) { return stored.words[id] == word && id != null_group; });
+    if (g == hashes_.size()) append_group(batch_keys, i, hashes[i], radix_partition(hashes[i]) & partition_mask_);
+    groups[i] = g;
+  }
 }
 
 void GroupTable::find_or_insert(std::span<const KeyValues> keys, std::span<const uint64_t> hashes, uint32_t* groups) {
@@ -39,17 +72,8 @@ void GroupTable::find_or_insert(std::span<const KeyValues> keys, std::span<const
     std::fill(groups, groups + n, 0u);
     return;
   }
-  // One fixed-width key column without nulls in the batch, the common case: compare the
-  // words directly instead of going through the generic per-column comparison.
-  if (keys_.size() == 1 && keys_[0].layout == KeyLayout::kWord && keys[0].nulls.empty()) {
-    const uint64_t* in = keys[0].words.data();
-    for (std::size_t i = 0; i < n; ++i) {
-      const uint64_t word = in[i];
-      const KeyValues& stored = keys_[0];
-      const uint32_t g = probe(hashes[i], [&](uint32_t id) { return stored.words[id] == word && stored.nulls[id] == 0; });
-      if (g == hashes_.size()) append_group(keys, i, hashes[i], radix_partition(hashes[i]) & partition_mask_);
-      groups[i] = g;
-    }
+  if (keys_.size() == 1 && keys_[0].layout == KeyLayout::kWord) {
+    find_or_insert_words(keys[0], hashes, groups);
     return;
   }
   for (std::size_t i = 0; i < n; ++i) {

@@ -35,6 +35,8 @@ class GroupTable {
   template <typename Equal>
   uint32_t probe(uint64_t hash, Equal&& equal);
   void append_group(std::span<const KeyValues> keys, std::size_t row, uint64_t hash, uint32_t partition);
+  void find_or_insert_words(const KeyValues& keys, std::span<const uint64_t> hashes, uint32_t* groups);
+  const HashIndex& index_of(uint64_t hash) const noexcept { return indexes_[radix_partition(hash) & partition_mask_]; }
 
   uint32_t partition_mask_;
   std::vector<HashIndex> indexes_;
@@ -42,6 +44,9 @@ class GroupTable {
   std::vector<uint64_t> hashes_;
   std::vector<KeyValues> keys_;
   StringArena arena_;
+  // With one fixed-width key column: the null key's group, so that the word comparison of
+  // the fast path needs no null flag (kNoId: no null key yet).
+  uint32_t null_group_ = HashIndex::kNoId;
 };
 
 }  // namespace headrace::kernels

@@ -18,6 +18,15 @@ inline constexpr int kRadixShift = 16;
 inline constexpr int kRadixBits = 4;
 inline constexpr uint32_t kRadixPartitions = 1u << kRadixBits;
 
+// A hint that `address` will be read soon (no effect where the compiler has no prefetch).
+inline void prefetch_address(const void* address) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(address);
+#else
+  (void)address;
+#endif
+}
+
 inline uint32_t radix_partition(uint64_t hash) noexcept {
   return static_cast<uint32_t>(hash >> kRadixShift) & (kRadixPartitions - 1);
 }
@@ -33,6 +42,16 @@ class HashIndex {
   HashIndex() : slots_(16), mask_(15) {}
 
   std::size_t size() const noexcept { return size_; }
+
+  // Asks for the cache line of `hash`'s first slot, some rows before it is probed.
+  void prefetch(uint64_t hash) const noexcept { prefetch_address(&slots_[slot_bits(hash) & mask_]); }
+  // The id in `hash`'s first slot if its tag matches (the likely answer of a probe), else
+  // kNoId; changes nothing. Used to prefetch what the probe will compare.
+  uint32_t peek(uint64_t hash) const noexcept {
+    const Slot slot = slots_[slot_bits(hash) & mask_];
+    return slot.id_plus_one != 0 && slot.tag == static_cast<uint32_t>(hash >> 32) ? slot.id_plus_one - 1 : kNoId;
+  }
+  static constexpr uint32_t kNoId = 0xffffffffu;
 
   // The id of the entry equal to the probed one (equal(id) says), or `new_id`, inserted.
   // hash_of(id) gives the hash of an id already in the index (needed to grow).

@@ -1,7 +1,8 @@
 // Times the hash aggregation on generated data in one thread (sink into one local state,
 // combine, merge every partition, finalize): 10M rows with an int64 key of 100 and of 1M
 // groups and two float64 columns (sum, count, mean, min, max), and a utf8 key of 1000
-// groups. Batches of 64K rows, as a scan would deliver them. Not a ctest test: run by hand.
+// groups. Batches of 64K rows, as a scan would deliver them. Not a ctest test: run by hand,
+// `aggregate_bench [int100] [int1m] [str1k]`.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -105,9 +106,17 @@ void bench_string_key() {
 
 }  // namespace
 
-int main() {
-  bench_int_key(100);
-  bench_int_key(1'000'000);
-  bench_string_key();
+// Runs every case, or only those named: int100, int1m, str1k (e.g. for a profiler).
+int main(int argc, char** argv) {
+  auto wanted = [&](const char* name) {
+    if (argc < 2) return true;
+    for (int i = 1; i < argc; ++i) {
+      if (std::strcmp(argv[i], name) == 0) return true;
+    }
+    return false;
+  };
+  if (wanted("int100")) bench_int_key(100);
+  if (wanted("int1m")) bench_int_key(1'000'000);
+  if (wanted("str1k")) bench_string_key();
   return 0;
 }

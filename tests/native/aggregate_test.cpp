@@ -480,6 +480,72 @@ void test_small_cases() {
   check(group_count(single) == 1, "one row");
 }
 
+// Several of count, sum, mean, min and max of one float column share a fused summary
+// state: its results must equal, bit for bit (any NaN as NaN), each aggregate alone
+// (NaN, -0.0, infinities, nulls, all-NaN and all-null groups, several states merged).
+void test_fused_summary() {
+  std::mt19937_64 rng(7);
+  const double specials[] = {std::numeric_limits<double>::quiet_NaN(), -0.0, 0.0,
+                             std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+  std::vector<Columns> batches;
+  for (int b = 0; b < 8; ++b) {
+    std::vector<std::optional<int64_t>> k;
+    std::vector<std::optional<double>> d;
+    std::vector<std::optional<float>> f;
+    for (int i = 0; i < 700; ++i) {
+      const auto key = static_cast<int64_t>(rng() % 300);
+      k.push_back(key);
+      const auto pick = [&]() -> std::optional<double> {
+        if (key % 10 == 0) return std::nullopt;                     // all null
+        if (key % 10 == 1) return specials[0];                      // all NaN
+        const uint64_t r = rng() % 10;
+        if (r == 0) return std::nullopt;
+        if (r < 3) return specials[rng() % 5];
+        return static_cast<double>(rng() % 2000) / 8.0 - 100.0;
+      };
+      d.push_back(pick());
+      const auto x = pick();
+      f.push_back(x ? std::optional<float>(static_cast<float>(*x)) : std::nullopt);
+    }
+    batches.push_back({fixed(k), fixed(d), fixed(f)});
+  }
+  std::vector<Field> input = {field("k", TypeId::kInt64), field("d", TypeId::kFloat64), field("f", TypeId::kFloat32)};
+  // Interleaved over the two columns, so the fused results are placed back in order.
+  std::vector<AggregateSpec> specs;
+  for (const char* fn : {"sum", "count", "mean", "min", "max"}) {
+    specs.push_back({fn, 1, std::string(fn) + "_d"});
+    specs.push_back({fn, 2, std::string(fn) + "_f"});
+  }
+  // Each output as (key -> valid, value bytes); any NaN is "NaN" (its sign and payload
+  // depend on the order of operands, which the compiler may choose).
+  using Values = std::map<int64_t, std::pair<bool, std::string>>;
+  auto collect = [](const std::vector<Columns>& parts, const std::vector<Field>& out, std::size_t c) {
+    Values values;
+    for (const auto& p : parts) {
+      const TypeId type = out[c].type.id;
+      const std::size_t width = type == TypeId::kFloat32 ? 4 : 8;
+      for (int64_t i = 0; i < p[0]->length; ++i) {
+        const Result r{p[c].get(), out[c]};
+        const auto* bytes = static_cast<const char*>(p[c]->buffers[1]) + (p[c]->offset + i) * static_cast<int64_t>(width);
+        const bool nan = (type == TypeId::kFloat32 && std::isnan(r.get<float>(i))) ||
+                         (type == TypeId::kFloat64 && std::isnan(r.get<double>(i)));
+        std::string value = !r.valid(i) ? "" : nan ? "NaN" : std::string(bytes, width);
+        values[Result{p[0].get(), out[0]}.get<int64_t>(i)] = {r.valid(i), std::move(value)};
+      }
+    }
+    return values;
+  };
+  auto fused = make_plan(input, {0}, specs);
+  const auto fused_parts = run(fused, batches, 3, true);
+  bool ok = group_count(fused_parts) == 300;
+  for (std::size_t s = 0; s < specs.size(); ++s) {
+    auto alone = make_plan(input, {0}, {specs[s]});
+    const Values expected = collect(run(alone, batches, 3, true), alone->output_fields(), 1);
+    ok = ok && collect(fused_parts, fused->output_fields(), s + 1) == expected;
+  }
+  check(ok, "fused count/sum/mean/min/max of float64 and float32 equal each aggregate alone");
+}
+
 void test_errors() {
   auto thrown = [](auto&& f, const std::string& fragment) {
     try {
@@ -522,6 +588,7 @@ int main() {
   test_bool_unsigned_float();
   test_global_aggregate();
   test_small_cases();
+  test_fused_summary();
   test_errors();
   return headrace::testing::exit_code();
 }

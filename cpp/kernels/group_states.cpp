@@ -1,0 +1,116 @@
+#include "kernels/group_states.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <numeric>
+
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
+namespace headrace::kernels {
+
+namespace {
+
+// Rows of more bytes than this are prefetched before the update loops: they no longer fit
+// in L2, so most of a chunk's rows miss.
+constexpr std::size_t kPrefetchBytes = std::size_t{1} << 20;
+// Buffers of at least this size are aligned to a huge page and ask for huge pages.
+constexpr std::size_t kHugePage = std::size_t{2} << 20;
+constexpr std::size_t kCacheLine = 64;
+// Groups merged per step: their source and target rows are prefetched, then merged by
+// every accumulator while in cache.
+constexpr std::size_t kMergeStep = 2048;
+
+inline void prefetch_line(const std::byte* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  __builtin_prefetch(p, 1, 3);
+#else
+  (void)p;
+#endif
+}
+
+}  // namespace
+
+void GroupStates::Free::operator()(std::byte* p) const noexcept { ::operator delete(p, std::align_val_t{alignment}); }
+
+GroupStates::GroupStates(std::vector<std::unique_ptr<Accumulator>> accumulators)
+    : accumulators_(std::move(accumulators)), offsets_(accumulators_.size(), 0), buffer_(nullptr, Free{0}) {
+  // Largest alignment first, so that no padding is needed between states.
+  std::vector<std::size_t> order(accumulators_.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return accumulators_[a]->state_align() > accumulators_[b]->state_align();
+  });
+  std::size_t align = 1;
+  for (std::size_t a : order) {
+    const std::size_t size = accumulators_[a]->state_size();
+    if (size == 0) continue;
+    align = std::max(align, accumulators_[a]->state_align());
+    offsets_[a] = stride_;
+    stride_ += size;
+  }
+  stride_ = (stride_ + align - 1) / align * align;
+}
+
+void GroupStates::resize(std::size_t groups) {
+  if (groups <= groups_) return;
+  if (groups > capacity_ && stride_ > 0) {
+    const std::size_t capacity = std::max({groups, 2 * capacity_, std::size_t{16}});
+    std::size_t bytes = capacity * stride_;
+    const std::size_t alignment = bytes >= kHugePage ? kHugePage : kCacheLine;
+    bytes = (bytes + alignment - 1) / alignment * alignment;
+    std::unique_ptr<std::byte, Free> buffer(static_cast<std::byte*>(::operator new(bytes, std::align_val_t{alignment})),
+                                            Free{alignment});
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (alignment == kHugePage) madvise(buffer.get(), bytes, MADV_HUGEPAGE);  // only a hint
+#endif
+    if (groups_ > 0) std::memcpy(buffer.get(), buffer_.get(), groups_ * stride_);
+    buffer_ = std::move(buffer);
+    capacity_ = bytes / stride_;
+  }
+  for (std::size_t a = 0; a < accumulators_.size(); ++a) accumulators_[a]->add_groups(rows(a), groups_, groups);
+  groups_ = groups;
+}
+
+void GroupStates::prefetch(const std::byte* base, const uint32_t* groups, std::size_t n) const noexcept {
+  if (groups_ * stride_ <= kPrefetchBytes) return;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::byte* row = base + groups[i] * stride_;
+    for (std::size_t at = 0; at < stride_; at += kCacheLine) prefetch_line(row + at);
+    prefetch_line(row + stride_ - 1);
+  }
+}
+
+void GroupStates::update(std::span<const arrow::ArrayData* const> columns, const uint32_t* groups, std::size_t n,
+                         uint64_t ordinal_base) {
+  prefetch(buffer_.get(), groups, n);
+  for (std::size_t a = 0; a < accumulators_.size(); ++a) {
+    accumulators_[a]->update(rows(a), columns[a], groups, n, ordinal_base);
+  }
+}
+
+void GroupStates::merge(const GroupStates& source, std::span<const uint32_t> source_groups,
+                        std::span<const uint32_t> groups) {
+  for (std::size_t start = 0; start < groups.size(); start += kMergeStep) {
+    const std::size_t n = std::min(kMergeStep, groups.size() - start);
+    const auto from = source_groups.subspan(start, n);
+    const auto to = groups.subspan(start, n);
+    source.prefetch(source.buffer_.get(), from.data(), n);
+    prefetch(buffer_.get(), to.data(), n);
+    for (std::size_t a = 0; a < accumulators_.size(); ++a) {
+      accumulators_[a]->merge(rows(a), *source.accumulators_[a], source.rows(a), from, to);
+    }
+  }
+}
+
+std::vector<std::shared_ptr<const arrow::ArrayData>> GroupStates::finish() {
+  std::vector<std::shared_ptr<const arrow::ArrayData>> columns;
+  for (std::size_t a = 0; a < accumulators_.size(); ++a) {
+    for (std::size_t r = 0; r < accumulators_[a]->results(); ++r) columns.push_back(accumulators_[a]->finish(rows(a), groups_, r));
+  }
+  return columns;
+}
+
+}  // namespace headrace::kernels

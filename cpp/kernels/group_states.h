@@ -1,0 +1,55 @@
+// The accumulators of one aggregation state and the states of its groups, row-major as in
+// DuckDB: every fixed-size accumulator state of group g lies in row g of one buffer
+// (states ordered by alignment, the row padded to the largest), so that the updates of a
+// row touch one or two adjacent cache lines instead of one line per aggregate. The
+// accumulators still run one at a time over a chunk's group-id vector: the first loop
+// brings the chunk's rows into cache for the others. When the rows outgrow the caches, a
+// prefetch pass over the group ids starts every row's miss at once before the loops, and
+// the buffer asks for transparent huge pages (one TLB entry per 2 MiB of rows).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "kernels/aggregate_function.h"
+
+namespace headrace::kernels {
+
+class GroupStates {
+ public:
+  explicit GroupStates(std::vector<std::unique_ptr<Accumulator>> accumulators);
+
+  std::size_t size() const noexcept { return groups_; }
+  // Grows to `groups` groups (never shrinks); new groups start empty.
+  void resize(std::size_t groups);
+  // Adds rows 0..n-1 of columns[a] (nullptr for count_all) to groups[i], for every
+  // accumulator a. Row i is the (ordinal_base + i)-th row of the input.
+  void update(std::span<const arrow::ArrayData* const> columns, const uint32_t* groups, std::size_t n,
+              uint64_t ordinal_base);
+  // Folds group source_groups[k] of `source` (the same accumulators) into groups[k].
+  void merge(const GroupStates& source, std::span<const uint32_t> source_groups, std::span<const uint32_t> groups);
+  // The result columns of groups 0..size()-1: each accumulator's results() in turn.
+  std::vector<std::shared_ptr<const arrow::ArrayData>> finish();
+
+ private:
+  struct Free {
+    std::size_t alignment;
+    void operator()(std::byte* p) const noexcept;
+  };
+
+  StateRows rows(std::size_t a) const noexcept { return StateRows{buffer_.get() + offsets_[a], stride_}; }
+  // Starts loading the rows of groups[0..n) when the rows do not fit in cache.
+  void prefetch(const std::byte* base, const uint32_t* groups, std::size_t n) const noexcept;
+
+  std::vector<std::unique_ptr<Accumulator>> accumulators_;
+  std::vector<std::size_t> offsets_;  // of each accumulator's state in a row
+  std::size_t stride_ = 0;            // bytes per row, a multiple of the largest alignment
+  std::unique_ptr<std::byte, Free> buffer_;
+  std::size_t groups_ = 0;
+  std::size_t capacity_ = 0;  // rows allocated
+};
+
+}  // namespace headrace::kernels
