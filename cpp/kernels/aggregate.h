@@ -21,8 +21,8 @@
 // - Group state is row-major, as DuckDB lays it out (group_states.h): every fixed-size
 //   accumulator state of a group in one row of one buffer, so that the accumulators of a
 //   chunk share its rows' cache lines (the first loop brings them in for the others) and,
-//   with many groups, a prefetch pass over the group ids overlaps the rows' misses; large
-//   buffers ask for transparent huge pages. Variable-size state (strings, distinct sets)
+//   with many groups, a prefetch pass over the group ids overlaps the rows' misses.
+//   Variable-size state (strings, distinct sets)
 //   stays in its accumulator's own arrays. Several of count, sum, mean, min and max of one
 //   float column are one fused accumulator (accumulate_summary.cpp): a 32-byte state and
 //   one loop for all of them, so the common "describe a column" query costs one cache line

@@ -5,10 +5,6 @@
 #include <new>
 #include <numeric>
 
-#ifdef __linux__
-#include <sys/mman.h>
-#endif
-
 namespace headrace::kernels {
 
 namespace {
@@ -16,8 +12,6 @@ namespace {
 // Rows of more bytes than this are prefetched before the update loops: they no longer fit
 // in L2, so most of a chunk's rows miss.
 constexpr std::size_t kPrefetchBytes = std::size_t{1} << 20;
-// Buffers of at least this size are aligned to a huge page and ask for huge pages.
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
 constexpr std::size_t kCacheLine = 64;
 // Groups merged per step: their source and target rows are prefetched, then merged by
 // every accumulator while in cache.
@@ -33,10 +27,10 @@ inline void prefetch_line(const std::byte* p) noexcept {
 
 }  // namespace
 
-void GroupStates::Free::operator()(std::byte* p) const noexcept { ::operator delete(p, std::align_val_t{alignment}); }
+void GroupStates::Free::operator()(std::byte* p) const noexcept { ::operator delete(p, std::align_val_t{kCacheLine}); }
 
 GroupStates::GroupStates(std::vector<std::unique_ptr<Accumulator>> accumulators)
-    : accumulators_(std::move(accumulators)), offsets_(accumulators_.size(), 0), buffer_(nullptr, Free{0}) {
+    : accumulators_(std::move(accumulators)), offsets_(accumulators_.size(), 0), buffer_(nullptr) {
   // Largest alignment first, so that no padding is needed between states.
   std::vector<std::size_t> order(accumulators_.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -58,14 +52,10 @@ void GroupStates::resize(std::size_t groups) {
   if (groups <= groups_) return;
   if (groups > capacity_ && stride_ > 0) {
     const std::size_t capacity = std::max({groups, 2 * capacity_, std::size_t{16}});
-    std::size_t bytes = capacity * stride_;
-    const std::size_t alignment = bytes >= kHugePage ? kHugePage : kCacheLine;
-    bytes = (bytes + alignment - 1) / alignment * alignment;
-    std::unique_ptr<std::byte, Free> buffer(static_cast<std::byte*>(::operator new(bytes, std::align_val_t{alignment})),
-                                            Free{alignment});
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (alignment == kHugePage) madvise(buffer.get(), bytes, MADV_HUGEPAGE);  // only a hint
-#endif
+    // No huge pages: measured, zeroing 2 MiB pages for buffers that double cost more
+    // (kernel time) than the TLB misses they save.
+    const std::size_t bytes = (capacity * stride_ + kCacheLine - 1) / kCacheLine * kCacheLine;
+    std::unique_ptr<std::byte, Free> buffer(static_cast<std::byte*>(::operator new(bytes, std::align_val_t{kCacheLine})));
     if (groups_ > 0) std::memcpy(buffer.get(), buffer_.get(), groups_ * stride_);
     buffer_ = std::move(buffer);
     capacity_ = bytes / stride_;

@@ -4,8 +4,7 @@
 // row touch one or two adjacent cache lines instead of one line per aggregate. The
 // accumulators still run one at a time over a chunk's group-id vector: the first loop
 // brings the chunk's rows into cache for the others. When the rows outgrow the caches, a
-// prefetch pass over the group ids starts every row's miss at once before the loops, and
-// the buffer asks for transparent huge pages (one TLB entry per 2 MiB of rows).
+// prefetch pass over the group ids starts every row's miss at once before the loops.
 #pragma once
 
 #include <cstddef>
@@ -35,8 +34,7 @@ class GroupStates {
   std::vector<std::shared_ptr<const arrow::ArrayData>> finish();
 
  private:
-  struct Free {
-    std::size_t alignment;
+  struct Free {  // the buffer is allocated cache-line aligned
     void operator()(std::byte* p) const noexcept;
   };
 
