@@ -36,6 +36,9 @@ class GroupTable {
   uint32_t probe(uint64_t hash, Equal&& equal);
   void append_group(std::span<const KeyValues> keys, std::size_t row, uint64_t hash, uint32_t partition);
   void find_or_insert_words(const KeyValues& keys, std::span<const uint64_t> hashes, uint32_t* groups);
+  template <bool kPrefetch>
+  void find_or_insert_words(const KeyValues& keys, std::span<const uint64_t> hashes, uint32_t* groups);
+  void choose_direct_window(const KeyValues& keys);
   const HashIndex& index_of(uint64_t hash) const noexcept { return indexes_[radix_partition(hash) & partition_mask_]; }
 
   uint32_t partition_mask_;
@@ -47,6 +50,10 @@ class GroupTable {
   // With one fixed-width key column: the null key's group, so that the word comparison of
   // the fast path needs no null flag (kNoId: no null key yet).
   uint32_t null_group_ = HashIndex::kNoId;
+  // Also with one fixed-width key: the group of key direct_base_ + i is direct_[i] (kNoId:
+  // none yet); empty when the keys are too spread for a direct window.
+  uint64_t direct_base_ = 0;
+  std::vector<uint32_t> direct_;
 };
 
 }  // namespace headrace::kernels

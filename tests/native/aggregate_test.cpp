@@ -582,6 +582,45 @@ void test_errors() {
 
 }  // namespace
 
+// One integer key, the first chunk's keys in a small range: those keys are found by direct
+// indexing, keys far outside it (either side) and nulls through the hash index; every key
+// is one group, whichever path found it, in every state and after merging.
+void test_direct_window() {
+  auto plan = make_plan({field("k", TypeId::kInt64)}, {0}, {{"count", -1, "n"}});
+  std::mt19937_64 rng(7);
+  std::vector<Columns> batches;
+  std::map<std::optional<int64_t>, int64_t> expected;
+  const int64_t far[] = {-5'000'000'000'000, -70'000, 65'530, 65'536, 1'000'000'000'000,
+                         std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
+  for (int b = 0; b < 12; ++b) {
+    std::vector<std::optional<int64_t>> k(3000);
+    for (auto& key : k) {
+      const uint64_t pick = rng() % 10;
+      if (b == 0 || pick < 6) {
+        key = static_cast<int64_t>(rng() % 11) - 5;  // the first batch: only [-5, 5]
+      } else if (pick < 9) {
+        key = far[rng() % (sizeof(far) / sizeof(far[0]))];
+      }  // else null
+      ++expected[key];
+    }
+    batches.push_back({fixed(k)});
+  }
+  for (int locals : {1, 3}) {
+    auto parts = run(plan, batches, locals, locals > 1);
+    std::map<std::optional<int64_t>, int64_t> got;
+    bool unique = true;
+    for (const auto& p : parts) {
+      Result key{p[0].get(), plan->output_fields()[0]}, n{p[1].get(), plan->output_fields()[1]};
+      for (int64_t r = 0; r < p[0]->length; ++r) {
+        std::optional<int64_t> k;
+        if (key.valid(r)) k = key.get<int64_t>(r);
+        unique = unique && got.emplace(k, n.get<int64_t>(r)).second;
+      }
+    }
+    check(unique && got == expected, "direct window keys and hashed keys form one group each");
+  }
+}
+
 int main() {
   test_random_groups();
   test_key_types();
@@ -589,6 +628,7 @@ int main() {
   test_global_aggregate();
   test_small_cases();
   test_fused_summary();
+  test_direct_window();
   test_errors();
   return headrace::testing::exit_code();
 }
