@@ -1,0 +1,116 @@
+#include "kernels/join_gather.h"
+
+#include <cstring>
+#include <vector>
+
+#include "arrow/builder.h"
+
+namespace headrace::kernels {
+
+using arrow::AlignedBuffer;
+using arrow::ArrayData;
+using arrow::ArrayView;
+using arrow::ArrowError;
+using arrow::BitmapBuilder;
+using arrow::Field;
+using arrow::TypeId;
+
+namespace {
+
+struct Wide {
+  uint64_t low, high;
+};
+
+bool batch_has_nulls(const ArrayData& data) noexcept { return data.buffers[0] != nullptr && data.null_count != 0; }
+
+template <typename T>
+AlignedBuffer gather_values(std::span<const ArrayData* const> batches, std::span<const uint64_t> refs, int width) {
+  std::vector<const T*> bases(batches.size());
+  for (std::size_t b = 0; b < batches.size(); ++b) {
+    bases[b] = reinterpret_cast<const T*>(static_cast<const uint8_t*>(batches[b]->buffers[1]) +
+                                          batches[b]->offset * width);
+  }
+  const std::size_t n = refs.size();
+  AlignedBuffer out(n * sizeof(T));
+  T* values = out.as<T>();
+  const uint64_t* r = refs.data();
+  if (bases.size() == 1) {
+    const T* base = bases[0];
+    for (std::size_t i = 0; i < n; ++i) values[i] = r[i] == kNullRef ? T{} : base[ref_row(r[i])];
+  } else {
+    const T* const* table = bases.data();
+    for (std::size_t i = 0; i < n; ++i) values[i] = r[i] == kNullRef ? T{} : table[ref_batch(r[i])][ref_row(r[i])];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const ArrayData> gather_column(std::span<const ArrayData* const> batches, const Field& field,
+                                               std::span<const uint64_t> refs) {
+  const auto n = static_cast<int64_t>(refs.size());
+  const TypeId id = field.type.id;
+  std::vector<ArrayView> views;
+  views.reserve(batches.size());
+  for (const ArrayData* b : batches) views.emplace_back(*b, field);
+
+  if (field.type.is_string()) {
+    arrow::StringBuilder builder(id != TypeId::kUtf8, n, field.name);
+    for (int64_t i = 0; i < n; ++i) {
+      const uint64_t ref = refs[i];
+      if (ref == kNullRef) {
+        builder.append_null();
+        continue;
+      }
+      const ArrayView& view = views[ref_batch(ref)];
+      const int64_t row = ref_row(ref);
+      if (view.is_valid(row)) {
+        builder.append(view.string_value(row));
+      } else {
+        builder.append_null();
+      }
+    }
+    return builder.finish();
+  }
+
+  bool nullable = false;
+  for (const ArrayData* b : batches) nullable |= batch_has_nulls(*b);
+  if (!nullable) {
+    uint64_t any = 0;
+    for (uint64_t ref : refs) any |= (ref == kNullRef);
+    nullable = any != 0;
+  }
+  std::vector<AlignedBuffer> buffers;
+  if (nullable) {
+    BitmapBuilder validity(n);
+    for (int64_t i = 0; i < n; ++i) {
+      const uint64_t ref = refs[i];
+      validity.set(i, ref != kNullRef && views[ref_batch(ref)].is_valid(ref_row(ref)));
+    }
+    buffers.push_back(validity.release());
+  } else {
+    buffers.emplace_back();
+  }
+  if (id == TypeId::kBool) {
+    BitmapBuilder bits(n);
+    for (int64_t i = 0; i < n; ++i) {
+      const uint64_t ref = refs[i];
+      bits.set(i, ref != kNullRef && views[ref_batch(ref)].bool_value(ref_row(ref)));
+    }
+    buffers.push_back(bits.release());
+    return arrow::make_array(n, std::move(buffers));
+  }
+  const int width = field.type.byte_width();
+  switch (width) {
+    case 1: buffers.push_back(gather_values<uint8_t>(batches, refs, width)); break;
+    case 2: buffers.push_back(gather_values<uint16_t>(batches, refs, width)); break;
+    case 4: buffers.push_back(gather_values<uint32_t>(batches, refs, width)); break;
+    case 8: buffers.push_back(gather_values<uint64_t>(batches, refs, width)); break;
+    case 16: buffers.push_back(gather_values<Wide>(batches, refs, width)); break;
+    default:
+      throw ArrowError("join: column '" + field.name + "' (" + field.to_string() + ") cannot be gathered");
+  }
+  return arrow::make_array(n, std::move(buffers));
+}
+
+}  // namespace headrace::kernels

@@ -1,0 +1,126 @@
+#include "kernels/join_table.h"
+
+#include <limits>
+#include <string>
+
+#include "arrow/data_type.h"
+#include "kernels/join_gather.h"
+
+namespace headrace::kernels {
+
+namespace {
+
+// Stores row `row` of `from` at position `pos` of `to` (sized beforehand).
+void set_key(const KeyValues& from, std::size_t row, KeyValues& to, std::size_t pos) {
+  to.nulls[pos] = from.is_null(row) ? 1 : 0;
+  switch (from.layout) {
+    case KeyLayout::kWord: to.words[pos] = from.words[row]; break;
+    case KeyLayout::kWide:
+      to.words[2 * pos] = from.words[2 * row];
+      to.words[2 * pos + 1] = from.words[2 * row + 1];
+      break;
+    case KeyLayout::kString: to.strings[pos] = from.strings[row]; break;
+  }
+}
+
+}  // namespace
+
+void JoinPartition::build(std::span<const JoinEntry> entries, std::span<const uint64_t> null_refs,
+                          std::span<const uint64_t> never, bool word_key, std::span<const KeyLayout> layouts,
+                          KeysOf keys_of, const void* context) {
+  const std::size_t n = entries.size();
+  const std::size_t total = n + null_refs.size() + never.size();
+  if (total >= std::numeric_limits<uint32_t>::max()) {
+    throw arrow::ArrowError("join: more than 4 billion build rows in one partition");
+  }
+  std::size_t capacity = 2;
+  while (capacity < 2 * n) capacity *= 2;
+  slots_.assign(capacity, JoinSlot{0, 0, 0});
+  mask_ = capacity - 1;
+  std::vector<uint32_t> slot_of(n);
+
+  if (word_key) {
+    for (std::size_t e = 0; e < n; ++e) {
+      const uint64_t ref = entries[e].ref;
+      const uint64_t word = keys_of(context, ref)[0].words[ref_row(ref)];
+      for (uint64_t i = slot_bits(entries[e].hash) & mask_;; i = (i + 1) & mask_) {
+        JoinSlot& slot = slots_[i];
+        if (slot.count == 0) {
+          slot = JoinSlot{word, 0, 1};
+        } else if (slot.word == word) {
+          ++slot.count;
+        } else {
+          continue;
+        }
+        slot_of[e] = static_cast<uint32_t>(i);
+        break;
+      }
+    }
+  } else {
+    // `start` holds the chain's first entry until the chains are laid out.
+    for (std::size_t e = 0; e < n; ++e) {
+      const uint64_t hash = entries[e].hash, ref = entries[e].ref;
+      const std::span<const KeyValues> keys = keys_of(context, ref);
+      for (uint64_t i = slot_bits(hash) & mask_;; i = (i + 1) & mask_) {
+        JoinSlot& slot = slots_[i];
+        if (slot.count == 0) {
+          slot = JoinSlot{hash, static_cast<uint32_t>(e), 1};
+        } else if (slot.word == hash && keys_equal(keys_of(context, entries[slot.start].ref),
+                                                   ref_row(entries[slot.start].ref), keys, ref_row(ref))) {
+          ++slot.count;
+        } else {
+          continue;
+        }
+        slot_of[e] = static_cast<uint32_t>(i);
+        break;
+      }
+    }
+    chain_keys_.clear();
+    for (KeyLayout layout : layouts) {
+      KeyValues k;
+      k.layout = layout;
+      k.nulls.assign(n, 0);
+      if (layout == KeyLayout::kString) {
+        k.strings.resize(n);
+      } else {
+        k.words.resize(layout == KeyLayout::kWide ? 2 * n : n);
+      }
+      chain_keys_.push_back(std::move(k));
+    }
+  }
+
+  // Chains in slot order; `start` first holds the chain's end, then counts down while the
+  // rows are placed (backwards, so that a chain keeps the build order).
+  uint32_t running = 0;
+  for (JoinSlot& slot : slots_) {
+    if (slot.count == 0) continue;
+    if (!word_key) {
+      const uint64_t ref = entries[slot.start].ref;
+      const std::span<const KeyValues> keys = keys_of(context, ref);
+      for (std::size_t c = 0; c < keys.size(); ++c) set_key(keys[c], ref_row(ref), chain_keys_[c], running);
+    }
+    running += slot.count;
+    slot.start = running;
+  }
+  rows_.resize(total);
+  for (std::size_t e = n; e-- > 0;) rows_[--slots_[slot_of[e]].start] = entries[e].ref;
+  for (std::size_t i = 0; i < null_refs.size(); ++i) rows_[n + i] = null_refs[i];
+  null_chain_ = JoinSlot{0, static_cast<uint32_t>(n), static_cast<uint32_t>(null_refs.size())};
+  never_begin_ = n + null_refs.size();
+  for (std::size_t i = 0; i < never.size(); ++i) rows_[never_begin_ + i] = never[i];
+  matched_ = std::make_unique<std::atomic<uint8_t>[]>(total + 1);
+}
+
+std::vector<uint64_t> JoinPartition::collect(bool matched) const {
+  std::vector<uint64_t> out;
+  auto chain = [&](const JoinSlot& slot) {
+    if (slot.count == 0 || (matched_[slot.start].load(std::memory_order_relaxed) != 0) != matched) return;
+    out.insert(out.end(), rows_.begin() + slot.start, rows_.begin() + slot.start + slot.count);
+  };
+  for (const JoinSlot& slot : slots_) chain(slot);
+  chain(null_chain_);
+  if (!matched) out.insert(out.end(), rows_.begin() + static_cast<std::ptrdiff_t>(never_begin_), rows_.end());
+  return out;
+}
+
+}  // namespace headrace::kernels
