@@ -224,6 +224,37 @@ class DataStream:
         """
         return DataStream(_logical.Sort(self._node, by, descending))
 
+    def join(self, other: DataStream, on: str | Sequence[str] | None = None,
+             left_on: str | Sequence[str] | None = None, right_on: str | Sequence[str] | None = None,
+             how: str = "inner", suffix: str = "_right", nulls_equal: bool = False,
+             build: str | None = None) -> DataStream:
+        """Joins this stream (left) with ``other`` (right) where the key columns are equal,
+        with headrace's native hash join.
+
+        ``how``: ``inner``, ``left``, ``right``, ``outer`` (full), ``semi`` (left rows that
+        have a match, once each) or ``anti`` (left rows without one). Keys: ``on`` (the same
+        names on both sides) or ``left_on`` / ``right_on``; one column or several. Null keys
+        never match unless ``nulls_equal=True``. The output has every left column, then the
+        right columns except the keys named by ``on`` (for right and outer joins those key
+        columns take the left value, else the right one); a right column whose name the
+        output already has gets ``suffix``. ``semi`` and ``anti`` give the left columns only.
+        One side is read completely into a hash table first (``build``: ``"left"`` or
+        ``"right"``; by default the smaller one when both sizes are known, else the right);
+        the other streams through it. The row order is unspecified.
+
+            >>> import headrace as hr
+            >>> orders = hr.from_arrow({"id": [1, 2, 3, 4], "customer": ["a", "b", "a", "z"]})
+            >>> people = hr.from_arrow({"customer": ["a", "b"], "city": ["Oslo", "Lima"]})
+            >>> orders.join(people, on="customer").sort("id").collect().to_pydict()
+            {'id': [1, 2, 3], 'customer': ['a', 'b', 'a'], 'city': ['Oslo', 'Lima', 'Oslo']}
+            >>> orders.join(people, on="customer", how="anti").collect().to_pydict()
+            {'id': [4], 'customer': ['z']}
+        """
+        if not isinstance(other, DataStream):
+            raise TypeError(f"join: expected a DataStream to join with, got {type(other).__name__}")
+        return DataStream(_logical.Join(self._node, other._node, on, left_on, right_on, how, suffix, nulls_equal,
+                                        build))
+
     def groupby(self, *keys: str | Sequence[str], maintain_order: bool = False) -> GroupBy:
         """Groups rows by the values of one or several key columns; ``.agg(...)`` then gives
         one row per group. Null keys form a group of their own. The order of the groups is

@@ -61,12 +61,13 @@ class ArrowSource(Node):
     """Record batches from memory or from a Python iterable. ``batches()`` starts a pass."""
 
     def __init__(self, batches: Callable[[], Iterable[pa.RecordBatch]], schema: pa.Schema,
-                 description: str, one_shot: bool = False) -> None:
+                 description: str, one_shot: bool = False, rows: int | None = None) -> None:
         self.batches = batches
         self.schema = schema
         self.description = description
         self.one_shot = one_shot
         self.used = False
+        self.rows = rows  # known row count (an in-memory table), for choosing a join's build side
 
     def label(self) -> str:
         return self.description
@@ -366,6 +367,134 @@ class Aggregate(Node):
 
     def needs(self, required: set[str]) -> list[set[str]]:
         return [set(self.keys) | {s.column for s in self.specs if s.column != "*"}]
+
+
+JOIN_KINDS = ("inner", "left", "right", "outer", "semi", "anti")
+
+
+def _output_type(kind: pa.DataType) -> pa.DataType:
+    """A column as a join outputs it: dictionaries decoded, string views as large strings."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.large_string() if kind == pa.string_view() else kind
+
+
+def _join_key_error(left: pa.Field, right: pa.Field) -> str | None:
+    """Why two key columns cannot be compared, or None if they can."""
+    a, b = _output_type(left.type), _output_type(right.type)
+    families = (
+        (lambda t: pa.types.is_integer(t), "integer"),
+        (lambda t: pa.types.is_floating(t) and not pa.types.is_float16(t), "float"),
+        (lambda t: pa.types.is_string(t) or pa.types.is_large_string(t), "string"),
+        (pa.types.is_boolean, "bool"),
+        (pa.types.is_date32, "date32"),
+    )
+    for test, _ in families:
+        if test(a) or test(b):
+            return None if test(a) and test(b) else "their types cannot be compared"
+    if pa.types.is_timestamp(a) and pa.types.is_timestamp(b):
+        if a.unit != b.unit or (a.tz is None) != (b.tz is None):
+            return "timestamps must have the same unit and both or neither a time zone"
+        return None
+    if pa.types.is_decimal128(a) and pa.types.is_decimal128(b):
+        return None if a.scale == b.scale else "decimals must have the same scale"
+    if not (is_key_type(a) and is_key_type(b)):
+        return f"key columns can be {KEY_TYPES}"
+    return "their types cannot be compared"
+
+
+def _common_key_type(a: pa.DataType, b: pa.DataType) -> pa.DataType:
+    """The type of a coalesced key column (outer joins under ``on``)."""
+    a, b = _output_type(a), _output_type(b)
+    if a == b:
+        return a
+    if pa.types.is_integer(a) and pa.types.is_integer(b):
+        return pa.int64()
+    if pa.types.is_floating(a) and pa.types.is_floating(b):
+        return pa.float64()
+    return pa.large_string() if pa.types.is_string(a) or pa.types.is_large_string(a) else a
+
+
+class Join(Node):
+    """An equi-join of ``inputs[0]`` (left) and ``inputs[1]`` (right) on key column pairs.
+
+    ``columns`` lists the output columns as (name, side, source column), side 0 for left and
+    1 for right; ``coalesced`` the output key columns that merge both sides (right and outer
+    joins under ``on``)."""
+
+    def __init__(self, left: Node, right: Node, on: Any, left_on: Any, right_on: Any, how: str, suffix: str,
+                 nulls_equal: bool, build: str | None) -> None:
+        if how not in JOIN_KINDS:
+            raise ValueError(f"join: how must be one of {', '.join(map(repr, JOIN_KINDS))}, got {how!r}")
+        if build not in (None, "left", "right"):
+            raise ValueError(f"join: build must be None, 'left' or 'right', got {build!r}")
+        if not isinstance(suffix, str) or not suffix:
+            raise ValueError(f"join: suffix must be a non-empty string, got {suffix!r}")
+        if on is not None:
+            if left_on is not None or right_on is not None:
+                raise ValueError("join: give either on= or left_on= and right_on=, not both")
+            left_keys = right_keys = [on] if isinstance(on, str) else list(on)
+        else:
+            if left_on is None or right_on is None:
+                raise ValueError("join: name the key columns with on= (same names on both sides) or with both "
+                                 "left_on= and right_on=")
+            left_keys = [left_on] if isinstance(left_on, str) else list(left_on)
+            right_keys = [right_on] if isinstance(right_on, str) else list(right_on)
+        if not left_keys or len(left_keys) != len(right_keys):
+            raise ValueError(f"join: left_on and right_on must name as many columns, got {left_keys} and {right_keys}")
+        for side, node in (("left", left), ("right", right)):
+            if not node.types_known:
+                raise TypeError(f"join: the {side} input's column types are not known (an executor declared only "
+                                "column names); declare new_schema with types")
+        check_columns(left_keys, left.schema, "join (left)")
+        check_columns(right_keys, right.schema, "join (right)")
+        for lk, rk in zip(left_keys, right_keys):
+            lf, rf = left.schema.field(lk), right.schema.field(rk)
+            why = _join_key_error(lf, rf)
+            if why is not None:
+                raise TypeError(f"join: left key {lk!r} ({lf.type}) cannot be joined with right key {rk!r} "
+                                f"({rf.type}): {why}")
+        self.inputs = (left, right)
+        self.how, self.nulls_equal, self.build = how, bool(nulls_equal), build
+        self.left_keys, self.right_keys = left_keys, right_keys
+        self.using = on is not None
+        self.columns: list[tuple[str, int, str]] = [(n, 0, n) for n in left.schema.names]
+        self.coalesced: dict[str, str] = {}
+        if how not in ("semi", "anti"):
+            taken = set(left.schema.names)
+            for name in right.schema.names:
+                if self.using and name in right_keys:
+                    continue
+                out = name + suffix if name in taken else name
+                if out in taken:
+                    raise ValueError(f"join: right column {name!r} would be named {out!r}, which the output already "
+                                     "has; choose another suffix=")
+                taken.add(out)
+                self.columns.append((out, 1, name))
+            if self.using and how in ("right", "outer"):
+                self.coalesced = dict(zip(left_keys, right_keys))
+        fields = []
+        for name, side, source in self.columns:
+            kind = _output_type(self.inputs[side].schema.field(source).type)
+            if name in self.coalesced:
+                kind = _common_key_type(kind, right.schema.field(self.coalesced[name]).type)
+            fields.append(pa.field(name, kind))
+        self.schema = pa.schema(fields)
+
+    def label(self) -> str:
+        keys = (", ".join(self.left_keys) if self.using else
+                ", ".join(f"{a}={b}" for a, b in zip(self.left_keys, self.right_keys)))
+        extra = ", nulls_equal" if self.nulls_equal else ""
+        return f"join({self.how}, on {keys}{extra})"
+
+    def needs(self, required: set[str]) -> list[set[str]]:
+        sides: list[set[str]] = [set(self.left_keys), set(self.right_keys)]
+        for name, side, source in self.columns:
+            if name in required:
+                sides[side].add(source)
+                if name in self.coalesced:
+                    sides[1].add(self.coalesced[name])
+        return sides
 
 
 def walk(root: Node) -> list[Node]:

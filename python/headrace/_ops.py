@@ -222,12 +222,15 @@ def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | 
     return run
 
 
-def source_iterator(make: Callable[[], Any], meter: Meter | None,
-                    stops: list[threading.Event]) -> Callable[[], Iterator[Any]]:
+def source_iterator(make: Callable[[], Any], meter: Meter | None, stops: list[threading.Event],
+                    gates: list[Any] = ()) -> Callable[[], Iterator[Any]]:
     """Starts a pass over a source; it ends early once any of ``stops`` is set (every limit
-    it feeds has its rows)."""
+    it feeds has its rows). It starts only once every one of ``gates`` (join tables this
+    source is probed against) is open, and not at all if one opens on a failed run."""
 
     def start() -> Iterator[Any]:
+        if not all(gate.wait() for gate in gates):
+            return
         for item in make():
             if any(s.is_set() for s in stops):
                 return

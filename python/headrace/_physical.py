@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import _aggregate, _config, _core, _logical, _ops
+from . import _aggregate, _config, _core, _join, _logical, _ops
 from ._batches import sliced
 from ._plan import reorder_window
 
@@ -125,6 +125,7 @@ class Planner:
         self.stage_of: dict[int, Stage] = {}
         self.meters: dict[int, list[_ops.Meter]] = {}
         self.stops: dict[int, list[threading.Event]] = {}  # per source: limits that may end it
+        self.gates: dict[int, list[Any]] = {}  # per source: join tables it waits for before it starts
 
     # ---- building stages --------------------------------------------------------------
 
@@ -209,6 +210,8 @@ class Planner:
             return self._stateful(node, meter)
         if isinstance(node, _logical.Aggregate):
             return self._aggregate(node, meter)
+        if isinstance(node, _logical.Join):
+            return self._join(node, meter)
         if isinstance(node, _logical.Union):
             stage = self._new("union", self.threads)
             for i in node.inputs:
@@ -237,8 +240,9 @@ class Planner:
         size = self.batch_size
         batches = node.batches
         stops = self.stops.setdefault(id(node), [])
+        gates = self.gates.setdefault(id(node), [])
         return self._new(node.label(), 1,
-                         source=_ops.source_iterator(lambda: sliced(batches(), size), meter(), stops))
+                         source=_ops.source_iterator(lambda: sliced(batches(), size), meter(), stops, gates))
 
     def _file_source(self, node: _logical.FileSource, meter: Callable[[], _ops.Meter]) -> Stage:
         columns = self.push.scan_columns(node)
@@ -246,8 +250,9 @@ class Planner:
         arrow_filter = predicate.to_pyarrow(node.scan.schema) if predicate is not None else None
         scan = node.scan
         stops = self.stops.setdefault(id(node), [])
+        gates = self.gates.setdefault(id(node), [])
         tasks = self._new(node.name, 1,
-                          source=_ops.source_iterator(lambda: scan.tasks(columns, arrow_filter), None, stops))
+                          source=_ops.source_iterator(lambda: scan.tasks(columns, arrow_filter), None, stops, gates))
         reader = self._after_stage(tasks, self.threads, f"{node.name}.read")
         encoded = scan.encoded_columns(predicate.columns()) if predicate is not None else []
         read = _ops.scan_fn(scan, columns, arrow_filter, predicate, encoded)
@@ -301,6 +306,32 @@ class Planner:
                                                             True, _ops.Meter()))
         ordered.ops.append(lambda w, n: _ops.stateless(f"{name}.order", _drop_column(order), _ops.Meter()))
         return ordered
+
+    def _join(self, node: _logical.Join, meter: Callable[[], _ops.Meter]) -> Stage:
+        """Build (fused with the build side), finalize, probe (fused with the probe side)
+        and a tail that forwards the output and adds the build rows the kind needs."""
+        prepared = _join.Prepared(node, self.push.required[id(node)])
+        table = _core.JoinTable(prepared.plan)
+        finalizers = min(self.threads, table.partitions)
+        gate = _join.Gate(finalizers)
+        probe_node = node.inputs[prepared.probe_input]
+        exclusive = [probe_node] if not probe_node.inputs else self.push.sources_only_feeding(probe_node)
+        if self.push.readers[id(probe_node)] == 1:
+            for source in exclusive:  # the probe side's own sources start once the table is ready
+                self.gates.setdefault(id(source), []).append(gate)
+        size = self.batch_size
+        build = self._after(node.inputs[prepared.build_input], self.threads, "join.build")
+        build.ops.append(lambda w, n: _join.build_calls("join.build", prepared, table, w, n, meter()))
+        final = self._new("join.finalize", finalizers)
+        self._connect(build, final, 0)
+        final.ops.append(lambda w, n: _join.finalize_calls("join.finalize", table, gate, w, n))
+        probe = self._after(probe_node, self.threads, "join.probe")
+        probe.ops.append(lambda w, n: _join.probe_calls(node.label(), prepared, table, gate, size, w, n, meter()))
+        tail = self._new("join.tail", self.threads)
+        self._connect(probe, tail, 0)
+        self._connect(final, tail, 1)
+        tail.ops.append(lambda w, n: _join.tail_calls("join.tail", prepared, table, size, w, n, meter()))
+        return tail
 
     # ---- emitting the native run ----------------------------------------------------------
 

@@ -157,6 +157,12 @@ class FileScan:
                 infos[path] = read_info(path)
         return infos
 
+    def known_rows(self) -> int | None:
+        """The files' row count from their footers (Parquet), else None."""
+        if self.format != "parquet":
+            return None
+        return sum(sum(info.row_group_rows or ()) for info in self._infos.values())
+
     def project(self, columns: Iterable[str] | None = None) -> pa.Schema:
         """Schema of ``columns`` in the order given (all columns if None)."""
         schema = self.schema

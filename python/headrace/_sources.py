@@ -29,7 +29,7 @@ def from_arrow(data: Any) -> DataStream:
     found = as_table_or_reader(data, "from_arrow")
     if isinstance(found, pa.Table):
         return DataStream(_logical.ArrowSource(found.to_batches, found.schema,
-                                               f"from_arrow: Table of {found.num_rows:,} rows"))
+                                               f"from_arrow: Table of {found.num_rows:,} rows", rows=found.num_rows))
     return DataStream(_logical.ArrowSource(lambda: iter(found), found.schema, "from_arrow: stream", one_shot=True))
 
 

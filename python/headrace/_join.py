@@ -1,0 +1,236 @@
+"""The hash join operators: the native kernel (cpp/kernels/join.h) driven from the
+DataStream runtime.
+
+    build      every worker of the build side's stage sinks its batches into its own
+               ``JoinBuild``; at the end of its input it hands it to the run's ``JoinTable``;
+    finalize   a stage behind it, started once every build worker is done, builds the
+               table's radix partitions in parallel (worker w: partitions p % workers == w);
+               the last one to finish opens the gate;
+    probe      the probe side's workers (fused with the stage that produces the probe
+               side) probe each batch and emit bounded output batches. Sources that feed
+               only the probe side wait at the gate, so the probe side streams with bounded
+               memory; batches that arrive before the table is ready anyway (the two sides
+               share a source) wait in the worker until it is;
+    tail       a stage reading both the probe outputs and the finalize stage: it forwards
+               the outputs and, once every prober finished, emits the build rows that the
+               join kind needs from the table (unmatched ones for outer joins built from the
+               outer side, matched or unmatched ones for semi/anti joins built from the left).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import _core
+from ._executor import Context
+from ._logical import ArrowSource, FileSource, Join, Node, walk
+from ._ops import Calls, Meter, metered
+
+# The kernel's emit mode per (how, build side).
+_EMIT = {
+    ("inner", "left"): "inner", ("inner", "right"): "inner",
+    ("left", "right"): "probe_outer", ("left", "left"): "build_outer",
+    ("right", "left"): "probe_outer", ("right", "right"): "build_outer",
+    ("outer", "left"): "full_outer", ("outer", "right"): "full_outer",
+    ("semi", "right"): "probe_semi", ("semi", "left"): "build_semi",
+    ("anti", "right"): "probe_anti", ("anti", "left"): "build_anti",
+}
+
+
+def known_rows(node: Node) -> int | None:
+    """Rows a plan's output will have at most, when its sources say (for choosing the build side)."""
+    total = 0
+    for n in walk(node):
+        if isinstance(n, ArrowSource):
+            if n.rows is None:
+                return None
+            total += n.rows
+        elif isinstance(n, FileSource):
+            rows = n.scan.known_rows()
+            if rows is None:
+                return None
+            total += rows
+    return total
+
+
+class Prepared:
+    """The kernel plan of one join and how its output batches become the join's columns."""
+
+    def __init__(self, node: Join, required: set[str]) -> None:
+        self.build_side = node.build or self._smaller(node)
+        build = 0 if self.build_side == "left" else 1
+        probe = 1 - build
+        self.emit = _EMIT[(node.how, self.build_side)]
+        self.outputs = [(name, side, source) for name, side, source in node.columns if name in required]
+        needed: list[set[str]] = [set(), set()]
+        for name, side, source in self.outputs:
+            needed[side].add(source)
+            if name in node.coalesced:
+                needed[1].add(node.coalesced[name])
+        keys = (node.left_keys, node.right_keys)
+        # Each side's input columns: its keys and what the output gathers, in schema order.
+        self.inputs = []
+        for side in (0, 1):
+            wanted = set(keys[side]) | needed[side]
+            self.inputs.append([n for n in node.inputs[side].schema.names if n in wanted])
+        gathered = [sorted(needed[side], key=self.inputs[side].index) for side in (0, 1)]
+        schemas = [pa.schema([node.inputs[s].schema.field(n) for n in self.inputs[s]]) for s in (0, 1)]
+        self.plan = _core.JoinPlan(
+            schemas[build], schemas[probe],
+            [self.inputs[build].index(k) for k in keys[build]], [self.inputs[probe].index(k) for k in keys[probe]],
+            self.emit, node.nulls_equal,
+            [self.inputs[build].index(n) for n in gathered[build]],
+            [self.inputs[probe].index(n) for n in gathered[probe]])
+        # Where each side's gathered columns sit in the kernel's output (probe columns, then
+        # build columns; a side the kind does not emit has none).
+        probe_emitted = self.emit not in ("build_semi", "build_anti")
+        build_emitted = self.emit not in ("probe_semi", "probe_anti")
+        at: dict[tuple[int, str], int] = {}
+        position = 0
+        for side, emitted in ((probe, probe_emitted), (build, build_emitted)):
+            if emitted:
+                for n in gathered[side]:
+                    at[(side, n)] = position
+                    position += 1
+        self.positions = at
+        self.coalesced = node.coalesced
+        self.schema = pa.schema([node.schema.field(name) for name, _, _ in self.outputs])
+        self.probe_input = probe
+        self.build_input = build
+
+    @staticmethod
+    def _smaller(node: Join) -> str:
+        if node.how in ("semi", "anti"):
+            return "right"  # each left row once: probing with the left side is direct
+        left, right = known_rows(node.inputs[0]), known_rows(node.inputs[1])
+        return "left" if left is not None and right is not None and left < right else "right"
+
+    def shape(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """A kernel output batch as the join's columns (renamed, reordered, keys coalesced)."""
+        arrays = []
+        for (name, side, source), field in zip(self.outputs, self.schema):
+            array = batch.column(self.positions[(side, source)])
+            if name in self.coalesced:
+                other = batch.column(self.positions[(1, self.coalesced[name])])
+                array = pc.coalesce(array.cast(field.type), other.cast(field.type))
+            elif array.type != field.type:
+                array = array.cast(field.type)
+            arrays.append(array)
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+
+class Gate:
+    """Opens when the build side's table is ready, or when the run is ending without it."""
+
+    def __init__(self, finalizers: int) -> None:
+        self.event = threading.Event()
+        self.ready = False
+        self._left = finalizers
+        self._lock = threading.Lock()
+
+    def finished_one(self) -> None:
+        with self._lock:
+            self._left -= 1
+            if self._left == 0:
+                self.ready = True
+                self.event.set()
+
+    def wait(self) -> bool:
+        """Blocks (without the GIL) until the gate opens; True if the table is ready."""
+        self.event.wait()
+        return self.ready
+
+
+def build_calls(name: str, prepared: Prepared, table: Any, worker: int, workers: int, meter: Meter) -> Calls:
+    columns = prepared.inputs[prepared.build_input]
+    state: list[Any] = []
+
+    def open_(ctx: Context) -> None:
+        state.append(_core.JoinBuild(prepared.plan))
+
+    def execute(batch: pa.RecordBatch, ctx: Context) -> None:
+        state[0].sink(batch if batch.schema.names == columns else batch.select(columns))
+
+    def finish(ctx: Context) -> None:
+        table.combine(state.pop())
+
+    return (name, metered(execute, meter), Context(name, worker, workers), open_, finish, None)
+
+
+def finalize_calls(name: str, table: Any, gate: Gate, worker: int, workers: int) -> Calls:
+    done = []
+
+    def finish(ctx: Context) -> None:
+        for p in range(worker, table.partitions, workers):
+            table.finalize_partition(p)
+        done.append(True)
+        gate.finished_one()
+
+    def close(ctx: Context) -> None:
+        if not done:  # the run is failing: nothing may wait for a table that never comes
+            gate.event.set()
+
+    return (name, lambda item, ctx: None, Context(name, worker, workers), None, finish, close)
+
+
+def probe_calls(name: str, prepared: Prepared, table: Any, gate: Gate, batch_size: int, worker: int, workers: int,
+                meter: Meter) -> Calls:
+    columns = prepared.inputs[prepared.probe_input]
+    pending: list[pa.RecordBatch] = []
+    prober: list[Any] = []
+
+    def outputs(batches: list[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        if not prober:
+            prober.append(table.prober(batch_size))
+        for batch in batches:
+            prober[0].probe(batch if batch.schema.names == columns else batch.select(columns))
+            while (out := prober[0].next()) is not None:
+                shaped = prepared.shape(pa.record_batch(out))
+                meter.gave(shaped)
+                yield shaped
+
+    def execute(batch: pa.RecordBatch, ctx: Context) -> Any:
+        if not gate.event.is_set():  # the two sides share a source: keep the batch until the table is ready
+            pending.append(batch)
+            return None
+        if not gate.ready:
+            return None  # the run is failing elsewhere
+        batches = pending + [batch]
+        pending.clear()
+        return outputs(batches)
+
+    def finish(ctx: Context) -> Any:
+        if not gate.wait():
+            return None
+        batches = list(pending)
+        pending.clear()
+        return outputs(batches)
+
+    return (name, metered(execute, meter), Context(name, worker, workers), None, finish, None)
+
+
+def tail_calls(name: str, prepared: Prepared, table: Any, batch_size: int, worker: int, workers: int,
+               meter: Meter) -> Calls:
+    """Forwards the probe outputs; at the end, its share of the partitions' build rows."""
+    scan = prepared.emit in ("build_outer", "full_outer", "build_semi", "build_anti")
+    matched = prepared.emit == "build_semi"
+
+    def finish(ctx: Context) -> Iterator[pa.RecordBatch] | None:
+        if not scan:
+            return None
+        return _scans(worker, workers)
+
+    def _scans(worker: int, workers: int) -> Iterator[pa.RecordBatch]:
+        for p in range(worker, table.partitions, workers):
+            scanner = table.scan_build(p, matched, batch_size)
+            while (out := scanner.next()) is not None:
+                shaped = prepared.shape(pa.record_batch(out))
+                meter.gave(shaped)
+                yield shaped
+
+    return (name, lambda batch, ctx: batch, Context(name, worker, workers), None, finish, None)
