@@ -20,6 +20,7 @@ DataStream runtime.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -190,9 +191,7 @@ def probe_calls(name: str, prepared: Prepared, table: Any, gate: Gate, batch_siz
         for batch in batches:
             prober[0].probe(batch if batch.schema.names == columns else batch.select(columns))
             while (out := prober[0].next()) is not None:
-                shaped = prepared.shape(pa.record_batch(out))
-                meter.gave(shaped)
-                yield shaped
+                yield prepared.shape(pa.record_batch(out))
 
     def execute(batch: pa.RecordBatch, ctx: Context) -> Any:
         if not gate.event.is_set():  # the two sides share a source: keep the batch until the table is ready
@@ -204,14 +203,16 @@ def probe_calls(name: str, prepared: Prepared, table: Any, gate: Gate, batch_siz
         pending.clear()
         return outputs(batches)
 
+    counted = metered(execute, meter)
+
     def finish(ctx: Context) -> Any:
         if not gate.wait():
             return None
         batches = list(pending)
         pending.clear()
-        return outputs(batches)
+        return counted.counted_outputs(outputs(batches), time.perf_counter())  # type: ignore[attr-defined]
 
-    return (name, metered(execute, meter), Context(name, worker, workers), None, finish, None)
+    return (name, counted, Context(name, worker, workers), None, finish, None)
 
 
 def tail_calls(name: str, prepared: Prepared, table: Any, batch_size: int, worker: int, workers: int,
