@@ -60,6 +60,16 @@ void JoinProber::find_chains() {
         const uint64_t h = hashes[i + kAhead];
         table_->partition(radix_partition(h)).prefetch(h);
       }
+      if constexpr (!kWord) {  // other keys are compared with the stored key: load it ahead too
+        if (i + kAhead / 2 < n) {
+          const uint64_t h = hashes[i + kAhead / 2];
+          table_->partition(radix_partition(h)).prefetch_key(h);
+        }
+        if (i + kAhead / 4 < n) {
+          const uint64_t h = hashes[i + kAhead / 4];
+          table_->partition(radix_partition(h)).prefetch_key_bytes(h);
+        }
+      }
     }
     chains_[i] = nullptr;
     counts_[i] = 0;

@@ -65,6 +65,27 @@ class JoinPartition {
     }
   }
   void prefetch(uint64_t hash) const noexcept { prefetch_address(&slots_[slot_bits(hash) & mask_]); }
+  // For keys other than one word, the two later steps of a probe's prefetch: the stored key
+  // of `hash`'s likely chain (its first slot, prefetched some rows before), and then the
+  // bytes of a string key (its view loaded by the step before).
+  void prefetch_key(uint64_t hash) const noexcept {
+    const JoinSlot& slot = slots_[slot_bits(hash) & mask_];
+    if (slot.count == 0 || slot.word != hash) return;
+    for (const KeyValues& key : chain_keys_) {
+      if (key.layout == KeyLayout::kString) {
+        prefetch_address(&key.strings[slot.start]);
+      } else {
+        prefetch_address(&key.words[key.layout == KeyLayout::kWide ? 2 * slot.start : slot.start]);
+      }
+    }
+  }
+  void prefetch_key_bytes(uint64_t hash) const noexcept {
+    const JoinSlot& slot = slots_[slot_bits(hash) & mask_];
+    if (slot.count == 0 || slot.word != hash) return;
+    for (const KeyValues& key : chain_keys_) {
+      if (key.layout == KeyLayout::kString) prefetch_address(key.strings[slot.start].data());
+    }
+  }
   // The null chain (count 0 if none).
   const JoinSlot* null_chain() const noexcept { return null_chain_.count == 0 ? nullptr : &null_chain_; }
 
