@@ -113,6 +113,8 @@ class Prepared:
 
     def shape(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """A kernel output batch as the join's columns (renamed, reordered, keys coalesced)."""
+        if not self.outputs:  # nothing read downstream (a count): the batch only carries its rows
+            return batch
         arrays = []
         for (name, side, source), field in zip(self.outputs, self.schema):
             array = batch.column(self.positions[(side, source)])

@@ -403,12 +403,17 @@ def _join_key_error(left: pa.Field, right: pa.Field) -> str | None:
     return "their types cannot be compared"
 
 
-def _common_key_type(a: pa.DataType, b: pa.DataType) -> pa.DataType:
-    """The type of a coalesced key column (outer joins under ``on``)."""
+def _common_key_type(a: pa.DataType, b: pa.DataType) -> pa.DataType | None:
+    """The type of a coalesced key column (right and outer joins under ``on``); None if no
+    type holds both (uint64 with a signed integer)."""
     a, b = _output_type(a), _output_type(b)
     if a == b:
         return a
     if pa.types.is_integer(a) and pa.types.is_integer(b):
+        if pa.types.is_unsigned_integer(a) and pa.types.is_unsigned_integer(b):
+            return pa.uint64()
+        if pa.uint64() in (a, b):
+            return None
         return pa.int64()
     if pa.types.is_floating(a) and pa.types.is_floating(b):
         return pa.float64()
@@ -475,9 +480,18 @@ class Join(Node):
                 self.coalesced = dict(zip(left_keys, right_keys))
         fields = []
         for name, side, source in self.columns:
-            kind = _output_type(self.inputs[side].schema.field(source).type)
+            original = self.inputs[side].schema.field(source).type
+            if not is_key_type(original):  # the native gather takes the key types
+                raise TypeError(f"join: column {source!r} of the {('left', 'right')[side]} side is {original}, which "
+                                f"a join cannot carry yet (it can carry {KEY_TYPES}); drop or cast it before the join")
+            kind = _output_type(original)
             if name in self.coalesced:
-                kind = _common_key_type(kind, right.schema.field(self.coalesced[name]).type)
+                right_type = right.schema.field(self.coalesced[name]).type
+                kind = _common_key_type(kind, right_type)
+                if kind is None:
+                    raise TypeError(f"join: left key {name!r} ({original}) and right key {self.coalesced[name]!r} "
+                                    f"({right_type}) have no common type for the {how} join's merged key column; "
+                                    "use left_on= and right_on= to keep both")
             fields.append(pa.field(name, kind))
         self.schema = pa.schema(fields)
 

@@ -120,6 +120,8 @@ def project_fn(outputs: list[tuple[str, Expr]]) -> Callable[[pa.RecordBatch], An
     exprs = [expr for _, expr in outputs]
 
     def run(batch: pa.RecordBatch) -> pa.RecordBatch:
+        if not exprs:  # nothing read downstream (a count): keep the rows, no columns
+            return batch.select([])
         arrays = [batch.column(e.name) if isinstance(e, Column) else e.evaluate(batch) for e in exprs]
         return pa.RecordBatch.from_arrays(arrays, names=names)
 
