@@ -4,11 +4,11 @@ table, whatever the batch split, the thread count and the parallelism."""
 from __future__ import annotations
 
 import collections
-import contextlib
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from conftest import threads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,16 +53,6 @@ def splits(draw, table: pa.Table) -> list[pa.RecordBatch]:
 def table_and_split(draw):
     table = draw(tables())
     return table, draw(splits(table))
-
-
-@contextlib.contextmanager
-def threads(n: int):
-    before = hr.config()["threads"]
-    hr.config(threads=n)
-    try:
-        yield
-    finally:
-        hr.config(threads=before)
 
 
 def stream(batches: list[pa.RecordBatch]) -> hr.DataStream:

@@ -4,13 +4,13 @@ split and the thread count."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import decimal
 import math
 
 import pyarrow as pa
 import pytest
+from conftest import threads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,16 +19,6 @@ import headrace as hr
 pytestmark = pytest.mark.timeout(120)
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@contextlib.contextmanager
-def threads(n: int):
-    before = hr.config()["threads"]
-    hr.config(threads=n)
-    try:
-        yield
-    finally:
-        hr.config(threads=before)
 
 
 def rows_by_key(table: pa.Table, keys: list[str]) -> dict:

@@ -8,7 +8,6 @@ Row order of a join's output is unspecified: results are compared as multisets o
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime
 import decimal
@@ -18,6 +17,7 @@ import re
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from conftest import configured, threads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,20 +29,6 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 HOWS = ["inner", "left", "right", "outer", "semi", "anti"]
 BUILDS = [None, "left", "right"]
-
-
-@contextlib.contextmanager
-def config(**settings_):
-    before = {name: hr.config()[name] for name in settings_}
-    hr.config(**settings_)
-    try:
-        yield
-    finally:
-        hr.config(**before)
-
-
-def threads(n: int):
-    return config(threads=n)
 
 
 # ---- the plain-Python reference ------------------------------------------------------------
@@ -457,7 +443,7 @@ def test_output_batches_respect_the_batch_size(batch_size):
     right = pa.table({"k": [1] * 40 + [2], "rid": range(41)})
     want = {"inner": n_one * 40 + n_two, "left": n_one * 40 + n_two + 1, "right": n_one * 40 + n_two,
             "outer": n_one * 40 + n_two + 1, "semi": n_one + n_two, "anti": 1}
-    with config(batch_size=batch_size, threads=2):
+    with configured(batch_size=batch_size, threads=2):
         for how, n in want.items():
             for build in ("left", "right"):
                 sizes = [b.num_rows for b in hr.from_arrow(left).join(hr.from_arrow(right), on="k", how=how,
