@@ -1,18 +1,23 @@
 """The harness shared by the bench/ scripts that race engines in fresh worker processes.
 
 A script runs itself again as a worker (``--worker ENGINE THREADS``, one fresh process per
-engine x thread count); the worker times its runs with :func:`measure` and hands its result
-back as one tagged JSON line (:func:`worker_entry`), which :func:`spawn` picks up in the
-parent. The parent folds every worker's output into a :class:`Result` (:func:`absorb`),
-pooling the timings of ``--rounds`` rounds, takes the medians (:func:`finish`) and checks the
-answers' digests against each other (:func:`check_answers`, :func:`differences`).
+engine x thread count); the worker (:func:`worker_entry`) sets its engine up with the helpers
+below (:func:`make_engine`, :func:`headrace_at`, :func:`polars_at`, :func:`duckdb_at`, ...),
+times its runs with :func:`measure` (per case: :func:`measure_cases`) and hands its result back
+as one tagged JSON line, which :func:`spawn` picks up in the parent. The parent folds every
+worker's output into a :class:`Result` (:func:`absorb`; per case: :func:`run_case_matrix`),
+pooling the timings of ``--rounds`` rounds, takes the medians (:func:`finish`), checks the
+answers' digests against each other (:func:`compare_answers`, :func:`differences`) and reports
+(:func:`timings_table`, :func:`ratio_table`, :func:`write_report`). :func:`parse_args` gives
+every script the same command-line options.
 
-Used by ``datastream_scan.py`` and ``groupby.py``; it is imported as ``_harness`` because a
-script run as ``python bench/NAME.py`` has ``bench/`` first on ``sys.path``.
+Used by ``datastream_scan.py``, ``groupby.py`` and ``join.py``; it is imported as ``_harness``
+because a script run as ``python bench/NAME.py`` has ``bench/`` first on ``sys.path``.
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import importlib.metadata
 import json
@@ -24,19 +29,28 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULT_TAG = "RESULT-JSON "
 WORKER_TIMEOUT = 1800  # seconds: a worker that hangs fails instead of stalling the run
+SINGLE_THREADED = ("pandas",)  # engines measured at 1 thread only
+FULL_ROWS, QUICK_ROWS = 10_000_000, 1_000_000
+FULL_REPS, QUICK_REPS = 5, 2
+
+Query = Callable[[], Any]  # one timed run: returns a pyarrow.Table
+T = TypeVar("T")
 
 
 class Skip(Exception):
     """An engine cannot run here (not importable, or not at this thread count)."""
+
+
+# --- worker side: the engines, set up for a thread count -------------------------------------
 
 
 def import_headrace() -> Any:
@@ -55,7 +69,94 @@ def import_headrace() -> Any:
     return headrace
 
 
-# --- worker side -------------------------------------------------------------------------------
+def by_engine(*makers: Callable[..., T]) -> dict[str, Callable[..., T]]:
+    """The makers ``make_ENGINE`` of a script's engines by engine name, in their order."""
+    return {make.__name__.removeprefix("make_"): make for make in makers}
+
+
+def make_engine(makers: Mapping[str, Callable[..., T]], engine: str, *args: Any) -> T:
+    """``makers[engine](*args)``; an engine that is not importable is a :class:`Skip`."""
+    try:
+        return makers[engine](*args)
+    except ImportError as e:
+        raise Skip(f"{engine} not importable ({e})") from e
+
+
+def cap_pyarrow(threads: int) -> None:
+    """Caps pyarrow's CPU and I/O pools at ``threads`` (headrace computes with pyarrow; the other
+    engines use it to hand over their result)."""
+    import pyarrow as pa
+
+    pa.set_cpu_count(threads)
+    pa.set_io_thread_count(threads)
+
+
+def headrace_at(threads: int) -> Any:
+    """headrace, configured to run ``threads`` threads."""
+    hr = import_headrace()
+    hr.config(threads=threads)
+    if hr.config()["threads"] != threads:
+        raise RuntimeError(f"headrace runs {hr.config()['threads']} threads, not {threads}")
+    return hr
+
+
+def polars_at(threads: int) -> Any:
+    """polars, checked to run ``threads`` threads (it reads ``POLARS_MAX_THREADS``, which :func:`spawn`
+    sets, when it is imported)."""
+    import polars as pl
+
+    if pl.thread_pool_size() != threads:
+        raise RuntimeError(f"polars runs {pl.thread_pool_size()} threads, not {threads} (POLARS_MAX_THREADS)")
+    return pl
+
+
+def duckdb_at(threads: int) -> Any:
+    """A fresh DuckDB connection that runs ``threads`` threads."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    ((got,),) = con.execute("SELECT current_setting('threads')").fetchall()
+    if int(got) != threads:
+        raise RuntimeError(f"duckdb runs {got} threads, not {threads}")
+    return con
+
+
+def duckdb_register(con: Any, name: str, table: Any) -> None:
+    """Registers ``table`` as the view ``name``, in place of any earlier one."""
+    try:
+        con.unregister(name)
+    except Exception:  # noqa: BLE001 - nothing registered yet
+        pass
+    con.register(name, table)
+
+
+def duckdb_query(con: Any, sql: str) -> Query:
+    """A query that runs ``sql`` on ``con`` and fetches its answer as a ``pyarrow.Table``."""
+
+    def run() -> Any:
+        rel = con.sql(sql)
+        # duckdb >= 1.4: to_arrow_table(); earlier: fetch_arrow_table() (arrow() is now a reader)
+        to_table = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table
+        return to_table()
+
+    return run
+
+
+def pandas_at(threads: int) -> Any:
+    """pandas, which is single-threaded: a :class:`Skip` at any other thread count than 1."""
+    import pandas as pd
+
+    if threads != 1:
+        raise Skip(single_threaded_note("pandas"))
+    return pd
+
+
+def single_threaded_note(engine: str) -> str:
+    return f"{engine} is single-threaded: measured at 1 thread only"
+
+
+# --- worker side: timing ---------------------------------------------------------------------
 
 
 def cpu_seconds() -> float:
@@ -68,7 +169,7 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(run: Callable[[], Any], reps: int, digest: Callable[[Any], dict]) -> dict:
+def measure(run: Query, reps: int, digest: Callable[[Any], dict]) -> dict:
     """One untimed warm-up run (digested) and ``reps`` timed runs of ``run``, which returns a
     ``pyarrow.Table``; every timed run must return as many rows as the warm-up did."""
     table = run()  # warm-up: page cache, imports, the engines' own caches
@@ -88,31 +189,59 @@ def measure(run: Callable[[], Any], reps: int, digest: Callable[[Any], dict]) ->
     return {"times": times, "cpu": cpu, "digest": answer}
 
 
+def measure_cases(
+    cases: Sequence[str], setup: Callable[[str], Query], reps: int, digest: Callable[[Any], dict], data_s: float
+) -> dict:
+    """A worker's output for every case: ``setup(case)`` (the engine's untimed conversion of the
+    case's input, timed as ``setup_s``) then :func:`measure` of the query it returns; one case
+    failing does not stop the others. ``data_s``: how long generating the data took."""
+    out: dict[str, Any] = {"status": "ok", "data_s": data_s, "cases": {}}
+    for case in cases:
+        try:
+            started = time.perf_counter()
+            run = setup(case)
+            setup_s = time.perf_counter() - started
+            out["cases"][case] = {"status": "ok", **measure(run, reps, digest), "setup_s": setup_s}
+        except Exception as e:  # noqa: BLE001 - reported by the parent
+            out["cases"][case] = failure(e)
+        run = None  # drop this case's engine-side copy of the data before the next case
+        gc.collect()
+    out["peak_rss_mib"] = peak_rss_mib()  # the worker's peak, over all its cases
+    return out
+
+
 def failure(e: BaseException) -> dict:
     import traceback
 
     return {"status": "FAILED", "note": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
 
 
-def worker_entry(work: Callable[[], dict]) -> int:
-    """Runs a worker's ``work`` and prints its output (or its failure) as the tagged JSON line."""
+def worker_entry(args: argparse.Namespace, work: Callable[[str, int, argparse.Namespace], dict]) -> int:
+    """Runs a worker, ``work(engine, threads, args)`` for ``--worker ENGINE THREADS`` with pyarrow
+    capped at that many threads, and prints its output (a skip, or its failure) as the tagged
+    JSON line."""
+    engine, threads = args.worker[0], int(args.worker[1])
     try:
-        out = work()
+        cap_pyarrow(threads)
+        out = work(engine, threads, args)
+    except Skip as e:
+        out = {"status": "skipped", "note": str(e)}
     except Exception as e:  # noqa: BLE001 - reported by the parent
         out = failure(e)
     print(RESULT_TAG + json.dumps(out), flush=True)
     return 0
 
 
-def spawn(script: str | Path, args: Sequence[str], threads: int, timeout: float = WORKER_TIMEOUT) -> dict:
-    """Runs ``script --worker ...args`` in a fresh process (``POLARS_MAX_THREADS=threads``, which
-    Polars reads when it is imported) and returns the worker's JSON output."""
+def spawn(script: str | Path, engine: str, threads: int, options: Sequence[str]) -> dict:
+    """Runs ``script --worker ENGINE THREADS ...options`` in a fresh process
+    (``POLARS_MAX_THREADS=threads``, which Polars reads when it is imported) and returns the
+    worker's JSON output."""
     env = dict(os.environ, POLARS_MAX_THREADS=str(threads))
-    cmd = [sys.executable, str(Path(script).resolve()), *args]
+    cmd = [sys.executable, str(Path(script).resolve()), "--worker", engine, str(threads), *options]
     try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
     except subprocess.TimeoutExpired:
-        return {"status": "FAILED", "note": f"worker still running after {timeout:.0f} s (killed)"}
+        return {"status": "FAILED", "note": f"worker still running after {WORKER_TIMEOUT:.0f} s (killed)"}
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(RESULT_TAG):
             return json.loads(line[len(RESULT_TAG) :])
@@ -120,7 +249,7 @@ def spawn(script: str | Path, args: Sequence[str], threads: int, timeout: float 
     return {"status": "FAILED", "note": f"worker exited {proc.returncode} without a result: " + " | ".join(tail)}
 
 
-# --- parent side -------------------------------------------------------------------------------
+# --- parent side: running the matrix ---------------------------------------------------------
 
 
 @dataclass
@@ -138,6 +267,20 @@ class Result:
     peak_rss_mib: float | None = None
     digest: dict | None = None
     explain: str | None = None
+
+
+@dataclass
+class CaseResult(Result):
+    case: str = ""
+    setup_s: float | None = None  # the engine's untimed conversion of the input, in the last round
+
+
+def label(r: Result) -> str:
+    return f"{r.engine} threads={r.threads}"
+
+
+def case_label(r: CaseResult) -> str:
+    return f"{r.case} {label(r)}"
 
 
 def absorb(res: Result, out: dict, label: str) -> None:
@@ -174,6 +317,44 @@ def finish(results: Iterable[Result], label: Callable[[Result], str]) -> None:
             print(f"  {label(res)}: {res.status}: {res.note}", file=sys.stderr, flush=True)
 
 
+def case_of(out: dict, case: str) -> dict:
+    """A case's part of a worker's output (:func:`measure_cases`), with the worker's peak RSS; a
+    worker that failed or skipped did so for every case."""
+    if out["status"] != "ok":
+        return out
+    one = out["cases"].get(case, {"status": "FAILED", "note": "the worker returned nothing"})
+    return {**one, "peak_rss_mib": out.get("peak_rss_mib")} if one["status"] == "ok" else one
+
+
+def run_case_matrix(script: str | Path, args: argparse.Namespace, input_rows: int) -> list[CaseResult]:
+    """Every case x engine x thread count of ``args``, ``args.rounds`` times: one worker of
+    ``script`` per engine and thread count and round, running every case still going."""
+    cases, engines = args.cases, args.engines
+    results = {(c, e, n): CaseResult(e, n, input_rows, case=c) for c in cases for n in args.threads for e in engines}
+    for (_, engine, n), res in results.items():
+        if engine in SINGLE_THREADED and n != 1:  # not worth a process: it would only say so
+            res.status, res.note = "skipped", single_threaded_note(engine)
+    width = max(len(c) for c in cases)
+    for r in range(args.rounds):
+        for n in args.threads:
+            for engine in engines:
+                todo = [c for c in cases if results[c, engine, n].status == "ok"]
+                if not todo:
+                    continue
+                options = ["--rows", str(args.rows), "--reps", str(args.reps), "--cases", ",".join(todo)]
+                out = spawn(script, engine, n, options)
+                for c in todo:
+                    res, one = results[c, engine, n], case_of(out, c)
+                    if one["status"] == "ok":
+                        res.setup_s = one.get("setup_s")
+                    absorb(res, one, f"round {r + 1}/{args.rounds} {c:>{width}} {engine:>8} threads={n}")
+    finish(results.values(), case_label)
+    return list(results.values())
+
+
+# --- parent side: checking the answers -------------------------------------------------------
+
+
 def differences(a: dict, b: dict, rel: float = 1e-9) -> list[str]:
     """What differs between two digests: floats to a relative ``rel``, everything else exactly."""
     out = []
@@ -202,8 +383,107 @@ def check_answers(results: Sequence[Result], label: Callable[[Result], str]) -> 
     ]
 
 
+def compare_answers(
+    results: Sequence[Result], label: Callable[[Result], str], summary: Callable[[dict], str], prefix: str = ""
+) -> list[str]:
+    """:func:`check_answers`, printed on a line that starts with ``prefix``: what differs, or that
+    the answers agree and ``summary`` of the agreed digest. Returns what differs."""
+    problems = check_answers(results, label)
+    checked = [r for r in results if r.status == "ok"]
+    if problems:
+        print(f"{prefix}ANSWERS DIFFER:\n  " + "\n  ".join(problems))
+    elif checked:
+        print(f"{prefix}answers equal across {len(checked)} engine x thread runs: {summary(checked[0].digest)}")
+    return problems
+
+
+def compare_case_answers(
+    results: Sequence[CaseResult], cases: Sequence[str], summary: Callable[[dict], str]
+) -> list[str]:
+    """:func:`compare_answers` per case, after a blank line; returns what differs in any case."""
+    print()
+    problems: list[str] = []
+    for c in cases:
+        problems += compare_answers([r for r in results if r.case == c], case_label, summary, f"{c}: ")
+    return problems
+
+
+def report_unfinished(results: Iterable[Result], label: Callable[[Result], str]) -> None:
+    """Prints every run that failed or was skipped (but for a single-threaded engine's expected skips)."""
+    for r in results:
+        if r.status == "FAILED" or (r.status == "skipped" and r.engine not in SINGLE_THREADED):
+            print(f"{r.status}: {label(r)}: {r.note}")
+
+
+# --- parent side: reporting ------------------------------------------------------------------
+
+
 def fmt(x: float | None, spec: str) -> str:
     return "—" if x is None else format(x, spec)
+
+
+def find(results: Iterable[Result], engine: str, **where: Any) -> Result | None:
+    """``engine``'s finished run whose attributes are ``where`` (say ``case=..., threads=...``)."""
+    return next(
+        (
+            r
+            for r in results
+            if r.engine == engine and r.status == "ok" and all(getattr(r, k) == v for k, v in where.items())
+        ),
+        None,
+    )
+
+
+def timings_table(results: Sequence[Result], lead: Sequence[str], rows_of: str, peak_rss: bool = False) -> str:
+    """A markdown row per run: the attributes named in ``lead`` (``threads``, perhaps after ``case``),
+    the engine, the median time, rows/s (of ``rows_of``), CPU s, perhaps the peak RSS, and
+    headrace's time divided by the run's, among the runs with the same ``lead``."""
+    rss = ["peak RSS MiB"] if peak_rss else []
+    header = [*lead, "engine", "median s", f"rows/s ({rows_of})", "CPU s", *rss, "headrace ÷ this (time)"]
+    align = ["---" if name in ("case", "engine") else "--:" for name in header]  # numbers to the right
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    for r in results:
+        cells = [str(getattr(r, k)) for k in lead] + [r.engine]
+        if r.status != "ok":
+            cells += [r.status] + ["—"] * (len(header) - len(cells) - 1)
+        else:
+            hr = find(results, "headrace", **{k: getattr(r, k) for k in lead})
+            ratio = hr.median_s / r.median_s if hr and r is not hr else None
+            cells += [f"{r.median_s:.3f}", f"{r.rows_per_s:,.0f}", f"{r.cpu_s:.2f}"]
+            cells += [fmt(r.peak_rss_mib, ",.0f")] if peak_rss else []
+            cells.append(fmt(ratio, ".2f") + ("x" if ratio else ""))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ratio_table(
+    results: Sequence[CaseResult], cases: Sequence[str], thread_counts: Sequence[int], engines: Sequence[str]
+) -> str:
+    """Per case and thread count, headrace's median time and that time divided by every peer's
+    (the ``engines`` other than headrace that ran, in that order)."""
+    peers = [e for e in engines if e != "headrace" and any(r.engine == e for r in results)]
+    lines = [
+        "| case | threads | headrace s | " + " | ".join(f"÷ {p}" for p in peers) + " |",
+        "|---|--:|--:|" + "--:|" * len(peers),
+    ]
+    for c in cases:
+        for n in thread_counts:
+            hr = find(results, "headrace", case=c, threads=n)
+            cells = []
+            for p in peers:
+                other = find(results, p, case=c, threads=n)
+                cells.append(f"{hr.median_s / other.median_s:.2f}x" if hr and other else "—")
+            lines.append(f"| {c} | {n} | {fmt(hr.median_s if hr else None, '.3f')} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def print_case_tables(
+    results: Sequence[CaseResult], args: argparse.Namespace, engines: Sequence[str], peak_rss: bool = False
+) -> None:
+    """The timings of every run, then headrace's time ÷ every peer's per case and thread count."""
+    print(timings_table(results, ("case", "threads"), "input", peak_rss) + "\n")
+    print("headrace ÷ peer (time; below 1 is faster):\n")
+    print(ratio_table(results, args.cases, args.threads, engines) + "\n")
 
 
 def version(dist: str) -> str:
@@ -222,6 +502,31 @@ def environment(dists: Iterable[str]) -> dict:
     }
 
 
+def print_heading(what: str, sizes: str, args: argparse.Namespace, env: dict) -> None:
+    """The report's title (``what`` on ``sizes`` of data, the reps and rounds) and the environment."""
+    print(f"# {what} ({sizes}, {args.reps} reps x {args.rounds} round(s), medians)\n", flush=True)
+    print(", ".join(f"{k} {v}" for k, v in env.items()) + "\n", flush=True)
+
+
+def write_report(
+    path: Path, head: dict, results: Sequence[Result], problems: Sequence[str], list_problems: bool = True
+) -> int:
+    """Writes the JSON report: ``head`` (what ran, on what, the verdicts), whether the answers
+    agreed, what differed (if ``list_problems``) and every run. Returns the exit status: 1 if a run
+    failed or the answers differ, else 0."""
+    payload = {**head, "answers_equal": not problems}
+    if list_problems:
+        payload["problems"] = list(problems)
+    payload["results"] = [vars(r) for r in results]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"\nresults written to {path}")
+    return 1 if problems or any(r.status == "FAILED" for r in results) else 0
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
 def comma_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
@@ -231,3 +536,66 @@ def thread_counts(text: str) -> list[int]:
     if not counts or any(n < 1 for n in counts):
         raise ValueError(f"thread counts must be positive integers, not {text!r}")
     return counts
+
+
+def parse_args(
+    argv: Sequence[str] | None,
+    doc: str,
+    name: str,
+    *,
+    engines: Collection[str],
+    quick_run: str,
+    rows_help: str = "rows of data (default 10,000,000; --quick 1,000,000)",
+    cases: Collection[str] = (),
+    more_options: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> argparse.Namespace:
+    """The options every script takes (``--cases`` if it has ``cases``; ``more_options`` adds its
+    own), parsed and checked: ``rows``, ``reps`` and ``json`` filled in (``--quick``'s defaults or
+    the full run's), ``engines``, ``threads`` and ``cases`` as lists. ``doc``: the script's
+    docstring, whose first paragraph describes it; ``name``: what its JSON file is named after;
+    ``quick_run``: what ``--quick`` runs."""
+    default_json = HERE / f"results-{name}.json"
+    quick_json = HERE / "out" / f"results-{name}-quick.json"  # a smoke run leaves the figures alone
+    per = "case, engine and thread count" if cases else "engine and thread count"
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0].replace("\n", " "))
+    ap.add_argument("--rows", type=int, default=None, help=rows_help)
+    ap.add_argument(
+        "--reps",
+        type=int,
+        default=None,
+        help=f"timed runs per {per} (default {FULL_REPS}, --quick {QUICK_REPS}), after one warm-up run",
+    )
+    ap.add_argument("--rounds", type=int, default=1, help="run the whole matrix this many times (default 1)")
+    if cases:
+        ap.add_argument("--cases", default=",".join(cases), help=f"comma-separated (default {','.join(cases)})")
+    ap.add_argument("--engines", default=",".join(engines), help=f"comma-separated (default {','.join(engines)})")
+    ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated (default 1,2)")
+    ap.add_argument("--quick", action="store_true", help=f"smoke run: {quick_run}")
+    ap.add_argument(
+        "--json",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help=f"where the results go (default {default_json}; --quick: {quick_json})",
+    )
+    if more_options:
+        more_options(ap)
+    ap.add_argument("--worker", nargs=2, metavar=("ENGINE", "THREADS"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    args.reps = args.reps or (QUICK_REPS if args.quick else FULL_REPS)
+    args.rows = args.rows or (QUICK_ROWS if args.quick else FULL_ROWS)
+    args.json = args.json or (quick_json if args.quick else default_json)
+    if cases:
+        args.cases = comma_list(args.cases)
+        if unknown := [c for c in args.cases if c not in cases]:
+            ap.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(cases)}")
+    args.engines = comma_list(args.engines)
+    if unknown := [e for e in args.engines if e not in engines]:
+        ap.error(f"unknown engine(s) {', '.join(unknown)}; known: {', '.join(engines)}")
+    try:
+        args.threads = thread_counts(args.threads)
+    except ValueError as e:
+        ap.error(str(e))
+    if args.reps < 1 or args.rounds < 1 or args.rows < 1:
+        ap.error("--rows, --reps and --rounds must be at least 1")
+    return args

@@ -56,7 +56,7 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,14 +65,9 @@ try:
 except ImportError:  # imported as bench.datastream_scan
     from bench import _harness as h
 
-Result, Skip, fmt, import_headrace = h.Result, h.Skip, h.fmt, h.import_headrace
-
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / "out" / "scan-data"
-DEFAULT_JSON = HERE / "results-datastream-scan.json"
-QUICK_JSON = HERE / "out" / "results-datastream-scan-quick.json"  # a smoke run leaves the figures alone
-
-ENGINES = ("headrace", "pyarrow", "polars", "duckdb")
+QUICK_RUN = "1M rows, 2 reps"  # what --quick runs
 REGIONS = ("US", "EU", "APAC", "LATAM", "MEA")
 REGION_P = (0.2, 0.3, 0.25, 0.15, 0.1)
 FILES = 4
@@ -141,20 +136,21 @@ def ensure_data(data_dir: Path, rows: int) -> list[Path]:
 
 # --- the query, per engine (run inside a worker process) ---------------------------------------
 
-Query = Callable[[], Any]  # returns a pyarrow.Table
+
+def filter_and_add(lib: Any, frame: Any) -> Any:
+    """The query's filter and added columns on ``frame``, in the expressions of ``lib`` (headrace's
+    and Polars' are spelt alike)."""
+    return frame.filter((lib.col("qty") > QTY_MIN) & (lib.col("region") != REGION_OUT)).with_columns(
+        rev=lib.col("price") * lib.col("qty"), disc=lib.col("price") * (1 - 0.1)
+    )
 
 
-def make_headrace(data_dir: Path, threads: int) -> Query:
-    hr = import_headrace()
-    hr.config(threads=threads)
+def make_headrace(data_dir: Path, threads: int) -> h.Query:
+    hr = h.headrace_at(threads)
     pattern = str(data_dir / "*.parquet")
 
     def plan() -> Any:
-        return (
-            hr.read_parquet(pattern)
-            .filter((hr.col("qty") > QTY_MIN) & (hr.col("region") != REGION_OUT))
-            .with_columns(rev=hr.col("price") * hr.col("qty"), disc=hr.col("price") * (1 - 0.1))
-        )
+        return filter_and_add(hr, hr.read_parquet(pattern))
 
     def run() -> Any:
         return plan().collect()
@@ -163,7 +159,7 @@ def make_headrace(data_dir: Path, threads: int) -> Query:
     return run
 
 
-def make_pyarrow(data_dir: Path, threads: int) -> Query:
+def make_pyarrow(data_dir: Path, threads: int) -> h.Query:
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
@@ -178,54 +174,28 @@ def make_pyarrow(data_dir: Path, threads: int) -> Query:
     return run
 
 
-def make_polars(data_dir: Path, threads: int) -> Query:
-    import polars as pl
-
-    if pl.thread_pool_size() != threads:
-        raise RuntimeError(f"polars runs {pl.thread_pool_size()} threads, not {threads} (POLARS_MAX_THREADS)")
+def make_polars(data_dir: Path, threads: int) -> h.Query:
+    pl = h.polars_at(threads)
     pattern = str(data_dir / "*.parquet")
 
     def run() -> Any:
-        return (
-            pl.scan_parquet(pattern)
-            .filter((pl.col("qty") > QTY_MIN) & (pl.col("region") != REGION_OUT))
-            .with_columns(rev=pl.col("price") * pl.col("qty"), disc=pl.col("price") * (1 - 0.1))
-            .collect()
-            .to_arrow()
-        )
+        return filter_and_add(pl, pl.scan_parquet(pattern)).collect().to_arrow()
 
     return run
 
 
-def make_duckdb(data_dir: Path, threads: int) -> Query:
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute(f"SET threads = {threads}")
-    ((got,),) = con.execute("SELECT current_setting('threads')").fetchall()
-    if int(got) != threads:
-        raise RuntimeError(f"duckdb runs {got} threads, not {threads}")
+def make_duckdb(data_dir: Path, threads: int) -> h.Query:
+    con = h.duckdb_at(threads)
     pattern = str(data_dir / "*.parquet").replace("'", "''")
     sql = (
         f"SELECT *, price * qty AS rev, price * CAST({1 - 0.1!r} AS DOUBLE) AS disc "
         f"FROM read_parquet('{pattern}') WHERE qty > {QTY_MIN} AND region <> '{REGION_OUT}'"
     )
-
-    def run() -> Any:
-        rel = con.sql(sql)
-        # duckdb >= 1.4: to_arrow_table(); earlier: fetch_arrow_table() (arrow() is now a reader)
-        to_table = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table
-        return to_table()
-
-    return run
+    return h.duckdb_query(con, sql)
 
 
-MAKERS: dict[str, Callable[[Path, int], Query]] = {
-    "headrace": make_headrace,
-    "pyarrow": make_pyarrow,
-    "polars": make_polars,
-    "duckdb": make_duckdb,
-}
+MAKERS = h.by_engine(make_headrace, make_pyarrow, make_polars, make_duckdb)
+ENGINES = tuple(MAKERS)
 
 
 # --- the answer's digest ---------------------------------------------------------------------
@@ -263,77 +233,35 @@ def digest(table: Any) -> dict:
 # --- worker: one engine at one thread count, in its own process --------------------------------
 
 
-def worker(engine: str, threads: int, data_dir: Path, reps: int, explain: bool) -> dict:
-    import pyarrow as pa
-
-    pa.set_cpu_count(threads)
-    pa.set_io_thread_count(threads)
-    try:
-        run = MAKERS[engine](data_dir, threads)
-    except Skip as e:
-        return {"status": "skipped", "note": str(e)}
-    out = {"status": "ok", **h.measure(run, reps, digest), "peak_rss_mib": h.peak_rss_mib()}
-    if explain and engine == "headrace":
+def worker(engine: str, threads: int, args: argparse.Namespace) -> dict:
+    run = h.make_engine(MAKERS, engine, args.data_dir, threads)
+    out = {"status": "ok", **h.measure(run, args.reps, digest), "peak_rss_mib": h.peak_rss_mib()}
+    if args.explain and engine == "headrace":
         out["explain"] = run.plan().explain(analyze=True, as_text=True)
     return out
-
-
-def spawn(engine: str, threads: int, data_dir: Path, reps: int, explain: bool) -> dict:
-    args = ["--worker", engine, str(threads), "--data-dir", str(data_dir), "--reps", str(reps)]
-    return h.spawn(__file__, args + (["--explain"] if explain else []), threads)
 
 
 # --- parent: run the matrix, check, report -----------------------------------------------------
 
 
-def run_matrix(
-    engines: Sequence[str],
-    thread_counts: Sequence[int],
-    data_dir: Path,
-    rows: int,
-    reps: int,
-    rounds: int,
-    explain: bool,
-) -> list[Result]:
-    results = {(e, n): Result(e, n, rows) for n in thread_counts for e in engines}
-    for r in range(rounds):
+def run_matrix(args: argparse.Namespace, data_dir: Path) -> list[h.Result]:
+    """Every engine x thread count of ``args``, ``args.rounds`` times, each in a worker; headrace's
+    explain (with ``--explain``) comes from the last round."""
+    results = {(e, n): h.Result(e, n, args.rows) for n in args.threads for e in args.engines}
+    for r in range(args.rounds):
+        options = ["--data-dir", str(data_dir), "--reps", str(args.reps)]
+        if args.explain and r == args.rounds - 1:
+            options.append("--explain")
         for (engine, n), res in results.items():
             if res.status != "ok":
                 continue
-            out = spawn(engine, n, data_dir, reps, explain and r == rounds - 1)
-            h.absorb(res, out, f"round {r + 1}/{rounds} {engine:>8} threads={n}")
-    h.finish(results.values(), label)
+            out = h.spawn(__file__, engine, n, options)
+            h.absorb(res, out, f"round {r + 1}/{args.rounds} {engine:>8} threads={n}")
+    h.finish(results.values(), h.label)
     return list(results.values())
 
 
-def label(r: Result) -> str:
-    return f"{r.engine} threads={r.threads}"
-
-
-def check_answers(results: list[Result]) -> list[str]:
-    """Compares every answer with the first one; the lines of any difference."""
-    return h.check_answers(results, label)
-
-
-def table(results: list[Result]) -> str:
-    lines = [
-        "| threads | engine | median s | rows/s (scanned) | CPU s | headrace ÷ this (time) |",
-        "|--:|---|--:|--:|--:|--:|",
-    ]
-    for r in results:
-        hr = next((x for x in results if x.threads == r.threads and x.engine == "headrace" and x.status == "ok"), None)
-        ratio = hr.median_s / r.median_s if hr and r.status == "ok" and r is not hr else None
-        if r.status != "ok":
-            lines.append(f"| {r.threads} | {r.engine} | {r.status} | — | — | — |")
-            continue
-        lines.append(
-            f"| {r.threads} | {r.engine} | {r.median_s:.3f} | {r.rows_per_s:,.0f} | {r.cpu_s:.2f} "
-            f"| {fmt(ratio, '.2f') + ('x' if ratio else '')} |"
-        )
-    return "\n".join(lines)
-
-
-def verdicts(results: list[Result], thread_counts: Sequence[int]) -> list[dict]:
+def verdicts(results: list[h.Result], thread_counts: Sequence[int]) -> list[dict]:
     out = []
     for n in thread_counts:
         ok = [r for r in results if r.threads == n and r.status == "ok"]
@@ -356,101 +284,64 @@ def verdicts(results: list[Result], thread_counts: Sequence[int]) -> list[dict]:
     return out
 
 
-def environment() -> dict:
-    return h.environment(("pyarrow", "polars", "duckdb", "numpy", "headrace"))
+def verdict_line(v: dict) -> str:
+    head = f"threads={v['threads']}: fastest peer {v['fastest_peer']} ({v['fastest_s']:.3f} s); "
+    if v["ratio"] is None:
+        return head + "no headrace"
+    return (
+        head
+        + f"headrace {v['headrace_s']:.3f} s = {v['ratio']:.2f}x -> "
+        + (f"within {TARGET}x" if v["within_target"] else f"NOT within {TARGET}x")
+    )
+
+
+def answer_summary(d: dict) -> str:
+    return (
+        f"{d['rows']:,} rows, sum(rev) {d['sum_rev']:.6e}, sum(disc) {d['sum_disc']:.6e}, "
+        f"ids sha256 {d['ids_sha256'][:12]}"
+    )
+
+
+def more_options(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA, help=f"data cache (default {DEFAULT_DATA})")
+    ap.add_argument("--explain", action="store_true", help="also print headrace's explain(analyze=True)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rows", type=int, default=None, help="rows of data (default 10,000,000; --quick 1,000,000)")
-    ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA, help=f"data cache (default {DEFAULT_DATA})")
-    ap.add_argument(
-        "--reps",
-        type=int,
-        default=None,
-        help="timed runs per engine and thread count (default 5, --quick 2), after one warm-up run",
+    args = h.parse_args(
+        argv, __doc__, "datastream-scan", engines=ENGINES, quick_run=QUICK_RUN, more_options=more_options
     )
-    ap.add_argument("--rounds", type=int, default=1, help="run the whole matrix this many times (default 1)")
-    ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated (default 1,2)")
-    ap.add_argument("--engines", default=",".join(ENGINES), help=f"comma-separated (default {','.join(ENGINES)})")
-    ap.add_argument("--quick", action="store_true", help="smoke run: 1M rows, 2 reps")
-    ap.add_argument(
-        "--json",
-        metavar="PATH",
-        type=Path,
-        default=None,
-        help=f"where the results go (default {DEFAULT_JSON}; --quick: {QUICK_JSON})",
-    )
-    ap.add_argument("--explain", action="store_true", help="also print headrace's explain(analyze=True)")
-    ap.add_argument("--worker", nargs=2, metavar=("ENGINE", "THREADS"), help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
-    reps = args.reps or (2 if args.quick else 5)
     if args.worker:
-        engine, n = args.worker
-        return h.worker_entry(lambda: worker(engine, int(n), args.data_dir, reps, args.explain))
+        return h.worker_entry(args, worker)
 
-    rows = args.rows or (1_000_000 if args.quick else 10_000_000)
     data_dir = args.data_dir
     if args.quick and args.data_dir == DEFAULT_DATA:
         data_dir = DEFAULT_DATA.with_name("scan-data-quick")  # keep the full data set cached beside it
-    engines = h.comma_list(args.engines)
-    if unknown := [e for e in engines if e not in MAKERS]:
-        ap.error(f"unknown engine(s) {', '.join(unknown)}; known: {', '.join(ENGINES)}")
-    thread_counts = [int(n) for n in h.comma_list(args.threads)]
+    ensure_data(data_dir, args.rows)
+    env = h.environment(("pyarrow", "polars", "duckdb", "numpy", "headrace"))
+    h.print_heading("DataStream scan: Parquet -> filter -> with_columns -> collect", f"{args.rows:,} rows", args, env)
+    results = run_matrix(args, data_dir)
 
-    ensure_data(data_dir, rows)
-    env = environment()
-    print(
-        f"# DataStream scan: Parquet -> filter -> with_columns -> collect ({rows:,} rows, "
-        f"{reps} reps x {args.rounds} round(s), medians)\n",
-        flush=True,
-    )
-    print(", ".join(f"{k} {v}" for k, v in env.items()) + "\n", flush=True)
-    results = run_matrix(engines, thread_counts, data_dir, rows, reps, args.rounds, args.explain)
-
-    print(table(results) + "\n")
-    verdict = verdicts(results, thread_counts)
+    print(h.timings_table(results, ("threads",), "scanned") + "\n")
+    verdict = verdicts(results, args.threads)
     for v in verdict:
-        if v["ratio"] is None:
-            print(f"threads={v['threads']}: fastest peer {v['fastest_peer']} ({v['fastest_s']:.3f} s); no headrace")
-        else:
-            print(
-                f"threads={v['threads']}: fastest peer {v['fastest_peer']} ({v['fastest_s']:.3f} s); headrace "
-                f"{v['headrace_s']:.3f} s = {v['ratio']:.2f}x -> "
-                + (f"within {TARGET}x" if v["within_target"] else f"NOT within {TARGET}x")
-            )
-    problems = check_answers(results)
-    checked = [r for r in results if r.status == "ok"]
-    if problems:
-        print("\nANSWERS DIFFER:\n  " + "\n  ".join(problems))
-    elif checked:
-        d = checked[0].digest
-        print(
-            f"\nanswers equal across {len(checked)} engine x thread runs: {d['rows']:,} rows, "
-            f"sum(rev) {d['sum_rev']:.6e}, sum(disc) {d['sum_disc']:.6e}, ids sha256 {d['ids_sha256'][:12]}"
-        )
+        print(verdict_line(v))
+    problems = h.compare_answers(results, h.label, answer_summary, "\n")
+    h.report_unfinished(results, h.label)
     for r in results:
-        if r.status != "ok":
-            print(f"{r.status}: {r.engine} threads={r.threads}: {r.note}")
         if r.explain:
             print(f"\nheadrace explain(analyze=True), threads={r.threads}:\n{r.explain}")
-    failed = [r for r in results if r.status == "FAILED"]
-    out_path = args.json or (QUICK_JSON if args.quick else DEFAULT_JSON)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
+
+    head = {
         "env": env,
-        "rows": rows,
-        "reps": reps,
+        "rows": args.rows,
+        "reps": args.reps,
         "rounds": args.rounds,
         "data_dir": str(data_dir),
         "target": TARGET,
         "verdicts": verdict,
-        "answers_equal": not problems,
-        "results": [vars(r) for r in results],
     }
-    out_path.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"\nresults written to {out_path}")
-    return 1 if failed or problems else 0
+    return h.write_report(args.json, head, results, problems, list_problems=False)
 
 
 if __name__ == "__main__":

@@ -71,13 +71,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 try:
@@ -85,12 +82,8 @@ try:
 except ImportError:  # imported as bench.groupby
     from bench import _harness as h
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_JSON = HERE / "results-groupby.json"
-QUICK_JSON = HERE / "out" / "results-groupby-quick.json"  # a smoke run leaves the figures alone
+QUICK_RUN = "1M rows, 2 reps, JSON under bench/out/"  # what --quick runs
 
-ENGINES = ("headrace", "pyarrow", "polars", "duckdb", "pandas")
-SINGLE_THREADED = ("pandas",)
 CASES = {  # name: (key kind, distinct key values)
     "int_100": ("int", 100),
     "int_1m": ("int", 1_000_000),
@@ -136,18 +129,14 @@ class Data:
 
 # --- the query, per engine (run inside a worker process) ---------------------------------------
 
-Query = Callable[[], Any]  # returns a pyarrow.Table
-Prepare = Callable[[Any], Query]  # the untimed setup for one input table
+Prepare = Callable[[Any], h.Query]  # the untimed setup for one input table
 
 
 def make_headrace(threads: int) -> Prepare:
-    hr = h.import_headrace()
-    hr.config(threads=threads)
-    if hr.config()["threads"] != threads:
-        raise RuntimeError(f"headrace runs {hr.config()['threads']} threads, not {threads}")
+    hr = h.headrace_at(threads)
     spec = {name: (col, fn) for name, col, fn in AGGS}
 
-    def prepare(table: Any) -> Query:
+    def prepare(table: Any) -> h.Query:
         def run() -> Any:
             return hr.from_arrow(table).groupby("k").agg(**spec).collect()
 
@@ -159,7 +148,7 @@ def make_headrace(threads: int) -> Prepare:
 def make_pyarrow(threads: int) -> Prepare:
     spec = [(col, fn) for _, col, fn in AGGS]  # output names col_fn, the key last
 
-    def prepare(table: Any) -> Query:
+    def prepare(table: Any) -> h.Query:
         def run() -> Any:
             return table.group_by("k", use_threads=True).aggregate(spec)
 
@@ -169,13 +158,10 @@ def make_pyarrow(threads: int) -> Prepare:
 
 
 def make_polars(threads: int) -> Prepare:
-    import polars as pl
-
-    if pl.thread_pool_size() != threads:
-        raise RuntimeError(f"polars runs {pl.thread_pool_size()} threads, not {threads} (POLARS_MAX_THREADS)")
+    pl = h.polars_at(threads)
     exprs = [getattr(pl.col(col), fn)().alias(name) for name, col, fn in AGGS]  # count: non-null values
 
-    def prepare(table: Any) -> Query:
+    def prepare(table: Any) -> h.Query:
         df = pl.from_arrow(table)
 
         def run() -> Any:
@@ -187,43 +173,25 @@ def make_polars(threads: int) -> Prepare:
 
 
 def make_duckdb(threads: int) -> Prepare:
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute(f"SET threads = {threads}")
-    ((got,),) = con.execute("SELECT current_setting('threads')").fetchall()
-    if int(got) != threads:
-        raise RuntimeError(f"duckdb runs {got} threads, not {threads}")
+    con = h.duckdb_at(threads)
     sql_fn = {"sum": "sum", "count": "count", "mean": "avg", "min": "min", "max": "max"}
     sql = "SELECT k, " + ", ".join(f"{sql_fn[fn]}({col}) AS {name}" for name, col, fn in AGGS) + " FROM t GROUP BY k"
 
-    def prepare(table: Any) -> Query:
-        try:
-            con.unregister("t")
-        except Exception:  # noqa: BLE001 - nothing registered yet
-            pass
-        con.register("t", table)
+    def prepare(table: Any) -> h.Query:
+        h.duckdb_register(con, "t", table)
 
-        def run() -> Any:
-            rel = con.sql(sql)
-            # duckdb >= 1.4: to_arrow_table(); earlier: fetch_arrow_table() (arrow() is now a reader)
-            to_table = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table
-            return to_table()
-
-        return run
+        return h.duckdb_query(con, sql)
 
     return prepare
 
 
 def make_pandas(threads: int) -> Prepare:
-    import pandas as pd  # noqa: F401 - fails here (a skip) if pandas is not installed
     import pyarrow as pa
 
-    if threads != 1:
-        raise h.Skip("pandas is single-threaded: measured at 1 thread only")
+    h.pandas_at(threads)
     spec = {name: (col, fn) for name, col, fn in AGGS}  # count: non-null values
 
-    def prepare(table: Any) -> Query:
+    def prepare(table: Any) -> h.Query:
         df = table.to_pandas()
 
         def run() -> Any:
@@ -235,20 +203,8 @@ def make_pandas(threads: int) -> Prepare:
     return prepare
 
 
-MAKERS: dict[str, Callable[[int], Prepare]] = {
-    "headrace": make_headrace,
-    "pyarrow": make_pyarrow,
-    "polars": make_polars,
-    "duckdb": make_duckdb,
-    "pandas": make_pandas,
-}
-
-
-def make(engine: str, threads: int) -> Prepare:
-    try:
-        return MAKERS[engine](threads)
-    except ImportError as e:
-        raise h.Skip(f"{engine} not importable ({e})") from e
+MAKERS = h.by_engine(make_headrace, make_pyarrow, make_polars, make_duckdb, make_pandas)
+ENGINES = tuple(MAKERS)
 
 
 # --- the answer's digest ---------------------------------------------------------------------
@@ -302,136 +258,21 @@ def digest(table: Any) -> dict:
 # --- worker: one engine at one thread count, in its own process, every case --------------------
 
 
-def worker(engine: str, threads: int, rows: int, reps: int, cases: Sequence[str]) -> dict:
-    import gc
-
-    import pyarrow as pa
-
-    pa.set_cpu_count(threads)
-    pa.set_io_thread_count(threads)
-    try:
-        prepare = make(engine, threads)
-    except h.Skip as e:
-        return {"status": "skipped", "note": str(e)}
-    data = Data(rows, cases)
-    out: dict[str, Any] = {"status": "ok", "data_s": data.seconds, "cases": {}}
-    for case in cases:
-        try:
-            started = time.perf_counter()
-            run = prepare(data.tables[case])
-            setup_s = time.perf_counter() - started
-            out["cases"][case] = {"status": "ok", **h.measure(run, reps, digest), "setup_s": setup_s}
-        except Exception as e:  # noqa: BLE001 - one case failing does not stop the others
-            out["cases"][case] = h.failure(e)
-        run = None  # drop this case's engine-side copy of the data before the next case
-        gc.collect()
-    out["peak_rss_mib"] = h.peak_rss_mib()  # the worker's peak, over all its cases
-    return out
-
-
-def spawn(engine: str, threads: int, rows: int, reps: int, cases: Sequence[str]) -> dict:
-    args = ["--worker", engine, str(threads), "--rows", str(rows), "--reps", str(reps), "--cases", ",".join(cases)]
-    return h.spawn(__file__, args, threads)
+def worker(engine: str, threads: int, args: argparse.Namespace) -> dict:
+    prepare = h.make_engine(MAKERS, engine, threads)
+    data = Data(args.rows, args.cases)
+    return h.measure_cases(args.cases, lambda case: prepare(data.tables[case]), args.reps, digest, data.seconds)
 
 
 # --- parent: run the matrix, check, report -----------------------------------------------------
 
 
-@dataclass
-class CaseResult(h.Result):
-    case: str = ""
-    setup_s: float | None = None  # the engine's untimed conversion of the input, in the last round
-
-
-def label(r: CaseResult) -> str:
-    return f"{r.case} {r.engine} threads={r.threads}"
-
-
-def run_matrix(
-    cases: Sequence[str],
-    engines: Sequence[str],
-    thread_counts: Sequence[int],
-    rows: int,
-    reps: int,
-    rounds: int,
-) -> list[CaseResult]:
-    results = {(c, e, n): CaseResult(e, n, rows, case=c) for c in cases for n in thread_counts for e in engines}
-    for (_, engine, n), res in results.items():
-        if engine in SINGLE_THREADED and n != 1:  # not worth a process: it would only say so
-            res.status, res.note = "skipped", f"{engine} is single-threaded: measured at 1 thread only"
-    for r in range(rounds):
-        for n in thread_counts:
-            for engine in engines:
-                todo = [c for c in cases if results[c, engine, n].status == "ok"]
-                if not todo:
-                    continue
-                out = spawn(engine, n, rows, reps, todo)
-                for c in todo:
-                    res = results[c, engine, n]
-                    one = out  # a worker that failed or skipped did so for every case
-                    if out["status"] == "ok":
-                        one = out["cases"].get(c, {"status": "FAILED", "note": "the worker returned nothing"})
-                    if one["status"] == "ok":
-                        one = {**one, "peak_rss_mib": out.get("peak_rss_mib")}
-                        res.setup_s = one.get("setup_s")
-                    h.absorb(res, one, f"round {r + 1}/{rounds} {c:>8} {engine:>8} threads={n}")
-    h.finish(results.values(), label)
-    return list(results.values())
-
-
-def find(results: Sequence[CaseResult], case: str, threads: int, engine: str) -> CaseResult | None:
-    return next(
-        (r for r in results if (r.case, r.threads, r.engine) == (case, threads, engine) and r.status == "ok"),
-        None,
-    )
-
-
-def ratio_to(results: Sequence[CaseResult], r: CaseResult, peer: str) -> float | None:
-    """headrace's median time divided by ``peer``'s, for ``r``'s case and thread count."""
-    hr, other = find(results, r.case, r.threads, "headrace"), find(results, r.case, r.threads, peer)
-    return hr.median_s / other.median_s if hr and other else None
-
-
-def table(results: Sequence[CaseResult]) -> str:
-    lines = [
-        "| case | threads | engine | median s | rows/s (input) | CPU s | headrace ÷ this (time) |",
-        "|---|--:|---|--:|--:|--:|--:|",
-    ]
-    for r in results:
-        if r.status != "ok":
-            lines.append(f"| {r.case} | {r.threads} | {r.engine} | {r.status} | — | — | — |")
-            continue
-        ratio = ratio_to(results, r, r.engine) if r.engine != "headrace" else None
-        lines.append(
-            f"| {r.case} | {r.threads} | {r.engine} | {r.median_s:.3f} | {r.rows_per_s:,.0f} | {r.cpu_s:.2f} "
-            f"| {h.fmt(ratio, '.2f') + ('x' if ratio else '')} |"
-        )
-    return "\n".join(lines)
-
-
-def ratio_table(results: Sequence[CaseResult], cases: Sequence[str], thread_counts: Sequence[int]) -> str:
-    peers = [e for e in ENGINES if e != "headrace" and any(r.engine == e for r in results)]
-    lines = [
-        "| case | threads | headrace s | " + " | ".join(f"÷ {p}" for p in peers) + " |",
-        "|---|--:|--:|" + "--:|" * len(peers),
-    ]
-    for c in cases:
-        for n in thread_counts:
-            hr = find(results, c, n, "headrace")
-            cells = []
-            for p in peers:
-                other = find(results, c, n, p)
-                cells.append(f"{hr.median_s / other.median_s:.2f}x" if hr and other else "—")
-            lines.append(f"| {c} | {n} | {h.fmt(hr.median_s if hr else None, '.3f')} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def verdicts(results: Sequence[CaseResult], cases: Sequence[str], thread_counts: Sequence[int]) -> list[dict]:
+def verdicts(results: Sequence[h.CaseResult], cases: Sequence[str], thread_counts: Sequence[int]) -> list[dict]:
     """Per case and thread count: headrace ÷ Polars at most 1.0 and headrace ÷ DuckDB at most 1.2."""
     out = []
     for c in cases:
         for n in thread_counts:
-            hr, pl, dd = (find(results, c, n, e) for e in ("headrace", "polars", "duckdb"))
+            hr, pl, dd = (h.find(results, e, case=c, threads=n) for e in ("headrace", "polars", "duckdb"))
             vs_polars = hr.median_s / pl.median_s if hr and pl else None
             vs_duckdb = hr.median_s / dd.median_s if hr and dd else None
             missing = [e for e, r in (("headrace", hr), ("polars", pl), ("duckdb", dd)) if r is None]
@@ -469,107 +310,42 @@ def verdict_line(v: dict) -> str:
     )
 
 
-def environment() -> dict:
-    return h.environment(("pyarrow", "polars", "duckdb", "pandas", "numpy", "headrace"))
+def answer_summary(d: dict) -> str:
+    return (
+        f"{d['groups']:,} groups, keys sha256 {d['keys_sha256'][:12]}, sum(a) {d['sum(a)']:.6e}, "
+        f"count(a) {d['count(a)']:,}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
-    ap.add_argument("--rows", type=int, default=None, help="rows of data (default 10,000,000; --quick 1,000,000)")
-    ap.add_argument(
-        "--reps",
-        type=int,
-        default=None,
-        help="timed runs per case, engine and thread count (default 5, --quick 2), after one warm-up run",
-    )
-    ap.add_argument("--rounds", type=int, default=1, help="run the whole matrix this many times (default 1)")
-    ap.add_argument("--cases", default=",".join(CASES), help=f"comma-separated (default {','.join(CASES)})")
-    ap.add_argument("--engines", default=",".join(ENGINES), help=f"comma-separated (default {','.join(ENGINES)})")
-    ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated (default 1,2)")
-    ap.add_argument("--quick", action="store_true", help="smoke run: 1M rows, 2 reps, JSON under bench/out/")
-    ap.add_argument(
-        "--json",
-        metavar="PATH",
-        type=Path,
-        default=None,
-        help=f"where the results go (default {DEFAULT_JSON}; --quick: {QUICK_JSON})",
-    )
-    ap.add_argument("--worker", nargs=2, metavar=("ENGINE", "THREADS"), help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
-    reps = args.reps or (2 if args.quick else 5)
-    rows = args.rows or (1_000_000 if args.quick else 10_000_000)
-    cases = h.comma_list(args.cases)
+    args = h.parse_args(argv, __doc__, "groupby", engines=ENGINES, cases=CASES, quick_run=QUICK_RUN)
     if args.worker:
-        engine, n = args.worker
-        return h.worker_entry(lambda: worker(engine, int(n), rows, reps, cases))
+        return h.worker_entry(args, worker)
 
-    if unknown := [c for c in cases if c not in CASES]:
-        ap.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
-    engines = h.comma_list(args.engines)
-    if unknown := [e for e in engines if e not in MAKERS]:
-        ap.error(f"unknown engine(s) {', '.join(unknown)}; known: {', '.join(ENGINES)}")
-    try:
-        thread_counts = h.thread_counts(args.threads)
-    except ValueError as e:
-        ap.error(str(e))
-    if reps < 1 or args.rounds < 1 or rows < 1:
-        ap.error("--rows, --reps and --rounds must be at least 1")
+    env = h.environment(("pyarrow", "polars", "duckdb", "pandas", "numpy", "headrace"))
+    what = "Group-by: in-memory Arrow table -> groupby(k) -> 10 aggregates -> pyarrow Table"
+    h.print_heading(what, f"{args.rows:,} rows", args, env)
+    results = h.run_case_matrix(__file__, args, args.rows)
 
-    env = environment()
-    print(
-        f"# Group-by: in-memory Arrow table -> groupby(k) -> 10 aggregates -> pyarrow Table ({rows:,} rows, "
-        f"{reps} reps x {args.rounds} round(s), medians)\n",
-        flush=True,
-    )
-    print(", ".join(f"{k} {v}" for k, v in env.items()) + "\n", flush=True)
-    results = run_matrix(cases, engines, thread_counts, rows, reps, args.rounds)
-
-    print(table(results) + "\n")
-    print("headrace ÷ peer (time; below 1 is faster):\n")
-    print(ratio_table(results, cases, thread_counts) + "\n")
+    h.print_case_tables(results, args, ENGINES)
     print(f"Target: at least as fast as Polars (<= {POLARS_TARGET}x) and within {DUCKDB_TARGET}x of DuckDB:")
-    verdict = verdicts(results, cases, thread_counts)
+    verdict = verdicts(results, args.cases, args.threads)
     for v in verdict:
         print("  " + verdict_line(v))
+    problems = h.compare_case_answers(results, args.cases, answer_summary)
+    h.report_unfinished(results, h.case_label)
 
-    problems: list[str] = []
-    print()
-    for c in cases:
-        of_case = [r for r in results if r.case == c]
-        why = h.check_answers(of_case, label)
-        checked = [r for r in of_case if r.status == "ok"]
-        if why:
-            problems += why
-            print(f"{c}: ANSWERS DIFFER:\n  " + "\n  ".join(why))
-        elif checked:
-            d = checked[0].digest
-            print(
-                f"{c}: answers equal across {len(checked)} engine x thread runs: {d['groups']:,} groups, "
-                f"keys sha256 {d['keys_sha256'][:12]}, sum(a) {d['sum(a)']:.6e}, count(a) {d['count(a)']:,}"
-            )
-    for r in results:
-        if r.status == "FAILED" or (r.status == "skipped" and r.engine not in SINGLE_THREADED):
-            print(f"{r.status}: {label(r)}: {r.note}")
-    failed = [r for r in results if r.status == "FAILED"]
-
-    out_path = args.json or (QUICK_JSON if args.quick else DEFAULT_JSON)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
+    head = {
         "env": env,
-        "rows": rows,
-        "reps": reps,
+        "rows": args.rows,
+        "reps": args.reps,
         "rounds": args.rounds,
-        "cases": {c: {"key": CASES[c][0], "distinct_keys": CASES[c][1]} for c in cases},
+        "cases": {c: {"key": CASES[c][0], "distinct_keys": CASES[c][1]} for c in args.cases},
         "aggregates": [f"{fn}({col})" for _, col, fn in AGGS],
         "target": {"vs_polars": POLARS_TARGET, "vs_duckdb": DUCKDB_TARGET},
         "verdicts": verdict,
-        "answers_equal": not problems,
-        "problems": problems,
-        "results": [vars(r) for r in results],
     }
-    out_path.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"\nresults written to {out_path}")
-    return 1 if failed or problems else 0
+    return h.write_report(args.json, head, results, problems)
 
 
 if __name__ == "__main__":

@@ -79,13 +79,10 @@ per case (pandas, measured at 1 thread only, counts among the peers at 1 thread)
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 try:
@@ -93,13 +90,9 @@ try:
 except ImportError:  # imported as bench.join
     from bench import _harness as h
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_JSON = HERE / "results-join.json"
-QUICK_JSON = HERE / "out" / "results-join-quick.json"  # a smoke run leaves the figures alone
+ROWS_HELP = "probe rows (default 10,000,000; --quick 1,000,000); the build side has a tenth as many"
+QUICK_RUN = "1M probe rows, 2 reps, JSON under bench/out/"  # what --quick runs
 
-ENGINES = ("headrace", "pyarrow", "polars", "duckdb", "pandas")
-PEERS = tuple(e for e in ENGINES if e != "headrace")
-SINGLE_THREADED = ("pandas",)
 CASES = {  # name: (key kind, join kind, probe key range as a multiple of the build rows)
     "int_inner": ("int", "inner", 1.0),
     "str_inner": ("str", "inner", 1.0),
@@ -169,19 +162,16 @@ def chunked(table: Any) -> Any:
 
 # --- the query, per engine (run inside a worker process) ---------------------------------------
 
-Query = Callable[[], Any]  # returns a one-row pyarrow.Table: sum(v), row count
-Prepare = Callable[[Any, Any, str], Query]  # the untimed setup for (probe, build, how)
+# Every query here returns a one-row pyarrow.Table: sum(v), then the row count.
+Prepare = Callable[[Any, Any, str], h.Query]  # the untimed setup for (probe, build, how)
 
 
 def make_headrace(threads: int) -> Prepare:
-    hr = h.import_headrace()
-    hr.config(threads=threads)
-    if hr.config()["threads"] != threads:
-        raise RuntimeError(f"headrace runs {hr.config()['threads']} threads, not {threads}")
+    hr = h.headrace_at(threads)
     if not hasattr(hr.from_arrow({"k": [1]}), "join"):
         raise h.Skip("this headrace has no DataStream.join yet")
 
-    def prepare(probe: Any, build: Any, how: str) -> Query:
+    def prepare(probe: Any, build: Any, how: str) -> h.Query:
         def run() -> Any:
             joined = hr.from_arrow(probe).join(hr.from_arrow(build), on="k", how=how)
             return joined.agg(sum_v=("v", "sum"), rows=("*", "count")).collect()
@@ -192,16 +182,14 @@ def make_headrace(threads: int) -> Prepare:
 
 
 def make_pyarrow(threads: int) -> Prepare:
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     join_type = {"inner": "inner", "left": "left outer"}
 
-    def prepare(probe: Any, build: Any, how: str) -> Query:
+    def prepare(probe: Any, build: Any, how: str) -> h.Query:
         def run() -> Any:
             j = probe.join(build, keys="k", join_type=join_type[how], use_threads=True)
-            total = pc.sum(j.column("v")).as_py()
-            return pa.table({"sum_v": pa.array([total], pa.float64()), "rows": pa.array([j.num_rows], pa.int64())})
+            return one_row(pc.sum(j.column("v")).as_py(), j.num_rows)
 
         return run
 
@@ -209,12 +197,9 @@ def make_pyarrow(threads: int) -> Prepare:
 
 
 def make_polars(threads: int) -> Prepare:
-    import polars as pl
+    pl = h.polars_at(threads)
 
-    if pl.thread_pool_size() != threads:
-        raise RuntimeError(f"polars runs {pl.thread_pool_size()} threads, not {threads} (POLARS_MAX_THREADS)")
-
-    def prepare(probe: Any, build: Any, how: str) -> Query:
+    def prepare(probe: Any, build: Any, how: str) -> h.Query:
         p, b = pl.from_arrow(probe), pl.from_arrow(build)
 
         def run() -> Any:
@@ -226,70 +211,44 @@ def make_polars(threads: int) -> Prepare:
 
 
 def make_duckdb(threads: int) -> Prepare:
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute(f"SET threads = {threads}")
-    ((got,),) = con.execute("SELECT current_setting('threads')").fetchall()
-    if int(got) != threads:
-        raise RuntimeError(f"duckdb runs {got} threads, not {threads}")
+    con = h.duckdb_at(threads)
     sql_join = {"inner": "JOIN", "left": "LEFT JOIN"}
 
-    def prepare(probe: Any, build: Any, how: str) -> Query:
-        for name in ("p", "b"):
-            try:
-                con.unregister(name)
-            except Exception:  # noqa: BLE001 - nothing registered yet
-                pass
-        con.register("p", probe)
-        con.register("b", build)
+    def prepare(probe: Any, build: Any, how: str) -> h.Query:
+        h.duckdb_register(con, "p", probe)
+        h.duckdb_register(con, "b", build)
         sql = f"SELECT sum(v) AS sum_v, count(*) AS rows FROM p {sql_join[how]} b USING (k)"
 
-        def run() -> Any:
-            rel = con.sql(sql)
-            # duckdb >= 1.4: to_arrow_table(); earlier: fetch_arrow_table() (arrow() is now a reader)
-            to_table = getattr(rel, "to_arrow_table", None) or rel.fetch_arrow_table
-            return to_table()
-
-        return run
+        return h.duckdb_query(con, sql)
 
     return prepare
 
 
 def make_pandas(threads: int) -> Prepare:
-    import pandas as pd  # noqa: F401 - fails here (a skip) if pandas is not installed
-    import pyarrow as pa
+    h.pandas_at(threads)
 
-    if threads != 1:
-        raise h.Skip("pandas is single-threaded: measured at 1 thread only")
-
-    def prepare(probe: Any, build: Any, how: str) -> Query:
+    def prepare(probe: Any, build: Any, how: str) -> h.Query:
         p, b = probe.to_pandas(), build.to_pandas()
 
         def run() -> Any:
             m = p.merge(b, on="k", how=how)
-            total = float(m["v"].sum())  # skips the NaN of unmatched rows
-            return pa.table({"sum_v": pa.array([total], pa.float64()), "rows": pa.array([len(m)], pa.int64())})
+            return one_row(float(m["v"].sum()), len(m))  # the sum skips the NaN of unmatched rows
 
         return run
 
     return prepare
 
 
-MAKERS: dict[str, Callable[[int], Prepare]] = {
-    "headrace": make_headrace,
-    "pyarrow": make_pyarrow,
-    "polars": make_polars,
-    "duckdb": make_duckdb,
-    "pandas": make_pandas,
-}
+def one_row(sum_v: float | None, rows: int) -> Any:
+    """The answer as a one-row pyarrow.Table, for the engines whose query does not make one."""
+    import pyarrow as pa
+
+    return pa.table({"sum_v": pa.array([sum_v], pa.float64()), "rows": pa.array([rows], pa.int64())})
 
 
-def make(engine: str, threads: int) -> Prepare:
-    try:
-        return MAKERS[engine](threads)
-    except ImportError as e:
-        raise h.Skip(f"{engine} not importable ({e})") from e
+MAKERS = h.by_engine(make_headrace, make_pyarrow, make_polars, make_duckdb, make_pandas)
+ENGINES = tuple(MAKERS)
+PEERS = tuple(e for e in ENGINES if e != "headrace")
 
 
 # --- the answer's digest ---------------------------------------------------------------------
@@ -315,134 +274,22 @@ def digest(table: Any) -> dict:
 # --- worker: one engine at one thread count, in its own process, every case --------------------
 
 
-def worker(engine: str, threads: int, rows: int, reps: int, cases: Sequence[str]) -> dict:
-    import gc
+def worker(engine: str, threads: int, args: argparse.Namespace) -> dict:
+    prepare = h.make_engine(MAKERS, engine, threads)
+    data = Data(args.rows, args.cases)
 
-    import pyarrow as pa
+    def setup(case: str) -> h.Query:
+        probe, build = data.tables[case]
+        return prepare(probe, build, CASES[case][1])
 
-    pa.set_cpu_count(threads)
-    pa.set_io_thread_count(threads)
-    try:
-        prepare = make(engine, threads)
-    except h.Skip as e:
-        return {"status": "skipped", "note": str(e)}
-    data = Data(rows, cases)
-    out: dict[str, Any] = {"status": "ok", "data_s": data.seconds, "cases": {}}
-    for case in cases:
-        try:
-            probe, build = data.tables[case]
-            started = time.perf_counter()
-            run = prepare(probe, build, CASES[case][1])
-            setup_s = time.perf_counter() - started
-            out["cases"][case] = {"status": "ok", **h.measure(run, reps, digest), "setup_s": setup_s}
-        except Exception as e:  # noqa: BLE001 - one case failing does not stop the others
-            out["cases"][case] = h.failure(e)
-        run = None  # drop this case's engine-side copy of the data before the next case
-        gc.collect()
-    out["peak_rss_mib"] = h.peak_rss_mib()  # the worker's peak, over all its cases
-    return out
-
-
-def spawn(engine: str, threads: int, rows: int, reps: int, cases: Sequence[str]) -> dict:
-    args = ["--worker", engine, str(threads), "--rows", str(rows), "--reps", str(reps), "--cases", ",".join(cases)]
-    return h.spawn(__file__, args, threads)
+    return h.measure_cases(args.cases, setup, args.reps, digest, data.seconds)
 
 
 # --- parent: run the matrix, check, report -----------------------------------------------------
 
 
-@dataclass
-class CaseResult(h.Result):
-    case: str = ""
-    setup_s: float | None = None  # the engine's untimed conversion of the inputs, in the last round
-
-
-def label(r: CaseResult) -> str:
-    return f"{r.case} {r.engine} threads={r.threads}"
-
-
-def run_matrix(
-    cases: Sequence[str],
-    engines: Sequence[str],
-    thread_counts: Sequence[int],
-    rows: int,
-    reps: int,
-    rounds: int,
-) -> list[CaseResult]:
-    input_rows = rows + build_rows_for(rows)
-    results = {(c, e, n): CaseResult(e, n, input_rows, case=c) for c in cases for n in thread_counts for e in engines}
-    for (_, engine, n), res in results.items():
-        if engine in SINGLE_THREADED and n != 1:  # not worth a process: it would only say so
-            res.status, res.note = "skipped", f"{engine} is single-threaded: measured at 1 thread only"
-    for r in range(rounds):
-        for n in thread_counts:
-            for engine in engines:
-                todo = [c for c in cases if results[c, engine, n].status == "ok"]
-                if not todo:
-                    continue
-                out = spawn(engine, n, rows, reps, todo)
-                for c in todo:
-                    res = results[c, engine, n]
-                    one = out  # a worker that failed or skipped did so for every case
-                    if out["status"] == "ok":
-                        one = out["cases"].get(c, {"status": "FAILED", "note": "the worker returned nothing"})
-                    if one["status"] == "ok":
-                        one = {**one, "peak_rss_mib": out.get("peak_rss_mib")}
-                        res.setup_s = one.get("setup_s")
-                    h.absorb(res, one, f"round {r + 1}/{rounds} {c:>9} {engine:>8} threads={n}")
-    h.finish(results.values(), label)
-    return list(results.values())
-
-
-def find(results: Sequence[CaseResult], case: str, threads: int, engine: str) -> CaseResult | None:
-    return next(
-        (r for r in results if (r.case, r.threads, r.engine) == (case, threads, engine) and r.status == "ok"),
-        None,
-    )
-
-
-def ratio_to(results: Sequence[CaseResult], r: CaseResult, peer: str) -> float | None:
-    """headrace's median time divided by ``peer``'s, for ``r``'s case and thread count."""
-    hr, other = find(results, r.case, r.threads, "headrace"), find(results, r.case, r.threads, peer)
-    return hr.median_s / other.median_s if hr and other else None
-
-
-def table(results: Sequence[CaseResult]) -> str:
-    lines = [
-        "| case | threads | engine | median s | rows/s (input) | CPU s | peak RSS MiB | headrace ÷ this (time) |",
-        "|---|--:|---|--:|--:|--:|--:|--:|",
-    ]
-    for r in results:
-        if r.status != "ok":
-            lines.append(f"| {r.case} | {r.threads} | {r.engine} | {r.status} | — | — | — | — |")
-            continue
-        ratio = ratio_to(results, r, r.engine) if r.engine != "headrace" else None
-        lines.append(
-            f"| {r.case} | {r.threads} | {r.engine} | {r.median_s:.3f} | {r.rows_per_s:,.0f} | {r.cpu_s:.2f} "
-            f"| {h.fmt(r.peak_rss_mib, ',.0f')} | {h.fmt(ratio, '.2f') + ('x' if ratio else '')} |"
-        )
-    return "\n".join(lines)
-
-
-def ratio_table(results: Sequence[CaseResult], cases: Sequence[str], thread_counts: Sequence[int]) -> str:
-    peers = [e for e in PEERS if any(r.engine == e for r in results)]
-    lines = [
-        "| case | threads | headrace s | " + " | ".join(f"÷ {p}" for p in peers) + " |",
-        "|---|--:|--:|" + "--:|" * len(peers),
-    ]
-    for c in cases:
-        for n in thread_counts:
-            hr = find(results, c, n, "headrace")
-            cells = []
-            for p in peers:
-                other = find(results, c, n, p)
-                cells.append(f"{hr.median_s / other.median_s:.2f}x" if hr and other else "—")
-            lines.append(f"| {c} | {n} | {h.fmt(hr.median_s if hr else None, '.3f')} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def verdicts(
-    results: Sequence[CaseResult], cases: Sequence[str], engines: Sequence[str], thread_counts: Sequence[int]
+    results: Sequence[h.CaseResult], cases: Sequence[str], engines: Sequence[str], thread_counts: Sequence[int]
 ) -> list[dict]:
     """Per case and thread count: headrace's time divided by the fastest peer's, at most 1.0. The
     peers are those asked for (``--engines``) that run at that thread count; any that did not
@@ -450,9 +297,9 @@ def verdicts(
     out = []
     for c in cases:
         for n in thread_counts:
-            hr = find(results, c, n, "headrace")
-            expected = [e for e in PEERS if e in engines and not (e in SINGLE_THREADED and n != 1)]
-            ran = {e: r for e in expected if (r := find(results, c, n, e))}
+            hr = h.find(results, "headrace", case=c, threads=n)
+            expected = [e for e in PEERS if e in engines and not (e in h.SINGLE_THREADED and n != 1)]
+            ran = {e: r for e in expected if (r := h.find(results, e, case=c, threads=n))}
             missing = [e for e in expected if e not in ran]
             fastest = min(ran, key=lambda e: ran[e].median_s) if ran else None
             ratio = hr.median_s / ran[fastest].median_s if hr and fastest else None
@@ -490,125 +337,59 @@ def verdict_line(v: dict) -> str:
     return line
 
 
-def environment() -> dict:
-    return h.environment(("pyarrow", "polars", "duckdb", "pandas", "numpy", "headrace"))
+def answer_summary(d: dict) -> str:
+    return f"{d['rows']:,} rows, sum(v) {d['sum(v)']!r}"
+
+
+def same_rows_problems(results: Sequence[h.CaseResult]) -> list[str]:
+    """str_inner's keys spell int_inner's as strings: the same rows, so its answer must be the same.
+    What differs (printed too)."""
+    first = {
+        c: next((r for r in results if r.case == c and r.status == "ok"), None) for c in ("int_inner", "str_inner")
+    }
+    if not all(first.values()):
+        return []
+    why = h.differences(first["int_inner"].digest, first["str_inner"].digest)
+    if why:
+        print("str_inner's answer differs from int_inner's (same rows): " + "; ".join(why))
+    return [f"str_inner differs from int_inner (same rows): {w}" for w in why]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
-    ap.add_argument(
-        "--rows",
-        type=int,
-        default=None,
-        help="probe rows (default 10,000,000; --quick 1,000,000); the build side has a tenth as many",
-    )
-    ap.add_argument(
-        "--reps",
-        type=int,
-        default=None,
-        help="timed runs per case, engine and thread count (default 5, --quick 2), after one warm-up run",
-    )
-    ap.add_argument("--rounds", type=int, default=1, help="run the whole matrix this many times (default 1)")
-    ap.add_argument("--cases", default=",".join(CASES), help=f"comma-separated (default {','.join(CASES)})")
-    ap.add_argument("--engines", default=",".join(ENGINES), help=f"comma-separated (default {','.join(ENGINES)})")
-    ap.add_argument("--threads", default="1,2", help="thread counts, comma-separated (default 1,2)")
-    ap.add_argument("--quick", action="store_true", help="smoke run: 1M probe rows, 2 reps, JSON under bench/out/")
-    ap.add_argument(
-        "--json",
-        metavar="PATH",
-        type=Path,
-        default=None,
-        help=f"where the results go (default {DEFAULT_JSON}; --quick: {QUICK_JSON})",
-    )
-    ap.add_argument("--worker", nargs=2, metavar=("ENGINE", "THREADS"), help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
-    reps = args.reps or (2 if args.quick else 5)
-    rows = args.rows or (1_000_000 if args.quick else 10_000_000)
-    cases = h.comma_list(args.cases)
+    args = h.parse_args(argv, __doc__, "join", engines=ENGINES, cases=CASES, rows_help=ROWS_HELP, quick_run=QUICK_RUN)
     if args.worker:
-        engine, n = args.worker
-        return h.worker_entry(lambda: worker(engine, int(n), rows, reps, cases))
+        return h.worker_entry(args, worker)
 
-    if unknown := [c for c in cases if c not in CASES]:
-        ap.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
-    engines = h.comma_list(args.engines)
-    if unknown := [e for e in engines if e not in MAKERS]:
-        ap.error(f"unknown engine(s) {', '.join(unknown)}; known: {', '.join(ENGINES)}")
-    try:
-        thread_counts = h.thread_counts(args.threads)
-    except ValueError as e:
-        ap.error(str(e))
-    if reps < 1 or args.rounds < 1 or rows < 1:
-        ap.error("--rows, --reps and --rounds must be at least 1")
+    build_rows = build_rows_for(args.rows)
+    env = h.environment(("pyarrow", "polars", "duckdb", "pandas", "numpy", "headrace"))
+    what = "Join: in-memory Arrow tables -> join on k -> sum(v), count(*) -> pyarrow Table"
+    h.print_heading(what, f"{args.rows:,} probe rows, {build_rows:,} build rows", args, env)
+    results = h.run_case_matrix(__file__, args, args.rows + build_rows)
 
-    build_rows = build_rows_for(rows)
-    env = environment()
-    print(
-        f"# Join: in-memory Arrow tables -> join on k -> sum(v), count(*) -> pyarrow Table ({rows:,} probe rows, "
-        f"{build_rows:,} build rows, {reps} reps x {args.rounds} round(s), medians)\n",
-        flush=True,
-    )
-    print(", ".join(f"{k} {v}" for k, v in env.items()) + "\n", flush=True)
-    results = run_matrix(cases, engines, thread_counts, rows, reps, args.rounds)
-
-    print(table(results) + "\n")
-    print("headrace ÷ peer (time; below 1 is faster):\n")
-    print(ratio_table(results, cases, thread_counts) + "\n")
+    h.print_case_tables(results, args, ENGINES, peak_rss=True)
     print(f"Target: at least as fast as the fastest peer at each thread count (<= {TARGET}x):")
-    verdict = verdicts(results, cases, engines, thread_counts)
+    verdict = verdicts(results, args.cases, args.engines, args.threads)
     for v in verdict:
         print("  " + verdict_line(v))
+    problems = h.compare_case_answers(results, args.cases, answer_summary)
+    problems += same_rows_problems(results)
+    h.report_unfinished(results, h.case_label)
 
-    problems: list[str] = []
-    print()
-    for c in cases:
-        of_case = [r for r in results if r.case == c]
-        why = h.check_answers(of_case, label)
-        checked = [r for r in of_case if r.status == "ok"]
-        if why:
-            problems += why
-            print(f"{c}: ANSWERS DIFFER:\n  " + "\n  ".join(why))
-        elif checked:
-            d = checked[0].digest
-            print(
-                f"{c}: answers equal across {len(checked)} engine x thread runs: {d['rows']:,} rows, "
-                f"sum(v) {d['sum(v)']!r}"
-            )
-    # The string keys spell the integer keys of int_inner: the same rows, so the same answer.
-    firsts = {
-        c: next((r for r in results if r.case == c and r.status == "ok"), None) for c in ("int_inner", "str_inner")
-    }
-    if all(firsts.values()):
-        if why := h.differences(firsts["int_inner"].digest, firsts["str_inner"].digest):
-            problems += [f"str_inner differs from int_inner (same rows): {w}" for w in why]
-            print("str_inner's answer differs from int_inner's (same rows): " + "; ".join(why))
-    for r in results:
-        if r.status == "FAILED" or (r.status == "skipped" and r.engine not in SINGLE_THREADED):
-            print(f"{r.status}: {label(r)}: {r.note}")
-    failed = [r for r in results if r.status == "FAILED"]
-
-    out_path = args.json or (QUICK_JSON if args.quick else DEFAULT_JSON)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
+    head = {
         "env": env,
-        "rows": rows,
+        "rows": args.rows,
         "build_rows": build_rows,
-        "reps": reps,
+        "reps": args.reps,
         "rounds": args.rounds,
         "cases": {
             c: {"key": CASES[c][0], "how": CASES[c][1], "probe_key_range": probe_key_range(build_rows, CASES[c][2])}
-            for c in cases
+            for c in args.cases
         },
         "aggregates": ["sum(v)", "count(*)"],
         "target": {"vs_fastest_peer": TARGET},
         "verdicts": verdict,
-        "answers_equal": not problems,
-        "problems": problems,
-        "results": [vars(r) for r in results],
     }
-    out_path.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"\nresults written to {out_path}")
-    return 1 if failed or problems else 0
+    return h.write_report(args.json, head, results, problems)
 
 
 if __name__ == "__main__":
