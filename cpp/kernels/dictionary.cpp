@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "arrow/builder.h"
+#include "kernels/dictionary_index.h"
 
 namespace headrace::kernels {
 
@@ -39,19 +40,9 @@ std::vector<int64_t> read_indices(const ArrayView& view, int64_t dictionary_leng
 }
 
 std::vector<int64_t> positions_of(const ArrayView& view, int64_t dictionary_length) {
-  switch (view.field().type.id) {
-    case TypeId::kInt8: return read_indices<int8_t>(view, dictionary_length);
-    case TypeId::kUInt8: return read_indices<uint8_t>(view, dictionary_length);
-    case TypeId::kInt16: return read_indices<int16_t>(view, dictionary_length);
-    case TypeId::kUInt16: return read_indices<uint16_t>(view, dictionary_length);
-    case TypeId::kInt32: return read_indices<int32_t>(view, dictionary_length);
-    case TypeId::kUInt32: return read_indices<uint32_t>(view, dictionary_length);
-    case TypeId::kInt64: return read_indices<int64_t>(view, dictionary_length);
-    case TypeId::kUInt64: return read_indices<uint64_t>(view, dictionary_length);
-    default:
-      throw ArrowError("column '" + view.field().name + "': dictionary indices of type " +
-                       view.field().type.to_string() + " are not integers");
-  }
+  return visit_index_type(view, [&]<typename Index>(std::type_identity<Index>) {
+    return read_indices<Index>(view, dictionary_length);
+  });
 }
 
 }  // namespace

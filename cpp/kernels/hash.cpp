@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/dictionary_index.h"
+
 namespace headrace::kernels {
 
 using arrow::ArrayData;
@@ -139,19 +141,9 @@ void fill_values(const ArrayView& view, std::size_t position, uint64_t* out) {
 template <bool kFirst>
 void fill_column(const ArrayView& view, std::size_t position, uint64_t* out) {
   if (!view.field().dictionary) return fill_values<kFirst>(view, position, out);
-  switch (view.field().type.id) {
-    case TypeId::kInt8: return fill_dictionary<kFirst, int8_t>(view, position, out);
-    case TypeId::kUInt8: return fill_dictionary<kFirst, uint8_t>(view, position, out);
-    case TypeId::kInt16: return fill_dictionary<kFirst, int16_t>(view, position, out);
-    case TypeId::kUInt16: return fill_dictionary<kFirst, uint16_t>(view, position, out);
-    case TypeId::kInt32: return fill_dictionary<kFirst, int32_t>(view, position, out);
-    case TypeId::kUInt32: return fill_dictionary<kFirst, uint32_t>(view, position, out);
-    case TypeId::kInt64: return fill_dictionary<kFirst, int64_t>(view, position, out);
-    case TypeId::kUInt64: return fill_dictionary<kFirst, uint64_t>(view, position, out);
-    default:
-      throw ArrowError("column '" + view.field().name + "': dictionary indices of type " +
-                       view.field().type.to_string() + " are not integers");
-  }
+  visit_index_type(view, [&]<typename Index>(std::type_identity<Index>) {
+    fill_dictionary<kFirst, Index>(view, position, out);
+  });
 }
 
 }  // namespace

@@ -5,38 +5,26 @@
 // `aggregate_bench [int100] [int1m] [str1k]`.
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "arrays.h"
 #include "arrow/builder.h"
+#include "bench.h"
 #include "kernels/aggregate.h"
 
 using namespace headrace::arrow;
 using namespace headrace::kernels;
+using namespace headrace::testing;
 
 namespace {
-
-using Column = std::shared_ptr<const ArrayData>;
 
 constexpr int64_t kRows = 10'000'000;
 constexpr int64_t kBatch = 65536;
 
-template <typename T>
-Column fixed(const std::vector<T>& values, int64_t start, int64_t n) {
-  AlignedBuffer data(static_cast<std::size_t>(n) * sizeof(T));
-  std::memcpy(data.data(), values.data() + start, static_cast<std::size_t>(n) * sizeof(T));
-  std::vector<AlignedBuffer> buffers;
-  buffers.emplace_back();
-  buffers.push_back(std::move(data));
-  return make_array(n, std::move(buffers));
-}
-
-Field field(const char* name, TypeId id) { return Field{name, DataType{id}, true, nullptr, {}}; }
-
-double run(const std::shared_ptr<const AggregatePlan>& plan, const std::vector<std::vector<Column>>& batches,
+double run(const std::shared_ptr<const AggregatePlan>& plan, const std::vector<Columns>& batches,
            std::size_t& groups) {
   const auto start = std::chrono::steady_clock::now();
   auto local = std::make_unique<AggregateLocalState>(plan);
@@ -48,6 +36,20 @@ double run(const std::shared_ptr<const AggregatePlan>& plan, const std::vector<s
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// The best of three runs, in seconds, of grouping by column 0 (of type `key`) with sum,
+// count, mean, min and max of the float64 columns 1 and 2.
+double best_of_three(TypeId key, const std::vector<Columns>& batches, std::size_t& groups) {
+  auto plan = std::make_shared<const AggregatePlan>(
+      std::vector<Field>{field("k", key), field("a", TypeId::kFloat64), field("b", TypeId::kFloat64)},
+      std::vector<int>{0},
+      std::vector<AggregateSpec>{{"sum", 1, "sa"}, {"count", 1, "ca"}, {"mean", 1, "ma"}, {"min", 1, "mina"},
+                                 {"max", 1, "maxa"}, {"sum", 2, "sb"}, {"count", 2, "cb"}, {"mean", 2, "mb"},
+                                 {"min", 2, "minb"}, {"max", 2, "maxb"}});
+  double best = 1e9;
+  for (int r = 0; r < 3; ++r) best = std::min(best, run(plan, batches, groups));
+  return best;
+}
+
 void bench_int_key(int64_t cardinality) {
   std::mt19937_64 rng(1);
   std::vector<int64_t> keys(kRows);
@@ -57,20 +59,13 @@ void bench_int_key(int64_t cardinality) {
     a[i] = static_cast<double>(rng() % 1000000) / 100.0;
     b[i] = static_cast<double>(rng() % 1000) - 500.0;
   }
-  std::vector<std::vector<Column>> batches;
+  std::vector<Columns> batches;
   for (int64_t s = 0; s < kRows; s += kBatch) {
     const int64_t n = std::min(kBatch, kRows - s);
     batches.push_back({fixed(keys, s, n), fixed(a, s, n), fixed(b, s, n)});
   }
-  auto plan = std::make_shared<AggregatePlan>(
-      std::vector<Field>{field("k", TypeId::kInt64), field("a", TypeId::kFloat64), field("b", TypeId::kFloat64)},
-      std::vector<int>{0},
-      std::vector<AggregateSpec>{{"sum", 1, "sa"}, {"count", 1, "ca"}, {"mean", 1, "ma"}, {"min", 1, "mina"},
-                                 {"max", 1, "maxa"}, {"sum", 2, "sb"}, {"count", 2, "cb"}, {"mean", 2, "mb"},
-                                 {"min", 2, "minb"}, {"max", 2, "maxb"}});
   std::size_t groups = 0;
-  double best = 1e9;
-  for (int r = 0; r < 3; ++r) best = std::min(best, run(plan, batches, groups));
+  const double best = best_of_three(TypeId::kInt64, batches, groups);
   std::printf("int64 key, %8lld groups, 10M rows, 2 float64 x (sum, count, mean, min, max): %7.1f ms (%zu groups)\n",
               static_cast<long long>(cardinality), best * 1e3, groups);
 }
@@ -79,7 +74,7 @@ void bench_string_key() {
   std::mt19937_64 rng(2);
   std::vector<std::string> names;
   for (int g = 0; g < 1000; ++g) names.push_back("customer-" + std::to_string(g * 7919));
-  std::vector<std::vector<Column>> batches;
+  std::vector<Columns> batches;
   for (int64_t s = 0; s < kRows; s += kBatch) {
     const int64_t n = std::min(kBatch, kRows - s);
     StringBuilder keys(false, n, "k");
@@ -91,15 +86,8 @@ void bench_string_key() {
     }
     batches.push_back({keys.finish(), fixed(a, 0, n), fixed(b, 0, n)});
   }
-  auto plan = std::make_shared<AggregatePlan>(
-      std::vector<Field>{field("k", TypeId::kUtf8), field("a", TypeId::kFloat64), field("b", TypeId::kFloat64)},
-      std::vector<int>{0},
-      std::vector<AggregateSpec>{{"sum", 1, "sa"}, {"count", 1, "ca"}, {"mean", 1, "ma"}, {"min", 1, "mina"},
-                                 {"max", 1, "maxa"}, {"sum", 2, "sb"}, {"count", 2, "cb"}, {"mean", 2, "mb"},
-                                 {"min", 2, "minb"}, {"max", 2, "maxb"}});
   std::size_t groups = 0;
-  double best = 1e9;
-  for (int r = 0; r < 3; ++r) best = std::min(best, run(plan, batches, groups));
+  const double best = best_of_three(TypeId::kUtf8, batches, groups);
   std::printf("utf8 key,      1000 groups, 10M rows, 2 float64 x (sum, count, mean, min, max): %7.1f ms (%zu groups)\n",
               best * 1e3, groups);
 }
@@ -108,15 +96,8 @@ void bench_string_key() {
 
 // Runs every case, or only those named: int100, int1m, str1k (e.g. for a profiler).
 int main(int argc, char** argv) {
-  auto wanted = [&](const char* name) {
-    if (argc < 2) return true;
-    for (int i = 1; i < argc; ++i) {
-      if (std::strcmp(argv[i], name) == 0) return true;
-    }
-    return false;
-  };
-  if (wanted("int100")) bench_int_key(100);
-  if (wanted("int1m")) bench_int_key(1'000'000);
-  if (wanted("str1k")) bench_string_key();
+  if (wanted(argc, argv, "int100")) bench_int_key(100);
+  if (wanted(argc, argv, "int1m")) bench_int_key(1'000'000);
+  if (wanted(argc, argv, "str1k")) bench_string_key();
   return 0;
 }

@@ -3,6 +3,7 @@
 // strings (empty, long, unicode), several batches spread over several local states and
 // merged partition by partition (also from several threads), global aggregates over zero
 // and some rows, integer overflow, and the errors of a plan that cannot work.
+#include "arrays.h"
 #include "check.h"
 
 #include <cmath>
@@ -21,62 +22,9 @@
 
 using namespace headrace::arrow;
 using namespace headrace::kernels;
-using headrace::testing::check;
+using namespace headrace::testing;
 
 namespace {
-
-using Column = std::shared_ptr<const ArrayData>;
-using Columns = std::vector<Column>;
-
-Field field(const std::string& name, TypeId id) { return Field{name, DataType{id}, true, nullptr, {}}; }
-
-template <typename T>
-Column fixed(const std::vector<std::optional<T>>& values) {
-  const auto n = static_cast<int64_t>(values.size());
-  BitmapBuilder validity(n);
-  AlignedBuffer data(values.size() * sizeof(T));
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    validity.set(static_cast<int64_t>(i), values[i].has_value());
-    if (values[i]) data.as<T>()[i] = *values[i];
-  }
-  std::vector<AlignedBuffer> buffers;
-  buffers.push_back(validity.release());
-  buffers.push_back(std::move(data));
-  return make_array(n, std::move(buffers));
-}
-
-Column bools(const std::vector<std::optional<bool>>& values) {
-  const auto n = static_cast<int64_t>(values.size());
-  BitmapBuilder validity(n), bits(n);
-  for (int64_t i = 0; i < n; ++i) {
-    validity.set(i, values[i].has_value());
-    bits.set(i, values[i].value_or(false));
-  }
-  std::vector<AlignedBuffer> buffers;
-  buffers.push_back(validity.release());
-  buffers.push_back(bits.release());
-  return make_array(n, std::move(buffers));
-}
-
-Column strings(const std::vector<std::optional<std::string>>& values, bool large = false) {
-  StringBuilder builder(large, static_cast<int64_t>(values.size()), "s");
-  for (const auto& v : values) {
-    if (v) {
-      builder.append(*v);
-    } else {
-      builder.append_null();
-    }
-  }
-  return builder.finish();
-}
-
-Column slice(const Column& data, int64_t offset, int64_t length) {
-  auto out = std::make_shared<ArrayData>(*data);
-  out->offset = data->offset + offset;
-  out->length = length;
-  out->null_count = -1;
-  return out;
-}
 
 // Reading results.
 struct Result {

@@ -6,42 +6,30 @@
 // Not a ctest test: run by hand, `join_bench [int] [utf8] [left]`.
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "arrays.h"
 #include "arrow/builder.h"
+#include "bench.h"
 #include "kernels/join.h"
 
 using namespace headrace::arrow;
 using namespace headrace::kernels;
+using namespace headrace::testing;
 
 namespace {
-
-using Column = std::shared_ptr<const ArrayData>;
 
 constexpr int64_t kProbeRows = 10'000'000;
 constexpr int64_t kBuildRows = 1'000'000;
 constexpr int64_t kBatch = 65536;
-
-template <typename T>
-Column fixed(const std::vector<T>& values, int64_t start, int64_t n) {
-  AlignedBuffer data(static_cast<std::size_t>(n) * sizeof(T));
-  std::memcpy(data.data(), values.data() + start, static_cast<std::size_t>(n) * sizeof(T));
-  std::vector<AlignedBuffer> buffers;
-  buffers.emplace_back();
-  buffers.push_back(std::move(data));
-  return make_array(n, std::move(buffers));
-}
 
 Column utf8(const std::vector<int64_t>& values, int64_t start, int64_t n) {
   StringBuilder builder(false, n, "k");
   for (int64_t i = start; i < start + n; ++i) builder.append("key-" + std::to_string(values[i]));
   return builder.finish();
 }
-
-Field field(const char* name, TypeId id) { return Field{name, DataType{id}, true, nullptr, {}}; }
 
 void bench(const char* name, bool strings, JoinEmit emit) {
   std::mt19937_64 rng(1);
@@ -57,7 +45,7 @@ void bench(const char* name, bool strings, JoinEmit emit) {
     for (int64_t i = 0; i < kProbeRows; i += 10) probe_keys[i] += kBuildRows;  // 10% without a match
   }
   const TypeId key_type = strings ? TypeId::kUtf8 : TypeId::kInt64;
-  std::vector<std::vector<Column>> build, probe;
+  std::vector<Columns> build, probe;
   for (int64_t s = 0; s < kBuildRows; s += kBatch) {
     const int64_t n = std::min(kBatch, kBuildRows - s);
     build.push_back({strings ? utf8(build_keys, s, n) : fixed(build_keys, s, n), fixed(payload, s, n)});
@@ -103,15 +91,8 @@ void bench(const char* name, bool strings, JoinEmit emit) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto want = [&](const char* name) {
-    if (argc < 2) return true;
-    for (int i = 1; i < argc; ++i) {
-      if (std::strcmp(argv[i], name) == 0) return true;
-    }
-    return false;
-  };
-  if (want("int")) bench("int", false, JoinEmit::kInner);
-  if (want("utf8")) bench("utf8", true, JoinEmit::kInner);
-  if (want("left")) bench("left", false, JoinEmit::kProbeOuter);
+  if (wanted(argc, argv, "int")) bench("int", false, JoinEmit::kInner);
+  if (wanted(argc, argv, "utf8")) bench("utf8", true, JoinEmit::kInner);
+  if (wanted(argc, argv, "left")) bench("left", false, JoinEmit::kProbeOuter);
   return 0;
 }

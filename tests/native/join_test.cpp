@@ -6,6 +6,7 @@
 // batches, bounded output batches (a skewed key over many of them), probers on threads
 // sharing the build-side flags, and every gathered output value checked against its
 // source row. Also the errors of keys that cannot be compared.
+#include "arrays.h"
 #include "check.h"
 
 #include <cmath>
@@ -25,54 +26,16 @@
 
 using namespace headrace::arrow;
 using namespace headrace::kernels;
-using headrace::testing::check;
+using namespace headrace::testing;
 
 namespace {
 
-using Column = std::shared_ptr<const ArrayData>;
-using Columns = std::vector<Column>;
 using Key = std::vector<std::optional<std::string>>;  // canonical key of a row
 using Pair = std::pair<int64_t, int64_t>;             // (probe id, build id); -1 null side, -2 side not emitted
-
-Field field(const std::string& name, TypeId id) { return Field{name, DataType{id}, true, nullptr, {}}; }
 
 struct Wide {
   uint64_t low, high;
 };
-
-template <typename T>
-Column fixed(const std::vector<std::optional<T>>& values) {
-  const auto n = static_cast<int64_t>(values.size());
-  BitmapBuilder validity(n);
-  AlignedBuffer data(values.size() * sizeof(T));
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    validity.set(static_cast<int64_t>(i), values[i].has_value());
-    if (values[i]) std::memcpy(data.data() + i * sizeof(T), &*values[i], sizeof(T));
-  }
-  std::vector<AlignedBuffer> buffers;
-  buffers.push_back(validity.release());
-  buffers.push_back(std::move(data));
-  return make_array(n, std::move(buffers));
-}
-
-Column bools(const std::vector<std::optional<bool>>& values) {
-  const auto n = static_cast<int64_t>(values.size());
-  BitmapBuilder validity(n), bits(n);
-  for (int64_t i = 0; i < n; ++i) {
-    validity.set(i, values[i].has_value());
-    bits.set(i, values[i].value_or(false));
-  }
-  std::vector<AlignedBuffer> buffers;
-  buffers.push_back(validity.release());
-  buffers.push_back(bits.release());
-  return make_array(n, std::move(buffers));
-}
-
-Column strings(const std::vector<std::optional<std::string>>& values, bool large) {
-  StringBuilder builder(large, static_cast<int64_t>(values.size()), "s");
-  for (const auto& v : values) v ? builder.append(*v) : builder.append_null();
-  return builder.finish();
-}
 
 // utf8_view: 16-byte views, strings over 12 bytes in one character buffer.
 Column views(const std::vector<std::optional<std::string>>& values) {
@@ -134,14 +97,6 @@ Field dictionary_field(const std::string& name) {
   Field f = field(name, TypeId::kInt32);
   f.dictionary = std::make_shared<Field>(field("", TypeId::kUtf8));
   return f;
-}
-
-Column slice(const Column& data, int64_t offset, int64_t length) {
-  auto out = std::make_shared<ArrayData>(*data);
-  out->offset = data->offset + offset;
-  out->length = length;
-  out->null_count = data->null_count == 0 ? 0 : -1;
-  return out;
 }
 
 // One cell as text ("null" for null), for comparing an output value with its source.
