@@ -40,6 +40,19 @@ PyArrowArray to_record_batch(const JoinPlan& plan, JoinBatch batch) {
                       std::move(data));
 }
 
+// The next output batch of a prober or a build scanner (worked out without the GIL), or None.
+template <typename Source>
+pyb::object next_batch(const JoinPlan& plan, Source& source) {
+  JoinBatch out;
+  bool more;
+  {
+    pyb::gil_scoped_release release;
+    more = source.next(out);
+  }
+  if (!more) return pyb::none();
+  return pyb::cast(to_record_batch(plan, std::move(out)));
+}
+
 // A record batch's columns, imported without copies.
 struct ImportedBatch {
   PyArrowArray batch;
@@ -84,16 +97,7 @@ class PyJoinProber {
     prober_.probe(current_.columns, current_.batch.data()->length);
   }
 
-  pyb::object next() {
-    JoinBatch out;
-    bool more;
-    {
-      pyb::gil_scoped_release release;
-      more = prober_.next(out);
-    }
-    if (!more) return pyb::none();
-    return pyb::cast(to_record_batch(*plan_, std::move(out)));
-  }
+  pyb::object next() { return next_batch(*plan_, prober_); }
 
  private:
   PlanPtr plan_;
@@ -105,16 +109,7 @@ class PyJoinScan {
  public:
   PyJoinScan(PlanPtr plan, JoinBuildScanner scanner) : plan_(std::move(plan)), scanner_(std::move(scanner)) {}
 
-  pyb::object next() {
-    JoinBatch out;
-    bool more;
-    {
-      pyb::gil_scoped_release release;
-      more = scanner_.next(out);
-    }
-    if (!more) return pyb::none();
-    return pyb::cast(to_record_batch(*plan_, std::move(out)));
-  }
+  pyb::object next() { return next_batch(*plan_, scanner_); }
 
  private:
   PlanPtr plan_;
