@@ -1,5 +1,9 @@
 import contextlib
 
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.json as pjson
+import pyarrow.parquet as pq
 import pytest
 
 import headrace as hr
@@ -31,3 +35,14 @@ def configured(**settings):
 def threads(n: int):
     """Runs with ``n`` worker threads inside the with block."""
     return configured(threads=n)
+
+
+def pyarrow_read(fmt: str, path: str) -> pa.Table:
+    """A file as pyarrow's own whole-file reader sees it (the reference of the scan tests)."""
+    if fmt == "parquet":
+        return pq.read_table(path)
+    if fmt == "csv":
+        return pcsv.read_csv(path)
+    if fmt == "ipc":
+        return pa.ipc.open_file(path).read_all()
+    return pjson.read_json(path)

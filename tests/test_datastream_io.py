@@ -13,9 +13,9 @@ import os
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
-import pyarrow.json as pjson
 import pyarrow.parquet as pq
 import pytest
+from conftest import pyarrow_read
 
 import headrace as hr
 
@@ -49,16 +49,6 @@ def write(fmt: str, path, table: pa.Table) -> str:
             for row in table.to_pylist():
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path
-
-
-def pyarrow_read(fmt: str, path: str) -> pa.Table:
-    if fmt == "parquet":
-        return pq.read_table(path)
-    if fmt == "csv":
-        return pcsv.read_csv(path)
-    if fmt == "ipc":
-        return pa.ipc.open_file(path).read_all()
-    return pjson.read_json(path)
 
 
 def reader(fmt: str):

@@ -11,6 +11,7 @@ import pyarrow.csv as pcsv
 import pyarrow.json as pjson
 import pyarrow.parquet as pq
 import pytest
+from conftest import pyarrow_read
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,17 +46,6 @@ def write(fmt, path, table, **kw):
 
 
 EXT = {"parquet": "parquet", "csv": "csv", "ipc": "arrow", "json": "jsonl"}
-
-
-def pyarrow_read(fmt, path):
-    """The file as pyarrow's own whole-file reader sees it."""
-    if fmt == "parquet":
-        return pq.read_table(path)
-    if fmt == "csv":
-        return pcsv.read_csv(path)
-    if fmt == "ipc":
-        return pa.ipc.open_file(path).read_all()
-    return pjson.read_json(path)
 
 
 def read_all(scan, columns=None, filter=None):

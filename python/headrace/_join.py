@@ -223,17 +223,15 @@ def tail_calls(name: str, prepared: Prepared, table: Any, batch_size: int, worke
     scan = prepared.emit in ("build_outer", "full_outer", "build_semi", "build_anti")
     matched = prepared.emit == "build_semi"
 
-    def finish(ctx: Context) -> Iterator[pa.RecordBatch] | None:
-        if not scan:
-            return None
-        return _scans(worker, workers)
-
-    def _scans(worker: int, workers: int) -> Iterator[pa.RecordBatch]:
+    def scans() -> Iterator[pa.RecordBatch]:
         for p in range(worker, table.partitions, workers):
             scanner = table.scan_build(p, matched, batch_size)
             while (out := scanner.next()) is not None:
                 shaped = prepared.shape(pa.record_batch(out))
                 meter.gave(shaped)
                 yield shaped
+
+    def finish(ctx: Context) -> Iterator[pa.RecordBatch] | None:
+        return scans() if scan else None
 
     return (name, lambda batch, ctx: batch, Context(name, worker, workers), None, finish, None)
