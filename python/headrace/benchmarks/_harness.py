@@ -1,18 +1,19 @@
-"""The harness shared by the bench/ scripts that race engines in fresh worker processes.
+"""The harness shared by the benchmark suites that race engines in fresh worker processes.
 
-A script runs itself again as a worker (``--worker ENGINE THREADS``, one fresh process per
-engine x thread count); the worker (:func:`worker_entry`) sets its engine up with the helpers
-below (:func:`make_engine`, :func:`headrace_at`, :func:`polars_at`, :func:`duckdb_at`, ...),
-times its runs with :func:`measure` (per case: :func:`measure_cases`) and hands its result back
-as one tagged JSON line, which :func:`spawn` picks up in the parent. The parent folds every
-worker's output into a :class:`Result` (:func:`absorb`; per case: :func:`run_case_matrix`),
-pooling the timings of ``--rounds`` rounds, takes the medians (:func:`finish`), checks the
-answers' digests against each other (:func:`compare_answers`, :func:`differences`) and reports
-(:func:`timings_table`, :func:`ratio_table`, :func:`write_report`). :func:`parse_args` gives
-every script the same command-line options.
+A suite module runs itself again as a worker (``python -m headrace.benchmarks.NAME --worker
+ENGINE THREADS ...``, one fresh process per engine x thread count); the worker
+(:func:`worker_entry`) sets its engine up with the helpers below (:func:`make_engine`,
+:func:`headrace_at`, :func:`polars_at`, :func:`duckdb_at`, ...), times its runs with
+:func:`measure` (per case: :func:`measure_cases`) and hands its result back as one tagged JSON
+line, which :func:`spawn` picks up in the parent. The parent folds every worker's output into a
+:class:`Result` (:func:`absorb`; per case: :func:`run_case_matrix`), pooling the timings of
+``--rounds`` rounds, takes the medians (:func:`finish`), checks the answers' digests against
+each other (:func:`check_answers`, :func:`differences`) and reports (:func:`timings_table`,
+:func:`ratio_table`, :func:`write_report`), or hands the figures to ``python -m headrace bench``
+(:func:`suite_run`). :func:`parse_args` gives every suite the same command-line options.
 
-Used by ``datastream_scan.py``, ``groupby.py`` and ``join.py``; it is imported as ``_harness``
-because a script run as ``python bench/NAME.py`` has ``bench/`` first on ``sys.path``.
+Used by ``datastream_scan``, ``groupby`` and ``join`` (``pipeline_throughput`` runs in one
+process and shares only the reporting helpers).
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+from ._suite import Figure, SuiteRun
+
 RESULT_TAG = "RESULT-JSON "
 WORKER_TIMEOUT = 1800  # seconds: a worker that hangs fails instead of stalling the run
 SINGLE_THREADED = ("pandas",)  # engines measured at 1 thread only
@@ -51,22 +52,6 @@ class Skip(Exception):
 
 
 # --- worker side: the engines, set up for a thread count -------------------------------------
-
-
-def import_headrace() -> Any:
-    """headrace, installed or from an uninstalled checkout's ``python/``; :class:`Skip` if neither."""
-    try:
-        import headrace
-    except ImportError as first:
-        # An uninstalled checkout: the package (with its compiled module) sits in python/.
-        if not (REPO / "python" / "headrace" / "__init__.py").is_file():
-            raise Skip(f"headrace not importable ({first})") from first
-        sys.path.insert(0, str(REPO / "python"))
-        try:
-            import headrace
-        except ImportError as e:
-            raise Skip(f"headrace not importable ({e})") from e
-    return headrace
 
 
 def by_engine(*makers: Callable[..., T]) -> dict[str, Callable[..., T]]:
@@ -93,7 +78,8 @@ def cap_pyarrow(threads: int) -> None:
 
 def headrace_at(threads: int) -> Any:
     """headrace, configured to run ``threads`` threads."""
-    hr = import_headrace()
+    import headrace as hr
+
     hr.config(threads=threads)
     if hr.config()["threads"] != threads:
         raise RuntimeError(f"headrace runs {hr.config()['threads']} threads, not {threads}")
@@ -232,12 +218,12 @@ def worker_entry(args: argparse.Namespace, work: Callable[[str, int, argparse.Na
     return 0
 
 
-def spawn(script: str | Path, engine: str, threads: int, options: Sequence[str]) -> dict:
-    """Runs ``script --worker ENGINE THREADS ...options`` in a fresh process
+def spawn(module: str, engine: str, threads: int, options: Sequence[str]) -> dict:
+    """Runs ``python -m MODULE --worker ENGINE THREADS ...options`` in a fresh process
     (``POLARS_MAX_THREADS=threads``, which Polars reads when it is imported) and returns the
     worker's JSON output."""
     env = dict(os.environ, POLARS_MAX_THREADS=str(threads))
-    cmd = [sys.executable, str(Path(script).resolve()), "--worker", engine, str(threads), *options]
+    cmd = [sys.executable, "-m", module, "--worker", engine, str(threads), *options]
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -326,9 +312,12 @@ def case_of(out: dict, case: str) -> dict:
     return {**one, "peak_rss_mib": out.get("peak_rss_mib")} if one["status"] == "ok" else one
 
 
-def run_case_matrix(script: str | Path, args: argparse.Namespace, input_rows: int) -> list[CaseResult]:
+def run_case_matrix(
+    module: str, args: argparse.Namespace, input_rows: int, size_options: Sequence[str]
+) -> list[CaseResult]:
     """Every case x engine x thread count of ``args``, ``args.rounds`` times: one worker of
-    ``script`` per engine and thread count and round, running every case still going."""
+    ``module`` per engine and thread count and round, running every case still going, with
+    ``size_options`` (what the worker needs to make the suite's data, say ``--rows N``)."""
     cases, engines = args.cases, args.engines
     results = {(c, e, n): CaseResult(e, n, input_rows, case=c) for c in cases for n in args.threads for e in engines}
     for (_, engine, n), res in results.items():
@@ -341,8 +330,8 @@ def run_case_matrix(script: str | Path, args: argparse.Namespace, input_rows: in
                 todo = [c for c in cases if results[c, engine, n].status == "ok"]
                 if not todo:
                     continue
-                options = ["--rows", str(args.rows), "--reps", str(args.reps), "--cases", ",".join(todo)]
-                out = spawn(script, engine, n, options)
+                options = [*size_options, "--reps", str(args.reps), "--cases", ",".join(todo)]
+                out = spawn(module, engine, n, options)
                 for c in todo:
                     res, one = results[c, engine, n], case_of(out, c)
                     if one["status"] == "ok":
@@ -383,36 +372,113 @@ def check_answers(results: Sequence[Result], label: Callable[[Result], str]) -> 
     ]
 
 
+@dataclass
+class Checked:
+    """What the answer checks found: their report (per check, that the answers agree with a
+    summary of the agreed answer, or what differs) and the differences alone."""
+
+    lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, other: Checked) -> None:
+        self.lines += other.lines
+        self.problems += other.problems
+
+
 def compare_answers(
     results: Sequence[Result], label: Callable[[Result], str], summary: Callable[[dict], str], prefix: str = ""
-) -> list[str]:
-    """:func:`check_answers`, printed on a line that starts with ``prefix``: what differs, or that
-    the answers agree and ``summary`` of the agreed digest. Returns what differs."""
+) -> Checked:
+    """:func:`check_answers`, reported on a line that starts with ``prefix``: what differs, or that
+    the answers agree and ``summary`` of the agreed digest."""
     problems = check_answers(results, label)
     checked = [r for r in results if r.status == "ok"]
     if problems:
-        print(f"{prefix}ANSWERS DIFFER:\n  " + "\n  ".join(problems))
-    elif checked:
-        print(f"{prefix}answers equal across {len(checked)} engine x thread runs: {summary(checked[0].digest)}")
-    return problems
+        return Checked([f"{prefix}ANSWERS DIFFER:", *(f"  {p}" for p in problems)], problems)
+    if checked:
+        agreed = summary(checked[0].digest)
+        return Checked([f"{prefix}answers equal across {len(checked)} engine x thread runs: {agreed}"])
+    return Checked()
 
 
 def compare_case_answers(
     results: Sequence[CaseResult], cases: Sequence[str], summary: Callable[[dict], str]
-) -> list[str]:
-    """:func:`compare_answers` per case, after a blank line; returns what differs in any case."""
-    print()
-    problems: list[str] = []
+) -> Checked:
+    """:func:`compare_answers` per case."""
+    out = Checked()
     for c in cases:
-        problems += compare_answers([r for r in results if r.case == c], case_label, summary, f"{c}: ")
-    return problems
+        out.add(compare_answers([r for r in results if r.case == c], case_label, summary, f"{c}: "))
+    return out
 
 
-def report_unfinished(results: Iterable[Result], label: Callable[[Result], str]) -> None:
-    """Prints every run that failed or was skipped (but for a single-threaded engine's expected skips)."""
-    for r in results:
-        if r.status == "FAILED" or (r.status == "skipped" and r.engine not in SINGLE_THREADED):
-            print(f"{r.status}: {label(r)}: {r.note}")
+def unfinished(results: Iterable[Result], label: Callable[[Result], str]) -> list[str]:
+    """A line per run that failed or was skipped (but for a single-threaded engine's expected skips)."""
+    return [
+        f"{r.status}: {label(r)}: {r.note}"
+        for r in results
+        if r.status == "FAILED" or (r.status == "skipped" and r.engine not in SINGLE_THREADED)
+    ]
+
+
+@dataclass
+class Outcome:
+    """What one run of a suite found: every run of an engine, the answer checks, the verdicts
+    against the suite's target (a line each) and the suite's own facts for its JSON report
+    (sizes, cases, target, verdicts)."""
+
+    results: list[Result]
+    checked: Checked
+    verdicts: list[str]
+    head: dict
+
+    def print_checks(self, label: Callable[[Result], str]) -> None:
+        """The answer checks after a blank line, then every run that did not finish."""
+        print("\n" + "\n".join(self.checked.lines))
+        for line in unfinished(self.results, label):
+            print(line)
+
+
+def suite_run(
+    name: str,
+    title: str,
+    size: str,
+    args: argparse.Namespace,
+    engines: Sequence[str],
+    outcome: Outcome,
+    work: int,
+    cases: Sequence[str] | None = None,
+) -> SuiteRun:
+    """``outcome`` as ``python -m headrace bench`` reports it: every run as a :class:`Figure` that
+    processed ``work`` input rows per run. ``cases``: the suite's cases (default ``args.cases``);
+    a suite of one case has plain :class:`Result` runs, which belong to its case."""
+    cases = list(args.cases if cases is None else cases)
+    figures = [
+        Figure(
+            case=r.case if isinstance(r, CaseResult) else cases[0],
+            engine=r.engine,
+            threads=r.threads,
+            status=r.status,
+            note=r.note,
+            median_s=r.median_s,
+            work=work,
+            times=list(r.times),
+            cpu_s=r.cpu_s,
+            peak_rss_mib=r.peak_rss_mib,
+        )
+        for r in outcome.results
+    ]
+    return SuiteRun(
+        name=name,
+        title=title,
+        size=size,
+        unit="rows",
+        engines=[e for e in engines if e in args.engines],
+        cases=cases,
+        threads=list(args.threads),
+        figures=figures,
+        checks=outcome.checked.lines,
+        problems=outcome.checked.problems,
+        details=outcome.head,
+    )
 
 
 # --- parent side: reporting ------------------------------------------------------------------
@@ -542,23 +608,26 @@ def parse_args(
     argv: Sequence[str] | None,
     doc: str,
     name: str,
+    results_dir: Path,
     *,
     engines: Collection[str],
     quick_run: str,
-    rows_help: str = "rows of data (default 10,000,000; --quick 1,000,000)",
+    rows_help: str | None = "rows of data (default 10,000,000; --quick 1,000,000)",
     cases: Collection[str] = (),
     more_options: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> argparse.Namespace:
-    """The options every script takes (``--cases`` if it has ``cases``; ``more_options`` adds its
-    own), parsed and checked: ``rows``, ``reps`` and ``json`` filled in (``--quick``'s defaults or
-    the full run's), ``engines``, ``threads`` and ``cases`` as lists. ``doc``: the script's
-    docstring, whose first paragraph describes it; ``name``: what its JSON file is named after;
-    ``quick_run``: what ``--quick`` runs."""
-    default_json = HERE / f"results-{name}.json"
-    quick_json = HERE / "out" / f"results-{name}-quick.json"  # a smoke run leaves the figures alone
+    """The options every suite takes (``--rows`` unless ``rows_help`` is None, ``--cases`` if it has
+    ``cases``; ``more_options`` adds its own), parsed and checked: ``rows``, ``reps`` and ``json``
+    filled in (``--quick``'s defaults or the full run's; ``rows`` None without ``--rows``),
+    ``engines``, ``threads`` and ``cases`` as lists. ``doc``: the suite's docstring, whose first
+    paragraph describes it; ``name``: what its JSON file is named after, in ``results_dir``
+    (``results_dir/out/`` for ``--quick``); ``quick_run``: what ``--quick`` runs."""
+    default_json = results_dir / f"results-{name}.json"
+    quick_json = results_dir / "out" / f"results-{name}-quick.json"  # a smoke run leaves the figures alone
     per = "case, engine and thread count" if cases else "engine and thread count"
     ap = argparse.ArgumentParser(description=doc.split("\n\n")[0].replace("\n", " "))
-    ap.add_argument("--rows", type=int, default=None, help=rows_help)
+    if rows_help is not None:
+        ap.add_argument("--rows", type=int, default=None, help=rows_help)
     ap.add_argument(
         "--reps",
         type=int,
@@ -583,7 +652,12 @@ def parse_args(
     ap.add_argument("--worker", nargs=2, metavar=("ENGINE", "THREADS"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.reps = args.reps or (QUICK_REPS if args.quick else FULL_REPS)
-    args.rows = args.rows or (QUICK_ROWS if args.quick else FULL_ROWS)
+    if rows_help is not None:
+        args.rows = args.rows or (QUICK_ROWS if args.quick else FULL_ROWS)
+        if args.rows < 1:
+            ap.error("--rows must be at least 1")
+    else:
+        args.rows = None
     args.json = args.json or (quick_json if args.quick else default_json)
     if cases:
         args.cases = comma_list(args.cases)
@@ -596,6 +670,6 @@ def parse_args(
         args.threads = thread_counts(args.threads)
     except ValueError as e:
         ap.error(str(e))
-    if args.reps < 1 or args.rounds < 1 or args.rows < 1:
-        ap.error("--rows, --reps and --rounds must be at least 1")
+    if args.reps < 1 or args.rounds < 1:
+        ap.error("--reps and --rounds must be at least 1")
     return args
