@@ -26,7 +26,7 @@ import pyarrow.fs as pafs
 import pyarrow.json as pjson
 import pyarrow.parquet as pq
 
-from ._expr import ColumnNotFoundError
+from ._expr import Binary, ColumnNotFoundError, Expr
 
 __all__ = ["FORMATS", "FileScan", "ScanTask"]
 
@@ -58,6 +58,8 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 _LOCAL = pafs.LocalFileSystem()
+# The types Parquet string/binary view columns are read as.
+_NOT_VIEWS = {pa.string_view().id: pa.large_string(), pa.binary_view().id: pa.large_binary()}
 _PARQUET = ds.ParquetFileFormat()
 
 
@@ -125,7 +127,13 @@ class FileScan:
         given = self.options.get("schema")
         if given is not None:
             return given
-        if self.format in ("parquet", "ipc"):
+        if self.format == "parquet":
+            # Parquet stores bytes, not views: string/binary views (the Arrow schema some writers
+            # store, e.g. tpchgen-cli's) are read as large strings/binaries, which decode as fast
+            # and which pyarrow's compute kernels (comparisons, take, is_in) all take.
+            unified = _unify(self.reader, {path: info.schema for path, info in self._infos.items()})
+            return pa.schema([f.with_type(_NOT_VIEWS.get(f.type.id, f.type)) for f in unified], unified.metadata)
+        if self.format == "ipc":
             return _unify(self.reader, {path: info.schema for path, info in self._infos.items()})
         inferred = self._infer()
         # A column with no value in the sampled block would be typed null and fail on the first value
@@ -219,6 +227,36 @@ class FileScan:
         if per_task >= n:
             return [ScanTask(path)] if n else []
         return [ScanTask(path, tuple(range(i, min(i + per_task, n)))) for i in range(0, n, per_task)]
+
+    def pruning_filter(self, predicate: Expr | None) -> pc.Expression | None:
+        """The part of ``predicate`` that Parquet row-group statistics can be checked against
+        (for :meth:`tasks`): its ``&``-ed terms that read no column stored as a string or binary
+        view (whose statistics have the view type, which the read type's literals cannot meet).
+        None when no term is left.
+
+            >>> import headrace as hr
+            >>> scan = FileScan("parquet", "data/*.parquet")                # doctest: +SKIP
+            >>> scan.pruning_filter((hr.col("day") > "2024-01-01") & (hr.col("view") == "a"))  # doctest: +SKIP
+            <pyarrow.compute.Expression (day > 2024-01-01)>
+        """
+        if predicate is None:
+            return None
+        views = set() if self.format != "parquet" else {
+            f.name for info in self._infos.values() for f in info.schema if f.type.id in _NOT_VIEWS}
+        terms: list[Expr] = []
+        stack = [predicate]
+        while stack:
+            term = stack.pop()
+            if isinstance(term, Binary) and term.op == "&":
+                stack += [term.right, term.left]
+            elif not term.columns() & views:
+                terms.append(term)
+        if not terms:
+            return None
+        kept = terms[0]
+        for term in terms[1:]:
+            kept = kept & term
+        return kept.to_pyarrow(self.schema)
 
     def encoded_columns(self, columns: Iterable[str]) -> list[str]:
         """Those of ``columns`` that are Parquet strings stored dictionary-encoded (judged by
