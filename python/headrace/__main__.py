@@ -1,6 +1,7 @@
 """The ``headrace`` command (also ``python -m headrace``).
 
     python -m headrace demo [--items N] [--workers N]
+    python -m headrace bench [--suites groupby,join] [--threads 1,2] [--quick] [--out DIR] ...
     python -m headrace --version
 """
 
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .benchmarks import _cli as _bench_cli
 
 
 def _positive_int(text: str) -> int:
@@ -41,12 +43,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="number of readings (1 MB of float64 each; default: 200)")
     demo.add_argument("--workers", type=_positive_int, default=2,
                       help="workers of each GIL-releasing numpy step (default: 2)")
+    bench = commands.add_parser(
+        "bench",
+        help="race headrace against the installed peers (pyarrow, Polars, DuckDB, pandas, ...) and check the answers",
+        description=_bench_cli.DESCRIPTION,
+        epilog=_bench_cli.epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _bench_cli.add_arguments(bench)
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
 
     if args.command == "demo":
         from ._demo import run_demo
 
         return run_demo(items=args.items, workers=args.workers)
+    if args.command == "bench":
+        _bench_cli.check_arguments(bench, args)
+        return _bench_cli.main(args, argv)
     parser.print_help()
     return 2
 

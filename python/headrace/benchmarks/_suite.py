@@ -81,6 +81,12 @@ class SuiteRun:
     checks: list[str]  # what the answer checks found, as lines
     problems: list[str]  # the answers that differ (none: every answer agreed)
     details: dict[str, Any] = field(default_factory=dict)  # the suite's own facts (sizes, targets, verdicts)
+    error: str = ""  # why the suite itself could not run (then it has no figures)
+
+    @classmethod
+    def broken(cls, name: str, error: str) -> SuiteRun:
+        """A suite that could not run at all."""
+        return cls(name, "", "", "", [], [], [], [], [], [], error=error)
 
     @property
     def peers(self) -> list[str]:
@@ -125,8 +131,8 @@ class SuiteRun:
 
     @property
     def ok(self) -> bool:
-        """No answer differs and nothing failed (skips are fine)."""
-        return not self.problems and not self.failed
+        """The suite ran, no answer differs and nothing failed (skips are fine)."""
+        return not self.error and not self.problems and not self.failed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -143,5 +149,6 @@ class SuiteRun:
             "ratios": self.ratios(),
             "figures": [vars(f) for f in self.figures],
             "details": self.details,
+            "error": self.error,
         }
 

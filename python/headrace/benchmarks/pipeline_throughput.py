@@ -608,7 +608,8 @@ def scale_of(quick: bool) -> float:
 # --- as the bench command runs it ------------------------------------------------------------
 
 TITLE = "Pipeline: x*2 -> x+1 -> running sum per item; np.sort of 1M float64 per item, ordered"
-PEERS = tuple(impl.key for impl in IMPLS if impl.key != "headrace")  # the plain loop first: the reference
+ENGINES = tuple(impl.key for impl in IMPLS)
+PEERS = tuple(e for e in ENGINES if e != "headrace")  # the plain loop first: the reference
 
 
 def run_suite(options: SuiteOptions) -> SuiteRun:
