@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -155,6 +156,13 @@ CASES: list[tuple[str, Callable[[int], hr.Expr], Callable[[dict[str, Any], int],
     ("m * i", lambda k: col("m") * col("i"),
      lambda r, k: strict(lambda m, i: m * i)(r["m"], r["i"])),
     ("m isin", lambda k: col("m").isin([k, Decimal("0.005")]), lambda r, k: r["m"] == k),
+    ("m * (1 - m) * k", lambda k: col("m") * (1 - col("m")) * k,
+     lambda r, k: strict(lambda m: m * (1 - m) * k)(r["m"])),
+    ("m * m * m * k", lambda k: col("m") * col("m") * col("m") * k,   # over 38 digits: capped
+     lambda r, k: strict(lambda m: m * m * m * k)(r["m"])),
+    ("m / k", lambda k: col("m") / (k or 1), lambda r, k: strict(lambda m: float(m) / (k or 1))(r["m"])),
+    ("like", lambda k: col("s").str.like("a%b_"),
+     lambda r, k: strict(lambda s: re.fullmatch("a.*b.", s, re.S) is not None)(r["s"])),
     ("when", lambda k: when(col("i") > k).then(col("i")).when(col("f") > 0).then(k).otherwise(-1),
      lambda r, k: r["i"] if gt(r["i"], k) else (k if gt(r["f"], 0) else -1)),
     ("when no otherwise", lambda k: when(col("s") == "a").then(col("d")),
@@ -218,6 +226,66 @@ def test_decimal_column_against_int_and_decimal_literals(tmp_path: Any) -> None:
     schema = pq.read_schema(tmp_path / "d.parquet")
     for expr, n in [(col("d") < 24, 1), (col("d") > Decimal("24.005"), 1)]:
         assert pq.read_table(tmp_path / "d.parquet", filters=expr.to_pyarrow(schema)).num_rows == n
+
+
+def test_decimal_arithmetic_caps_precision_at_38_and_checks_overflow() -> None:
+    money = pa.decimal128(15, 2)
+    t = pa.table({"p": pa.array([Decimal("104949.50"), None], money),
+                  "d": pa.array([Decimal("0.04"), Decimal("0.10")], money),
+                  "x": pa.array([Decimal("0.08"), Decimal("0.00")], money)})
+    charge = col("p") * (1 - col("d")) * (1 + col("x"))        # raw pyarrow: precision 49
+    assert charge.output_type(t.schema) == pa.decimal128(38, 6)
+    assert charge.evaluate(t).to_pylist() == [Decimal("108811.641600"), None]
+    assert charge.evaluate(t.to_batches()[0]).to_pylist() == [Decimal("108811.641600"), None]
+    assert (col("p") / col("d")).output_type(t.schema) == pa.float64()
+    big = pa.table({"b": pa.array([Decimal(10) ** 37], pa.decimal128(38, 0))})
+    assert (col("b") * col("b")).output_type(big.schema) == pa.decimal128(38, 0)
+    with pytest.raises(pa.ArrowInvalid):                        # never a wrapped or rounded value
+        (col("b") * col("b")).evaluate(big.to_batches()[0])
+    with pytest.raises(pa.ArrowInvalid):
+        (col("b") + col("b") * 9).evaluate(big)
+
+
+@st.composite
+def decimal_arrays(draw: st.DrawFn, precision: int, scale: int) -> pa.Array:
+    """A decimal128 array with nulls, sliced at a random offset; values up to the precision."""
+    limit = 10 ** (precision - scale) - 1
+    values = draw(st.lists(nullable(st.decimals(-limit, limit, places=scale, allow_nan=False,
+                                                  allow_infinity=False)), min_size=1, max_size=30))
+    array = pa.array(values, pa.decimal128(precision, scale))
+    start = draw(st.integers(0, len(values) - 1))
+    return array.slice(start)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), op=st.sampled_from(["+", "-", "*"]),
+       left=st.tuples(st.integers(1, 30), st.integers(0, 4)), right=st.tuples(st.integers(1, 30), st.integers(0, 4)))
+def test_decimal_arithmetic_is_exact(data: st.DataObject, op: str, left: tuple[int, int],
+                                     right: tuple[int, int]) -> None:
+    # Arrays go through the int64 path when the values allow it, chunked arrays through
+    # pyarrow's decimal kernels; both must give Python's exact Decimal answer.
+    lp, ls = max(left), min(left)
+    rp, rs = max(right), min(right)
+    a = data.draw(decimal_arrays(lp, ls))
+    b = data.draw(decimal_arrays(rp, rs))
+    n = min(len(a), len(b))
+    batch = pa.record_batch({"a": a.slice(0, n), "b": b.slice(0, n)})
+    expr = {"+": col("a") + col("b"), "-": col("a") - col("b"), "*": col("a") * col("b")}[op]
+    fn = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y}[op]
+    with __import__("decimal").localcontext() as context:
+        context.prec = 80
+        want = [strict(fn)(x, y) for x, y in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist())]
+    kind = expr.output_type(batch.schema)
+    fits = all(w is None or len(w.as_tuple().digits) - max(0, -w.as_tuple().exponent) <= kind.precision - kind.scale
+               for w in want)
+    for source in (batch, pa.Table.from_batches([batch])):
+        if not fits:
+            with pytest.raises(pa.ArrowInvalid):
+                expr.evaluate(source)
+            continue
+        got = expr.evaluate(source)
+        assert got.type == kind
+        assert got.to_pylist() == want
 
 
 def test_date_column_against_date_literals() -> None:

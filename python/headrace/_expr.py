@@ -276,7 +276,7 @@ class Expr:
 
     @property
     def str(self) -> Any:
-        """String functions: ``contains``, ``starts_with``, ``ends_with``."""
+        """String functions: ``contains``, ``like``, ``starts_with``, ``ends_with``."""
         from ._expr_functions import StringFunctions
 
         return StringFunctions(self)

@@ -33,6 +33,7 @@ from ._expr import (
     _type_error,
     _wrap,
 )
+from ._expr_decimal import decimal_arithmetic
 from ._expr_types import coerce_literal, common_decimal, default_scalar
 
 
@@ -75,6 +76,10 @@ def _floor_divide(ctx: _Evaluate, op: str, a: Any, b: Any) -> Any:
     return ctx.call("add", r, ctx.call("if_else", adjust, b, zero_q))
 
 
+def _exact_number(kind: pa.DataType) -> bool:
+    return pa.types.is_integer(kind) or pa.types.is_decimal(kind)
+
+
 def apply_binary(ctx: _Evaluate, op: str, left: Any, right: Any) -> Any:
     """``left <op> right`` on two built operands (Arrow values or pushdown pairs)."""
     lt, rt = ctx.type_of(left), ctx.type_of(right)
@@ -92,8 +97,12 @@ def apply_binary(ctx: _Evaluate, op: str, left: Any, right: Any) -> Any:
         shifted = _shift_date(ctx, op, right, left)
         if shifted is not None:
             return shifted
+    if op in ("+", "-", "*") and pa.types.is_decimal128(lt) and pa.types.is_decimal128(rt):
+        return decimal_arithmetic(ctx, op, left, right)
     if op == "/":
-        if pa.types.is_integer(lt) and pa.types.is_integer(rt):
+        # True division gives floats, also for decimals (as DuckDB does): no decimal type
+        # holds every quotient exactly.
+        if _exact_number(lt) and _exact_number(rt):
             left, right = ctx.cast(left, pa.float64()), ctx.cast(right, pa.float64())
         return ctx.call("divide", left, right)
     if op in ("//", "%"):
@@ -102,7 +111,8 @@ def apply_binary(ctx: _Evaluate, op: str, left: Any, right: Any) -> Any:
 
 
 class StringFunctions:
-    """``expr.str``: functions of string columns."""
+    """``expr.str``: functions of string columns (``contains``, ``like``, ``starts_with``,
+    ``ends_with``)."""
 
     def __init__(self, expr: Expr) -> None:
         self._expr = expr
@@ -115,6 +125,22 @@ class StringFunctions:
         function = "match_substring" if literal else "match_substring_regex"
         return Call(function, (self._expr,), {"pattern": pattern, "ignore_case": ignore_case},
                     f".str.contains({args})")
+
+    def like(self, pattern: str, ignore_case: bool = False) -> Expr:
+        """True where the whole string matches the SQL LIKE ``pattern``: ``%`` stands for any
+        run of characters, ``_`` for one character, and a backslash escapes either.
+
+            >>> import pyarrow as pa
+            >>> from headrace import col
+            >>> t = pa.table({"type": ["PROMO BRUSHED TIN", "STANDARD POLISHED", "PROMO_X", None]})
+            >>> col("type").str.like("PROMO%").evaluate(t).to_pylist()
+            [True, False, True, None]
+            >>> col("type").str.like("%O\\\\_X").evaluate(t).to_pylist()
+            [False, False, True, None]
+        """
+        args = repr(pattern) + (", ignore_case=True" if ignore_case else "")
+        return Call("match_like", (self._expr,), {"pattern": pattern, "ignore_case": ignore_case},
+                    f".str.like({args})")
 
     def starts_with(self, prefix: str, ignore_case: bool = False) -> Expr:
         """True where the string starts with ``prefix``."""
