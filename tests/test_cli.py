@@ -1,7 +1,8 @@
-"""The command line: ``python -m headrace demo`` and ``--version``."""
+"""The command line: ``python -m headrace demo`` and ``--version`` (``bench``: test_bench_cli.py)."""
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import headrace as hr
+from headrace import _demo, _demo_baselines
 from headrace.__main__ import main
 
 
@@ -18,25 +20,69 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120, check=False)
 
 
+SEGMENTS = ("AUTOMOBILE", "BUILDING", "FURNITURE", "HOUSEHOLD", "MACHINERY")
+
+
 @pytest.mark.timeout(150)
-def test_demo_prints_result_throughput_and_stats(tmp_path: Path) -> None:
-    proc = _run("demo", "--items", "12", "--workers", "2", cwd=tmp_path)
+def test_demo_prints_the_story_result_and_timings(tmp_path: Path) -> None:
+    proc = _run("demo", "--rows", "20000", "--threads", "2", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
-    # the result table: one row per sensor, each sensor's tone found by the spectrum step
-    assert re.search(r"^\s+sensor\s+tone\s+readings\s+tone found", out, re.M), out
-    for sensor, tone in enumerate((50, 120, 400, 1000)):
-        assert re.search(rf"^\s+{sensor}\s+{tone}\s+3\s", out, re.M), out
-    # the throughput of both runs, side by side, and the check that they agree
-    plain = re.search(r"plain Python loop\s+([\d.]+)\s+([\d,.]+)\s+1\.00x", out)
-    piped = re.search(r"hr\.Pipeline \(workers=2\)\s+([\d.]+)\s+([\d,.]+)\s+[\d.]+x", out)
-    assert plain and piped, out
-    assert float(plain.group(1)) > 0 and float(piped.group(1)) > 0
-    assert "answers equal: yes" in out
-    # the per-step statistics table
-    assert re.search(r"^\s+step\s+chain\s+workers\s+in\s+out", out, re.M), out
-    for step in ("readings", "features[0]", "features[1]", "features.join", "label", "Summary"):
-        assert re.search(rf"^\s+{re.escape(step)}\s", out, re.M), f"no stats row for {step}\n{out}"
+    assert "(20,000 generated orders, 2 threads)" in out
+    assert "1. data: 400 customers and 20,000 orders of 2023-2024 in 8 Parquet files" in out
+    assert "by an hr.Pipeline: parts -> make_orders x2 -> write_parquet x2" in out
+    # the plan: the filter pushed into the scan, the executor partitioned by customer, the join
+    assert "[pushed into the scan]" in out
+    assert "stateful_transform(Loyalty, parallelism=2, partition_by=['customer_id'])" in out
+    assert "join(inner, on customer_id)" in out
+    # the result: segments in order, each one's tiers by revenue
+    rows = re.findall(r"^  (\w+)\s+(gold|silver|bronze)\s+([\d,]+)\s+([\d,]+)\s+\$([\d,.]+)\s+\$([\d,.]+)$", out, re.M)
+    assert {r[0] for r in rows} == set(SEGMENTS), out
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+    assert sum(int(r[3].replace(",", "")) for r in rows) > 5000  # 2024's delivered orders: about 42%
+    # the timings of the three ways, and the check that they agree
+    assert re.search(r"^  plain Python\s+[\d.]+\s+1\.00x$", out, re.M), out
+    assert re.search(r"^  pandas [\d.]+\s+[\d.]+\s+[\d.]+x$", out, re.M), out
+    assert re.search(r"^  headrace \(2 threads\)\s+[\d.]+\s+[\d.]+x$", out, re.M), out
+    assert re.search(r"^answers equal: yes \(plain Python, pandas [\d.]+, headrace \(2 threads\): the same \d+ rows\)$",
+                     out, re.M), out
+    assert proc.stderr == ""  # no progress bar when the output is not a terminal
+
+
+def test_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--rows", "3000", "--threads", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "answers equal: yes" in captured.out
+    assert "headrace (1 thread)" in captured.out
+    assert captured.err == ""
+
+
+def test_demo_exits_1_when_an_answer_differs(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(_demo_baselines, "tier_of", lambda months, spent: "gold")  # the plain loop's rule only
+    assert main(["demo", "--rows", "3000", "--threads", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "answers equal: NO (plain Python, pandas" in out
+    assert "  plain Python: [(" in out  # every answer is printed
+
+
+def test_demo_without_pandas(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(_demo, "import_pandas", lambda: None)
+    assert main(["demo", "--rows", "3000", "--threads", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "(pandas 2 or newer is not installed: pip install pandas to see it too)" in out
+    assert "answers equal: yes (plain Python, headrace (2 threads): the same" in out
+
+
+def test_demo_progress_bars_go_to_stderr_only(capsys: pytest.CaptureFixture[str]) -> None:
+    report = io.StringIO()
+    assert _demo.run_demo(rows=3000, threads=1, progress=True, out=report) == 0
+    err = capsys.readouterr().err
+    for bar in ("generating Parquet", "plain Python", "headrace"):
+        assert bar in err
+    assert "%|" not in report.getvalue() and "answers equal: yes" in report.getvalue()
+    assert _demo.run_demo(rows=3000, threads=1, out=io.StringIO()) == 0  # not a terminal: no bars
+    assert capsys.readouterr().err == ""
 
 
 def test_version(tmp_path: Path) -> None:
@@ -45,14 +91,7 @@ def test_version(tmp_path: Path) -> None:
     assert proc.stdout.strip() == f"headrace {hr.__version__}"
 
 
-def test_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--items", "4", "--workers", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "answers equal: yes" in out
-    assert "hr.Pipeline (workers=1)" in out
-
-
-@pytest.mark.parametrize("args", [["demo", "--items", "0"], ["demo", "--workers", "x"], ["nope"]])
+@pytest.mark.parametrize("args", [["demo", "--rows", "0"], ["demo", "--threads", "x"], ["nope"]])
 def test_bad_arguments_exit_with_usage(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(args)

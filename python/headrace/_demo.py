@@ -1,210 +1,179 @@
-"""``python -m headrace demo``: a Pipeline on generated sensor data, timed against a plain loop.
+"""``python -m headrace demo``: a small end-to-end job on generated data, timed against plain
+Python and pandas.
 
-The data: ``items`` readings of 131,072 float64 samples each, taken in turn from four
-simulated sensors. A reading is Gaussian noise plus the sensor's tone (a sine wave of a
-fixed number of cycles per reading) at an amplitude that varies from reading to reading.
+The story: an online shop wants the revenue of 2024's delivered orders per customer segment
+and loyalty tier, where a customer's tier is a rule over all of their orders of the year.
 
-The pipeline:
-
-    Source        generates the readings (numpy)
-    Parallel      feature union, one dict per reading:
-      quantiles     np.sort, then the 1st, 50th and 99th percentiles  (releases the GIL)
-      spectrum      np.fft.rfft, then the strongest frequency and its share of the power
-                    (releases the GIL)
-    label         pure Python: marks a reading "noisy" when its tone is weak
-    Summary       stateful hr.Executor: running sums per sensor; finish() emits the table
-
-The plain-Python equivalent calls the same functions in a loop, so both must give exactly
-the same table.
+1. An ``hr.Pipeline`` generates the shop's customers and orders and writes them as Parquet
+   into a temporary folder (:mod:`headrace._demo_data`).
+2. A headrace query answers the question (:mod:`headrace._demo_query`): a Parquet scan, a
+   filter (pushed into the reader), a stateful Python ``hr.Executor`` partitioned by customer
+   (``stateful_transform``), a join with the customers, a group-by and a sort.
+3. A plain Python loop and pandas answer it too (:mod:`headrace._demo_baselines`); the demo
+   prints the result, the three timings and whether the three answers are equal (exit status
+   1 if not). A progress bar runs on the terminal meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import tempfile
+import threading
 import time
-from collections.abc import Iterator
-from typing import Any
-
-import numpy as np
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
 
 import headrace as hr
 
-ROWS = 1 << 17  # samples per reading
-SENSORS = 4
-TONE_CYCLES = (50, 120, 400, 1000)  # each sensor's tone, in cycles per reading
-NOISY_SHARE = 0.0005  # a reading whose strongest frequency holds less of the power is "noisy"
+from ._demo_baselines import import_pandas, plain_python, with_pandas
+from ._demo_data import FILES, Dataset, generate
+from ._demo_query import GOLD_MONTHS, GOLD_SPENT_CENTS, SILVER_MONTHS, Row, loyalty_report, rows_of
+
+Advance = Callable[[int], object]
 
 
-def make_tones() -> np.ndarray:
-    """One row per sensor: its unit-amplitude tone over one reading."""
-    t = np.arange(ROWS) / ROWS
-    return np.stack([np.sin(2 * np.pi * c * t) for c in TONE_CYCLES])
+@contextlib.contextmanager
+def phase(enabled: bool, desc: str, total: int | None, unit: str) -> Iterator[Advance]:
+    """A progress bar (on stderr, gone when the phase ends) while the block runs; yields the
+    function that advances it, which any thread may call."""
+    if not enabled:
+        yield lambda n: None
+        return
+    from tqdm import tqdm
 
+    lock = threading.Lock()
+    big = total is None or total >= 10_000  # counted in k and M
+    with tqdm(total=total, desc=desc, unit=unit, unit_scale=big, leave=False, file=sys.stderr) as bar:
 
-def readings(items: int, tones: np.ndarray, seed: int = 0) -> Iterator[tuple[int, int, np.ndarray]]:
-    """Yields ``(index, sensor, samples)`` for every reading."""
-    rng = np.random.default_rng(seed)
-    for i in range(items):
-        sensor = i % SENSORS
-        amplitude = rng.uniform(0.01, 0.06)
-        samples = rng.standard_normal(ROWS)
-        samples += amplitude * tones[sensor]
-        yield i, sensor, samples
+        def advance(n: int) -> None:
+            with lock:
+                bar.update(n)
 
-
-def quantiles(reading: tuple[int, int, np.ndarray]) -> dict[str, Any]:
-    i, sensor, samples = reading
-    ordered = np.sort(samples)
-    n = len(ordered) - 1
-    return {"item": i, "sensor": sensor, "p01": float(ordered[n // 100]),
-            "p50": float(ordered[n // 2]), "p99": float(ordered[n * 99 // 100])}
-
-
-def spectrum(reading: tuple[int, int, np.ndarray]) -> dict[str, Any]:
-    samples = reading[2]
-    power = np.abs(np.fft.rfft(samples)) ** 2
-    power[0] = 0.0  # ignore the mean
-    peak = int(np.argmax(power))
-    return {"peak": peak, "share": float(power[peak] / power.sum())}
-
-
-def merge(parts: tuple[dict[str, Any], ...]) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for part in parts:
-        merged.update(part)
-    return merged
-
-
-def label(features: dict[str, Any]) -> dict[str, Any]:
-    features["noisy"] = features["share"] < NOISY_SHARE
-    features["spread"] = features["p99"] - features["p01"]
-    return features
-
-
-class Summary(hr.Executor):
-    """Running sums per sensor; ``finish`` emits one row per sensor."""
-
-    def open(self, ctx: hr.Context) -> None:
-        self.sums: dict[int, dict[str, Any]] = {}
-
-    def execute(self, rec: dict[str, Any], ctx: hr.Context) -> None:
-        s = self.sums.setdefault(rec["sensor"], {"items": 0, "p50": 0.0, "spread": 0.0,
-                                                  "noisy": 0, "peaks": {}})
-        s["items"] += 1
-        s["p50"] += rec["p50"]
-        s["spread"] += rec["spread"]
-        s["noisy"] += rec["noisy"]
-        if not rec["noisy"]:
-            s["peaks"][rec["peak"]] = s["peaks"].get(rec["peak"], 0) + 1
-        return None  # nothing per reading: the table comes at the end
-
-    def finish(self, ctx: hr.Context) -> Iterator[tuple[Any, ...]]:
-        for sensor in sorted(self.sums):
-            s = self.sums[sensor]
-            peak = max(s["peaks"], key=s["peaks"].get) if s["peaks"] else None
-            yield (sensor, s["items"], peak, s["p50"] / s["items"], s["spread"] / s["items"],
-                   s["noisy"])
-
-
-def build_pipeline(items: int, workers: int, tones: np.ndarray) -> hr.Pipeline:
-    return hr.Pipeline(
-        [
-            hr.Source(lambda: readings(items, tones), name="readings"),
-            hr.Parallel(
-                [hr.Step(quantiles, workers=workers), hr.Step(spectrum, workers=workers)],
-                join=merge, name="features",
-            ),
-            hr.Step(label),
-            hr.Step(Summary()),
-        ],
-        queue_size=8,
-    )
-
-
-def plain_loop(items: int, tones: np.ndarray) -> list[tuple[Any, ...]]:
-    """The same work without headrace: one reading after the other."""
-    summary = Summary()
-    ctx = hr.Context("Summary")
-    summary.open(ctx)
-    for reading in readings(items, tones):
-        summary.execute(label(merge((quantiles(reading), spectrum(reading)))), ctx)
-    return list(summary.finish(ctx))
+        yield advance
 
 
 def format_table(header: tuple[str, ...], rows: list[tuple[str, ...]], indent: str = "  ") -> str:
     """Columns left-aligned for text, right-aligned for numbers."""
     table = [header, *rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-
-    def cell(text: str, i: int, numeric: bool) -> str:
-        return text.rjust(widths[i]) if numeric else text.ljust(widths[i])
-
-    numeric = [i > 0 and all(_is_number(r[i]) for r in rows) for i in range(len(header))]
-    lines = [indent + "  ".join(cell(c, i, numeric[i]) for i, c in enumerate(r)).rstrip()
-             for r in table]
+    numeric = [all(_is_number(r[i]) for r in rows) for i in range(len(header))]
+    lines = [
+        indent + "  ".join(c.rjust(widths[i]) if numeric[i] else c.ljust(widths[i]) for i, c in enumerate(r)).rstrip()
+        for r in table
+    ]
     return "\n".join(lines)
 
 
 def _is_number(text: str) -> bool:
     try:
-        float(text.replace(",", "").rstrip("x"))
+        float(text.replace(",", "").replace("$", "").rstrip("x"))
     except ValueError:
         return False
     return True
 
 
-def _result_rows(result: list[tuple[Any, ...]]) -> list[tuple[str, ...]]:
-    rows = []
-    for sensor, n, peak, p50, spread, noisy in result:
-        rows.append((str(sensor), str(TONE_CYCLES[sensor]), str(n),
-                     "-" if peak is None else str(peak), f"{p50:+.4f}", f"{spread:.4f}",
-                     str(noisy)))
-    return rows
+def dollars(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
 
 
-def run_demo(items: int = 200, workers: int = 2, out: Any = None) -> int:
-    """Runs the demo and prints the report; returns 0 when both answers agree, else 1."""
-    import sys
+def result_table(rows: list[Row]) -> str:
+    return format_table(
+        ("segment", "tier", "customers", "orders", "revenue", "per order"),
+        [(s, t, f"{c:,}", f"{o:,}", dollars(r), dollars(r // o)) for s, t, c, o, r in rows],
+    )
 
+
+def timed(run: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    out = run()
+    return out, time.perf_counter() - started
+
+
+def folder_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*.parquet")) / 1e6
+
+
+def run_demo(rows: int = 1_000_000, threads: int | None = None, progress: bool | None = None,
+             out: TextIO | None = None) -> int:
+    """Runs the demo on ``rows`` generated orders with ``threads`` threads (default: headrace's,
+    the machine's CPU count) and prints the report to ``out`` (default stdout). ``progress``:
+    show progress bars (default: when both stdout and stderr are terminals, so that the bars
+    never end up in piped output). Returns 0 when the three answers are equal, else 1."""
     out = out or sys.stdout
+    threads = threads or hr.config()["threads"]
+    show = progress if progress is not None else out.isatty() and sys.stderr.isatty()
 
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
 
-    tones = make_tones()
-    say(f"headrace {hr.__version__} demo: {items} readings of {ROWS:,} float64 samples "
-        f"from {SENSORS} sensors ({items * ROWS * 8 / 1e6:,.0f} MB)")
-    say(f"pipeline: readings -> features[quantiles x{workers} | spectrum x{workers}] "
-        "-> label -> Summary")
+    previous = hr.config()["threads"]
+    hr.config(threads=threads)
+    try:
+        with tempfile.TemporaryDirectory(prefix="headrace-demo-") as folder:
+            return _story(Path(folder), rows, threads, show, say)
+    finally:
+        hr.config(threads=previous)
+
+
+def _story(folder: Path, rows: int, threads: int, show: bool, say: Callable[..., None]) -> int:
+    say(f"headrace {hr.__version__} demo: which customers bring the revenue? ({rows:,} generated orders, "
+        f"{threads} thread{'s' if threads > 1 else ''})")
+    say()
+    with phase(show, "generating Parquet", FILES, "file") as advance:
+        data, seconds = timed(lambda: generate(folder, rows, threads, advance))
+    say(f"1. data: {data.customers:,} customers and {rows:,} orders of 2023-2024 in {FILES} Parquet files "
+        f"({folder_mb(folder):,.1f} MB),")
+    say(f"   generated and written in {seconds:.2f} s by an hr.Pipeline: "
+        f"parts -> make_orders x{threads} -> write_parquet x{threads}")
     say()
 
-    start = time.perf_counter()
-    expected = plain_loop(items, tones)
-    plain_seconds = time.perf_counter() - start
-
-    pipe = build_pipeline(items, workers, tones)
-    start = time.perf_counter()
-    result = pipe.run()
-    pipe_seconds = time.perf_counter() - start
-
-    say("result: one row per sensor (tone found = most frequent spectrum peak of the clear readings)")
-    say(format_table(("sensor", "tone", "readings", "tone found", "mean p50", "mean p99-p01",
-                      "noisy"), _result_rows(result)))
+    query = loyalty_report(data, threads)
+    say("2. the question, as a headrace query: the revenue of 2024's delivered orders per customer segment")
+    say("   and loyalty tier. The tier comes from Loyalty, a Python hr.Executor that stateful_transform runs")
+    say("   once per thread, each instance getting every order of its customers (partition_by='customer_id'):")
+    say("   it counts a customer's orders, spending and months with an order, and at the end of the input")
+    rule = f"gold: {GOLD_MONTHS}+ months and {dollars(GOLD_SPENT_CENTS)}+, silver: {SILVER_MONTHS}+ months, else bronze"
+    say(f"   applies the rule ({rule}). query.explain():")
+    say("\n".join("     " + line for line in query.explain(as_text=True).splitlines()))
     say()
-    say("throughput:")
-    say(format_table(
-        ("run", "seconds", "items/s", "speed-up"),
-        [("plain Python loop", f"{plain_seconds:.3f}", f"{items / plain_seconds:,.1f}", "1.00x"),
-         (f"hr.Pipeline (workers={workers})", f"{pipe_seconds:.3f}",
-          f"{items / pipe_seconds:,.1f}", f"{plain_seconds / pipe_seconds:.2f}x")],
-    ))
-    same = result == expected
-    say(f"answers equal: {'yes' if same else 'NO'}")
+
+    timings, answers = run_three_ways(data, threads, show)
+    result = next(reversed(answers.values()))  # headrace's
+    say("3. result:")
+    say(result_table(result))
     say()
-    say("per-step statistics (pipe.stats):")
-    say("\n".join("  " + line for line in str(pipe.stats).splitlines()))
-    if not same:
-        say()
-        say(f"plain loop gave: {expected}")
-        say(f"pipeline gave:   {result}")
-        return 1
-    return 0
+    say("4. the same work, three ways (each reads the Parquet files and computes the report):")
+    base = timings["plain Python"]
+    say(format_table(("run", "seconds", "speed-up"),
+                     [(name, f"{s:.3f}", f"{base / s:.2f}x") for name, s in timings.items()]))
+    if not any(name.startswith("pandas") for name in answers):
+        say("  (pandas 2 or newer is not installed: pip install pandas to see it too)")
+    names = ", ".join(answers)
+    if all(a == result for a in answers.values()):
+        say(f"answers equal: yes ({names}: the same {len(result)} rows)")
+        return 0
+    say(f"answers equal: NO ({names} differ)")
+    for name, rows_of_name in answers.items():
+        say(f"  {name}: {rows_of_name}")
+    return 1
+
+
+def run_three_ways(data: Dataset, threads: int, show: bool) -> tuple[dict[str, float], dict[str, list[Row]]]:
+    """Times the plain loop, pandas (if installed) and headrace; their seconds and answers."""
+    timings: dict[str, float] = {}
+    answers: dict[str, list[Row]] = {}
+    with phase(show, "plain Python", data.orders, "order") as advance:
+        answers["plain Python"], timings["plain Python"] = timed(lambda: plain_python(data, advance))
+    pd = import_pandas()
+    if pd is not None:
+        label = f"pandas {pd.__version__}"
+        with phase(show, label, 1, "step") as advance:
+            answers[label], timings[label] = timed(lambda: with_pandas(pd, data))
+            advance(1)
+    label = f"headrace ({threads} thread{'s' if threads > 1 else ''})"
+    with phase(show, "headrace", None, "order") as advance:
+        table, timings[label] = timed(lambda: loyalty_report(data, threads, advance).collect())
+    answers[label] = rows_of(table)
+    return timings, answers
