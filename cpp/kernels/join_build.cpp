@@ -54,8 +54,8 @@ void JoinBuildLocal::sink(std::span<const std::shared_ptr<const ArrayData>> colu
 JoinHashTable::JoinHashTable(std::shared_ptr<const JoinPlan> plan)
     : plan_(std::move(plan)),
       partitions_(kRadixPartitions),
-      once_(std::make_unique<std::once_flag[]>(kRadixPartitions)),
-      done_(std::make_unique<std::atomic<bool>[]>(kRadixPartitions)) {}
+      columns_(kRadixPartitions),
+      once_(std::make_unique<std::once_flag[]>(kRadixPartitions)) {}
 
 void JoinHashTable::combine(std::unique_ptr<JoinBuildLocal> local) {
   if (local->plan_ != plan_) throw std::invalid_argument("join: combining a local state of another plan");
@@ -96,8 +96,22 @@ void JoinHashTable::finalize_partition(uint32_t p) {
       for (uint64_t ref : part.never) all_never.push_back(ref + base);
       part = JoinBuildLocal::Partition{};  // only this partition's lists: no other thread touches them
     }
-    partitions_[p].build(all_entries, all_nulls, all_never, plan_->word_key(), plan_->key_layouts(), &keys_of, this);
-    done_[p].store(true, std::memory_order_release);
+    const std::vector<uint64_t> rows = partitions_[p].build(all_entries, all_nulls, all_never, plan_->word_key(),
+                                                            plan_->key_layouts(), &keys_of, this);
+    for (int c : plan_->build_output()) {
+      std::vector<const ArrayData*> inputs;
+      inputs.reserve(batches_.size());
+      for (const JoinBuildBatch* batch : batches_) inputs.push_back(batch->columns[c].get());
+      columns_[p].push_back(gather_column(inputs, decoded_field(plan_->build_fields()[c]), rows));
+    }
+    if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == kRadixPartitions) {
+      if (plan_->word_key()) dense_ = JoinDenseIndex::build(partitions_);
+      // Every partition has its copy: the sunk columns are not read again.
+      for (const auto& local : locals_) {
+        for (JoinBuildBatch& batch : local->batches_) batch.columns = {};
+      }
+      ready_.store(true, std::memory_order_release);
+    }
   });
 }
 
@@ -105,12 +119,7 @@ void JoinHashTable::finalize() {
   for (uint32_t p = 0; p < kRadixPartitions; ++p) finalize_partition(p);
 }
 
-bool JoinHashTable::finalized() const noexcept {
-  for (uint32_t p = 0; p < kRadixPartitions; ++p) {
-    if (!done_[p].load(std::memory_order_acquire)) return false;
-  }
-  return true;
-}
+bool JoinHashTable::finalized() const noexcept { return ready_.load(std::memory_order_acquire); }
 
 JoinBuildScanner JoinHashTable::unmatched_build(uint32_t p, int64_t max_rows) const {
   return JoinBuildScanner(shared_from_this(), p, false, max_rows);

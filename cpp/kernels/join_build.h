@@ -5,17 +5,23 @@
 //             appended to its radix partition's list;
 //   combine   the locals are handed to one JoinHashTable (thread-safe);
 //   finalize  finalize_partition(p) builds partition p's table from every local's list for
-//             p; different threads may finalize different partitions at once, no lock.
+//             p and copies the build side's output columns into the partition's position
+//             order (so a probe gathers a match by position, without first reading which
+//             row it was); different threads may finalize different partitions at once, no
+//             lock. The last one to finish builds the direct-indexed table when the keys
+//             allow it (join_dense.h) and releases the sunk batches' columns.
 // Probing (join_probe.h) starts once every partition is finalized.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "arrow/array_data.h"
+#include "kernels/join_dense.h"
 #include "kernels/join_keys.h"
 #include "kernels/join_plan.h"
 #include "kernels/join_table.h"
@@ -24,7 +30,9 @@ namespace headrace::kernels {
 
 class JoinBuildScanner;
 
-// One build batch, kept until the join ends: output columns gather from it.
+// One build batch: its columns are kept until every partition has copied its output
+// columns, its keys until the join ends (the tables of keys other than one word compare
+// with them).
 struct JoinBuildBatch {
   std::vector<std::shared_ptr<const arrow::ArrayData>> columns;  // per build field (output columns decoded)
   JoinKeyBatch keys;                                             // hashes dropped after the sink
@@ -71,7 +79,8 @@ class JoinHashTable : public std::enable_shared_from_this<JoinHashTable> {
 
   uint32_t partitions() const noexcept { return kRadixPartitions; }
   // Builds partition p (< partitions()) from every combined local, once (later calls do
-  // nothing). Different threads may finalize different partitions at the same time.
+  // nothing). Different threads may finalize different partitions at the same time; the
+  // table is finalized when every call has returned.
   void finalize_partition(uint32_t p);
   // Finalizes every partition not finalized yet (one thread).
   void finalize();
@@ -79,7 +88,13 @@ class JoinHashTable : public std::enable_shared_from_this<JoinHashTable> {
 
   int64_t build_rows() const noexcept { return rows_; }
   const JoinPartition& partition(uint32_t p) const noexcept { return partitions_[p]; }
-  std::span<const JoinBuildBatch* const> batches() const noexcept { return batches_; }
+  // The direct-indexed table of a single unique dense word key, or nullptr (hash probes).
+  const JoinDenseIndex* dense() const noexcept { return dense_ ? &*dense_ : nullptr; }
+  // Partition p's build output columns (plan().build_output() order, decoded), one row per
+  // position of the partition.
+  const std::vector<std::shared_ptr<const arrow::ArrayData>>& build_columns(uint32_t p) const noexcept {
+    return columns_[p];
+  }
 
   // After every prober is done (its thread joined): the build rows of partition p that
   // were never matched (kBuildOuter, kFullOuter, kBuildAnti) or were matched (kBuildSemi),
@@ -96,8 +111,11 @@ class JoinHashTable : public std::enable_shared_from_this<JoinHashTable> {
   std::vector<const JoinBuildBatch*> batches_;
   int64_t rows_ = 0;
   std::vector<JoinPartition> partitions_;
+  std::vector<std::vector<std::shared_ptr<const arrow::ArrayData>>> columns_;  // per partition
+  std::optional<JoinDenseIndex> dense_;
   std::unique_ptr<std::once_flag[]> once_;
-  std::unique_ptr<std::atomic<bool>[]> done_;
+  std::atomic<uint32_t> finished_{0};  // partitions built
+  std::atomic<bool> ready_{false};     // every partition, the dense index and the release done
 };
 
 }  // namespace headrace::kernels

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "arrow/builder.h"
+#include "kernels/dictionary.h"
 
 namespace headrace::kernels {
 
@@ -45,6 +46,12 @@ AlignedBuffer gather_values(std::span<const ArrayData* const> batches, std::span
 }
 
 }  // namespace
+
+Field gathered_field(const Field& field) {
+  Field out = decoded_field(field);
+  if (out.type.id == TypeId::kUtf8View) out.type = arrow::DataType(TypeId::kLargeUtf8);
+  return out;
+}
 
 std::shared_ptr<const ArrayData> gather_column(std::span<const ArrayData* const> batches, const Field& field,
                                                std::span<const uint64_t> refs) {

@@ -18,6 +18,10 @@ inline constexpr uint64_t make_ref(uint64_t batch, uint64_t row) noexcept { retu
 inline constexpr uint32_t ref_batch(uint64_t ref) noexcept { return static_cast<uint32_t>(ref >> 32); }
 inline constexpr uint32_t ref_row(uint64_t ref) noexcept { return static_cast<uint32_t>(ref); }
 
+// The type of a column gathered from a build or probe field: the decoded dictionary type,
+// utf8_view as large_utf8.
+arrow::Field gathered_field(const arrow::Field& field);
+
 // The gathered column. `batches` are not dictionary-encoded and all of type `field` (any
 // fixed-width type, bool, or a string layout; offsets of sliced arrays applied); the result
 // has that type, except that utf8_view comes out as large_utf8. An exact null count, no

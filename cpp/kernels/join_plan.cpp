@@ -4,6 +4,7 @@
 
 #include "kernels/dictionary.h"
 #include "kernels/hash.h"
+#include "kernels/join_gather.h"
 
 namespace headrace::kernels {
 
@@ -101,8 +102,7 @@ JoinPlan::JoinPlan(std::vector<Field> build, std::vector<Field> probe, std::vect
     for (int c : columns) {
       check_column(c, fields.size(), "output");
       out.push_back(c);
-      Field f = decoded_field(fields[c]);
-      if (f.type.id == TypeId::kUtf8View) f.type = DataType(TypeId::kLargeUtf8);
+      Field f = gathered_field(fields[c]);
       if (f.type.id == TypeId::kStruct) {
         throw ArrowError("join: column '" + f.name + "' (" + f.to_string() + ") cannot be gathered");
       }

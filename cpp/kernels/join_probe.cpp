@@ -13,12 +13,13 @@ using arrow::Field;
 
 namespace {
 
+// Per build output column, its copy in each partition: a build reference is
+// (partition, position).
 std::vector<std::vector<const ArrayData*>> build_column_batches(const JoinHashTable& table) {
-  std::vector<std::vector<const ArrayData*>> out;
-  for (int c : table.plan().build_output()) {
-    std::vector<const ArrayData*> batches;
-    for (const JoinBuildBatch* batch : table.batches()) batches.push_back(batch->columns[c].get());
-    out.push_back(std::move(batches));
+  std::vector<std::vector<const ArrayData*>> out(table.plan().build_output().size());
+  for (uint32_t p = 0; p < table.partitions(); ++p) {
+    const auto& columns = table.build_columns(p);
+    for (std::size_t c = 0; c < out.size(); ++c) out[c].push_back(columns[c].get());
   }
   return out;
 }
@@ -39,12 +40,14 @@ JoinProber::JoinProber(std::shared_ptr<const JoinHashTable> table, int64_t max_r
   if (!table_->finalized()) throw std::logic_error("join: probing a table whose partitions are not all finalized");
   if (max_rows_ < 1) throw std::invalid_argument("join: max_rows must be at least 1");
   probe_inputs_ = decoded_fields(plan_.probe_fields(), plan_.probe_output());
-  build_inputs_ = decoded_fields(plan_.build_fields(), plan_.build_output());
+  for (int c : plan_.build_output()) build_inputs_.push_back(gathered_field(plan_.build_fields()[c]));
   build_columns_ = build_column_batches(*table_);
 }
 
-template <bool kWord, bool kPrefetch>
+template <JoinProber::KeyKind kKind, bool kPrefetch>
 void JoinProber::find_chains() {
+  constexpr bool kWord = kKind == KeyKind::kWord || kKind == KeyKind::kDense;
+  const JoinDenseIndex* dense = table_->dense();
   constexpr std::size_t kAhead = 16;
   const std::size_t n = length_;
   const uint64_t* hashes = keys_.hashes.data();
@@ -54,38 +57,61 @@ void JoinProber::find_chains() {
   const bool null_chain = kWord && plan_.nulls_equal() && !first.nulls.empty();
   const bool track = plan_.tracks_build();
   const std::span<const KeyValues> keys(keys_.keys);
+  // Keys compared with the stored key load it ahead too: all of them for several columns,
+  // only the strings longer than their inline part for one string key.
+  auto long_key = [&](std::size_t row) {
+    if constexpr (kKind == KeyKind::kString) {
+      return first.strings[row].size() > InlineString::kInlineBytes;
+    } else {
+      return !kWord;
+    }
+  };
   for (std::size_t i = 0; i < n; ++i) {
     if constexpr (kPrefetch) {
-      if (i + kAhead < n) {
+      if constexpr (kKind == KeyKind::kDense) {
+        if (i + kAhead < n) dense->prefetch(words[i + kAhead]);
+      } else if (i + kAhead < n) {
         const uint64_t h = hashes[i + kAhead];
         table_->partition(radix_partition(h)).prefetch(h);
       }
-      if constexpr (!kWord) {  // other keys are compared with the stored key: load it ahead too
-        if (i + kAhead / 2 < n) {
+      if constexpr (!kWord) {
+        if (i + kAhead / 2 < n && long_key(i + kAhead / 2)) {
           const uint64_t h = hashes[i + kAhead / 2];
           table_->partition(radix_partition(h)).prefetch_key(h);
         }
-        if (i + kAhead / 4 < n) {
+        if (i + kAhead / 4 < n && long_key(i + kAhead / 4)) {
           const uint64_t h = hashes[i + kAhead / 4];
           table_->partition(radix_partition(h)).prefetch_key_bytes(h);
         }
       }
     }
-    chains_[i] = nullptr;
     counts_[i] = 0;
     if (never != nullptr && never[i] != 0) continue;
+    if constexpr (kKind == KeyKind::kDense) {
+      if (!(null_chain && first.nulls[i] != 0)) {
+        const uint32_t entry = dense->find(words[i]);
+        if (entry == JoinDenseIndex::kAbsent) continue;
+        const uint32_t p = JoinDenseIndex::partition_of(entry), position = JoinDenseIndex::position_of(entry);
+        chains_[i] = make_ref(p, position);
+        counts_[i] = 1;
+        if (track) table_->partition(p).mark(position);
+        continue;
+      }
+    }
     const uint64_t hash = hashes[i];
-    const JoinPartition& part = table_->partition(radix_partition(hash));
+    const uint32_t p = radix_partition(hash);
+    const JoinPartition& part = table_->partition(p);
     const JoinSlot* slot;
     if constexpr (kWord) {
       slot = null_chain && first.nulls[i] != 0 ? part.null_chain() : part.find_word(hash, words[i]);
+    } else if constexpr (kKind == KeyKind::kString) {
+      slot = part.find_string(hash, InlineString::of(first, i), first, i);
     } else {
       slot = part.find(hash, keys, i);
     }
     if (slot == nullptr) continue;
-    chains_[i] = part.rows() + slot->start;
+    chains_[i] = make_ref(p, slot->start);
     counts_[i] = slot->count;
-    if constexpr (kPrefetch) prefetch_address(chains_[i]);
     if (track) part.mark(slot->start);
   }
 }
@@ -101,10 +127,15 @@ void JoinProber::probe(std::span<const std::shared_ptr<const ArrayData>> columns
   chains_.resize(length_);
   counts_.resize(length_);
   const bool prefetch = table_->build_rows() >= kPrefetchRows;
-  if (plan_.word_key()) {
-    prefetch ? find_chains<true, true>() : find_chains<true, false>();
+  const std::vector<KeyLayout>& layouts = plan_.key_layouts();
+  if (table_->dense() != nullptr) {
+    prefetch ? find_chains<KeyKind::kDense, true>() : find_chains<KeyKind::kDense, false>();
+  } else if (plan_.word_key()) {
+    prefetch ? find_chains<KeyKind::kWord, true>() : find_chains<KeyKind::kWord, false>();
+  } else if (layouts.size() == 1 && layouts[0] == KeyLayout::kString) {
+    prefetch ? find_chains<KeyKind::kString, true>() : find_chains<KeyKind::kString, false>();
   } else {
-    prefetch ? find_chains<false, true>() : find_chains<false, false>();
+    prefetch ? find_chains<KeyKind::kOther, true>() : find_chains<KeyKind::kOther, false>();
   }
 }
 
@@ -144,7 +175,7 @@ bool JoinProber::next(JoinBatch& out) {
       while (row_ < length_ && produced < room && offset_ == 0 && counts_[row_] <= 1) {
         if (counts_[row_] == 1) {
           probe_out[produced] = row_;
-          build_out[produced++] = *chains_[row_];
+          build_out[produced++] = chains_[row_];
         } else if (unmatched) {
           probe_out[produced] = row_;
           build_out[produced++] = kNullRef;
@@ -155,9 +186,9 @@ bool JoinProber::next(JoinBatch& out) {
       const uint32_t count = counts_[row_];
       if (count <= 1 && offset_ == 0) continue;
       const auto take = static_cast<uint32_t>(std::min<std::size_t>(count - offset_, room - produced));
-      const uint64_t* chain = chains_[row_] + offset_;
+      const uint64_t chain = chains_[row_] + offset_;
       std::fill(probe_out + produced, probe_out + produced + take, row_);
-      std::copy(chain, chain + take, build_out + produced);
+      for (uint32_t k = 0; k < take; ++k) build_out[produced + k] = chain + k;
       produced += take;
       offset_ += take;
       if (offset_ == count) {
@@ -196,7 +227,7 @@ JoinBuildScanner::JoinBuildScanner(std::shared_ptr<const JoinHashTable> table, u
     throw std::logic_error("join: matched/unmatched build rows need a build_outer, full_outer, build_semi or build_anti plan");
   }
   build_columns_ = build_column_batches(*table_);
-  refs_ = table_->partition(p).collect(matched);
+  for (uint32_t position : table_->partition(p).collect(matched)) refs_.push_back(make_ref(p, position));
 }
 
 bool JoinBuildScanner::next(JoinBatch& out) {
@@ -214,7 +245,7 @@ bool JoinBuildScanner::next(JoinBatch& out) {
     }
   }
   for (std::size_t c = 0; c < build_columns_.size(); ++c) {
-    out.columns.push_back(gather_column(build_columns_[c], decoded_field(plan.build_fields()[plan.build_output()[c]]), refs));
+    out.columns.push_back(gather_column(build_columns_[c], gathered_field(plan.build_fields()[plan.build_output()[c]]), refs));
   }
   return true;
 }

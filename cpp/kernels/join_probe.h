@@ -35,7 +35,10 @@ class JoinProber {
   bool next(JoinBatch& out);
 
  private:
-  template <bool kWord, bool kPrefetch>
+  // One fixed-width key in a direct-indexed table, one in a hash table, one string key,
+  // any other keys.
+  enum class KeyKind { kDense, kWord, kString, kOther };
+  template <KeyKind kKind, bool kPrefetch>
   void find_chains();
   void gather(JoinBatch& out, std::size_t rows);
 
@@ -43,13 +46,13 @@ class JoinProber {
   const JoinPlan& plan_;
   int64_t max_rows_;
   std::vector<arrow::Field> probe_inputs_, build_inputs_;          // decoded fields of the output columns
-  std::vector<std::vector<const arrow::ArrayData*>> build_columns_;  // per build output column: its batches
+  std::vector<std::vector<const arrow::ArrayData*>> build_columns_;  // per build output column: per partition
 
   // The current probe batch.
   std::vector<std::shared_ptr<const arrow::ArrayData>> columns_;  // output columns, decoded
   JoinKeyBatch keys_;
-  std::vector<const uint64_t*> chains_;  // first build reference of the row's chain
-  std::vector<uint32_t> counts_;         // rows in it; 0: no match
+  std::vector<uint64_t> chains_;  // the row's chain: its first build reference (partition, position)
+  std::vector<uint32_t> counts_;  // rows in it; 0: no match
   std::size_t length_ = 0;
   std::size_t row_ = 0;     // next probe row to emit
   uint32_t offset_ = 0;     // next position in its chain

@@ -25,7 +25,7 @@ void set_key(const KeyValues& from, std::size_t row, KeyValues& to, std::size_t 
 
 }  // namespace
 
-void JoinPartition::build(std::span<const JoinEntry> entries, std::span<const uint64_t> null_refs,
+std::vector<uint64_t> JoinPartition::build(std::span<const JoinEntry> entries, std::span<const uint64_t> null_refs,
                           std::span<const uint64_t> never, bool word_key, std::span<const KeyLayout> layouts,
                           KeysOf keys_of, const void* context) {
   const std::size_t n = entries.size();
@@ -91,35 +91,61 @@ void JoinPartition::build(std::span<const JoinEntry> entries, std::span<const ui
 
   // Chains in slot order; `start` first holds the chain's end, then counts down while the
   // rows are placed (backwards, so that a chain keeps the build order).
+  const bool string_key = !word_key && layouts.size() == 1 && layouts[0] == KeyLayout::kString;
+  inline_.assign(string_key ? capacity : 0, InlineString{});
   uint32_t running = 0;
-  for (JoinSlot& slot : slots_) {
+  // The chains' keys are read in slot order, from rows all over the build side: their
+  // string views are loaded 16 slots ahead, a string's bytes 8 ahead.
+  auto prefetch_key = [&](std::size_t i, bool bytes) {
+    if (i >= capacity || slots_[i].count == 0) return;
+    const uint64_t ref = entries[slots_[i].start].ref;
+    const KeyValues& key = keys_of(context, ref)[0];
+    if (key.layout != KeyLayout::kString) return;
+    if (bytes) {
+      prefetch_address(key.strings[ref_row(ref)].data());
+    } else {
+      prefetch_address(&key.strings[ref_row(ref)]);
+    }
+  };
+  for (std::size_t i = 0; i < capacity; ++i) {
+    JoinSlot& slot = slots_[i];
+    if (!word_key) {
+      prefetch_key(i + 16, false);
+      prefetch_key(i + 8, true);
+    }
     if (slot.count == 0) continue;
     if (!word_key) {
       const uint64_t ref = entries[slot.start].ref;
       const std::span<const KeyValues> keys = keys_of(context, ref);
       for (std::size_t c = 0; c < keys.size(); ++c) set_key(keys[c], ref_row(ref), chain_keys_[c], running);
+      if (string_key) inline_[i] = InlineString::of(keys[0], ref_row(ref));
     }
     running += slot.count;
     slot.start = running;
   }
-  rows_.resize(total);
-  for (std::size_t e = n; e-- > 0;) rows_[--slots_[slot_of[e]].start] = entries[e].ref;
-  for (std::size_t i = 0; i < null_refs.size(); ++i) rows_[n + i] = null_refs[i];
+  std::vector<uint64_t> rows(total);
+  for (std::size_t e = n; e-- > 0;) rows[--slots_[slot_of[e]].start] = entries[e].ref;
+  for (std::size_t i = 0; i < null_refs.size(); ++i) rows[n + i] = null_refs[i];
   null_chain_ = JoinSlot{0, static_cast<uint32_t>(n), static_cast<uint32_t>(null_refs.size())};
   never_begin_ = n + null_refs.size();
-  for (std::size_t i = 0; i < never.size(); ++i) rows_[never_begin_ + i] = never[i];
+  for (std::size_t i = 0; i < never.size(); ++i) rows[never_begin_ + i] = never[i];
+  size_ = total;
   matched_ = std::make_unique<std::atomic<uint8_t>[]>(total + 1);
+  return rows;
 }
 
-std::vector<uint64_t> JoinPartition::collect(bool matched) const {
-  std::vector<uint64_t> out;
+std::vector<uint32_t> JoinPartition::collect(bool matched) const {
+  std::vector<uint32_t> out;
+  auto positions = [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) out.push_back(static_cast<uint32_t>(i));
+  };
   auto chain = [&](const JoinSlot& slot) {
     if (slot.count == 0 || (matched_[slot.start].load(std::memory_order_relaxed) != 0) != matched) return;
-    out.insert(out.end(), rows_.begin() + slot.start, rows_.begin() + slot.start + slot.count);
+    positions(slot.start, slot.start + slot.count);
   };
   for (const JoinSlot& slot : slots_) chain(slot);
   chain(null_chain_);
-  if (!matched) out.insert(out.end(), rows_.begin() + static_cast<std::ptrdiff_t>(never_begin_), rows_.end());
+  if (!matched) positions(never_begin_, size_);
   return out;
 }
 

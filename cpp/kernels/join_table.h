@@ -1,9 +1,14 @@
 // One radix partition of a join's hash table: the build rows grouped by key (a chain per
-// distinct key, contiguous in `rows`), an open-addressing index from key to chain, and the
-// matched flag of every chain for outer/semi/anti tracking.
+// distinct key, contiguous positions), an open-addressing index from key to chain, and the
+// matched flag of every chain for outer/semi/anti tracking. build() lays the rows out; the
+// table then materializes the build columns in that order (join_build.h), so that a
+// probe's match is a position, gathered without a lookup of which row it was.
 //
-// rows layout: [chains of the indexed keys, in slot order][null chain][never-matching rows]
-//   - a slot {word, start, count} is a chain rows[start, start + count); count 0 is empty;
+// position layout: [chains of the indexed keys, in slot order][null chain][never-matching rows]
+//   - a slot {word, start, count} is the chain of positions [start, start + count); count 0
+//     is empty; with a single string key, a parallel array holds each slot's InlineString
+//     (as DuckDB's string_t keeps short strings inline), so a probe compares short keys in
+//     full, and long ones by size and prefix, before it reads the build side's bytes;
 //     word is the key itself for a single fixed-width key (compared exactly), else the
 //     full 64-bit hash, then the keys are compared with the chain's stored key;
 //   - null chain: with nulls_equal and a single fixed-width key, the rows whose key is null
@@ -12,8 +17,10 @@
 //     INT64_MAX against signed keys); they are only ever emitted as unmatched build rows.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <vector>
@@ -29,6 +36,32 @@ struct JoinSlot {
   uint32_t count;  // rows in the chain; 0: empty slot
 };
 
+// A string key's size and first kInlineBytes bytes, zero-padded, in two words.
+struct InlineString {
+  static constexpr std::size_t kInlineBytes = 12;
+  uint64_t head = 0;  // the size (UINT32_MAX: null; sizes above clamp to UINT32_MAX - 1), then bytes 0-3
+  uint64_t tail = 0;  // bytes 4-11
+
+  static InlineString of(const KeyValues& key, std::size_t row) noexcept {
+    InlineString out;
+    if (key.is_null(row)) {
+      out.head = UINT32_MAX;
+      return out;
+    }
+    const std::string_view s = key.strings[row];
+    char bytes[kInlineBytes] = {};
+    std::memcpy(bytes, s.data(), std::min(s.size(), kInlineBytes));
+    uint32_t head_bytes;
+    std::memcpy(&head_bytes, bytes, 4);
+    std::memcpy(&out.tail, bytes + 4, 8);
+    out.head = std::min<uint64_t>(s.size(), UINT32_MAX - 1) | (uint64_t{head_bytes} << 32);
+    return out;
+  }
+  // The key is null or fits: equal InlineStrings mean equal keys.
+  bool complete() const noexcept { return static_cast<uint32_t>(head) <= kInlineBytes || static_cast<uint32_t>(head) == UINT32_MAX; }
+  bool operator==(const InlineString&) const = default;
+};
+
 // A build row awaiting its partition's finalize: its hash and its reference
 // (batch << 32 | row, see join_gather.h).
 struct JoinEntry {
@@ -41,10 +74,11 @@ class JoinPartition {
   // The key columns of a build reference's batch (normalized, one KeyValues per key).
   using KeysOf = std::span<const KeyValues> (*)(const void* context, uint64_t ref);
 
-  // Builds the partition from its entries (matchable rows) and its never-matching rows.
-  // `word_key`: one fixed-width key column; `null_refs`: its rows with a null key (only
-  // with nulls_equal; otherwise such rows are in `never`).
-  void build(std::span<const JoinEntry> entries, std::span<const uint64_t> null_refs,
+  // Builds the partition from its entries (matchable rows) and its never-matching rows and
+  // returns the build reference of every position. `word_key`: one fixed-width key column;
+  // `null_refs`: its rows with a null key (only with nulls_equal; otherwise such rows are in
+  // `never`).
+  std::vector<uint64_t> build(std::span<const JoinEntry> entries, std::span<const uint64_t> null_refs,
              std::span<const uint64_t> never, bool word_key, std::span<const KeyLayout> layouts,
              KeysOf keys_of, const void* context);
 
@@ -64,7 +98,23 @@ class JoinPartition {
       if (slot.word == hash && keys_equal(chain_keys_, slot.start, keys, row)) return &slot;
     }
   }
-  void prefetch(uint64_t hash) const noexcept { prefetch_address(&slots_[slot_bits(hash) & mask_]); }
+  // The slot of the chain of a single string key: `key` is row `row` of `keys`.
+  const JoinSlot* find_string(uint64_t hash, const InlineString& key, const KeyValues& keys,
+                              std::size_t row) const noexcept {
+    for (uint64_t i = slot_bits(hash) & mask_;; i = (i + 1) & mask_) {
+      const JoinSlot& slot = slots_[i];
+      if (slot.count == 0) return nullptr;
+      if (slot.word == hash && inline_[i] == key &&
+          (key.complete() || chain_keys_[0].strings[slot.start] == keys.strings[row])) {
+        return &slot;
+      }
+    }
+  }
+  void prefetch(uint64_t hash) const noexcept {
+    const uint64_t i = slot_bits(hash) & mask_;
+    prefetch_address(&slots_[i]);
+    if (!inline_.empty()) prefetch_address(&inline_[i]);
+  }
   // For keys other than one word, the two later steps of a probe's prefetch: the stored key
   // of `hash`'s likely chain (its first slot, prefetched some rows before), and then the
   // bytes of a string key (its view loaded by the step before).
@@ -89,22 +139,23 @@ class JoinPartition {
   // The null chain (count 0 if none).
   const JoinSlot* null_chain() const noexcept { return null_chain_.count == 0 ? nullptr : &null_chain_; }
 
-  const uint64_t* rows() const noexcept { return rows_.data(); }
-  std::size_t size() const noexcept { return rows_.size(); }
+  std::size_t size() const noexcept { return size_; }
+  std::span<const JoinSlot> slots() const noexcept { return slots_; }
 
   // Marks the chain starting at `start` matched (any thread; relaxed: only read after
   // every prober is done, which the caller's join of those threads orders).
   void mark(uint32_t start) const noexcept {
     if (matched_[start].load(std::memory_order_relaxed) == 0) matched_[start].store(1, std::memory_order_relaxed);
   }
-  // The build rows of chains matched (or never matched), in chain order.
-  std::vector<uint64_t> collect(bool matched) const;
+  // The positions of chains matched (or never matched), in chain order.
+  std::vector<uint32_t> collect(bool matched) const;
 
  private:
   uint64_t mask_ = 0;
   std::vector<JoinSlot> slots_{JoinSlot{0, 0, 0}};
-  std::vector<uint64_t> rows_;
+  std::size_t size_ = 0;
   std::vector<KeyValues> chain_keys_;  // other keys: each chain's key at its start position
+  std::vector<InlineString> inline_;   // a single string key: per slot
   JoinSlot null_chain_{0, 0, 0};
   std::size_t never_begin_ = 0;
   std::unique_ptr<std::atomic<uint8_t>[]> matched_;  // one per row position, set at chain starts

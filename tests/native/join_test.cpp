@@ -311,6 +311,7 @@ struct Outcome {
   bool bounded = true;  // every batch had 1..max_rows rows and the right columns
   bool values = true;   // every gathered value equals its source row's
   int64_t batches = 0;
+  bool dense = false;   // the table was direct-indexed
 };
 
 // Checks one output batch against the sources and adds its pairs.
@@ -368,6 +369,7 @@ Outcome run_join(const Side& build, const Side& probe, JoinEmit emit, bool nulls
     for (uint32_t p = 0; p < table->partitions(); p += 2) table->finalize_partition(p);
     other.join();
   }
+  const bool dense = table->dense() != nullptr;
   std::vector<Column> decoded_build, decoded_probe;
   for (std::size_t c = 0; c < build.full.size(); ++c) decoded_build.push_back(decode_dictionary(build.full[c], build.fields[c]));
   for (std::size_t c = 0; c < probe.full.size(); ++c) decoded_probe.push_back(decode_dictionary(probe.full[c], probe.fields[c]));
@@ -391,6 +393,7 @@ Outcome run_join(const Side& build, const Side& probe, JoinEmit emit, bool nulls
   }
   for (auto& t : threads) t.join();
   Outcome outcome;
+  outcome.dense = dense;
   for (const Outcome& o : outcomes) {
     outcome.pairs.insert(o.pairs.begin(), o.pairs.end());
     outcome.bounded &= o.bounded;
@@ -525,6 +528,54 @@ void test_skew_and_threads() {
   }
 }
 
+// A side of n rows: the id, then one key column of `kind` with values v.
+Side keyed_side(const std::vector<int>& v, KeyKind kind) {
+  Side side;
+  side.keys.resize(v.size());
+  std::vector<std::optional<int64_t>> ids(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) ids[i] = static_cast<int64_t>(i);
+  side.add(field("id", TypeId::kInt64), fixed(ids));
+  add_key(side, "k", kind, v);
+  return side;
+}
+
+// Unique build keys over a dense range take the direct-indexed table; probe keys below,
+// inside and above the range, nulls, every mode. Sparse or duplicate keys fall back to the
+// hash table with the same answers.
+void test_dense_keys() {
+  std::mt19937_64 rng(13);
+  struct Case {
+    const char* name;
+    KeyKind build, probe;
+    int step;        // build keys 3 + step * i
+    bool duplicate;  // one key twice
+    bool dense;      // expected table
+  };
+  const Case cases[] = {
+      {"dense int64 build, int32 probe", KeyKind::kInt64, KeyKind::kInt32, 2, false, true},
+      {"dense date32", KeyKind::kDate32, KeyKind::kDate32, 1, false, true},
+      {"dense uint64 build, int64 probe", KeyKind::kUInt64, KeyKind::kInt64, 3, false, true},
+      {"sparse int64 keys", KeyKind::kInt64, KeyKind::kInt64, 9, false, false},
+      {"timestamp keys (1000 apart)", KeyKind::kTimestamp, KeyKind::kTimestamp, 1, false, false},
+      {"a duplicate key", KeyKind::kInt64, KeyKind::kInt64, 1, true, false},
+  };
+  for (const Case& c : cases) {
+    const int n = 300;
+    std::vector<int> build_keys(n);
+    for (int i = 0; i < n; ++i) build_keys[i] = i % 11 == 5 ? -1 : 3 + c.step * i;
+    if (c.duplicate) build_keys[7] = build_keys[8];
+    std::shuffle(build_keys.begin(), build_keys.end(), rng);
+    std::vector<int> probe_keys(400);
+    for (int& k : probe_keys) k = rng() % 10 == 0 ? -1 : static_cast<int>(rng() % (c.step * n + 20));
+    Side build = keyed_side(build_keys, c.build), probe = keyed_side(probe_keys, c.probe);
+    build.cut(rng, 70);
+    probe.cut(rng, 90);
+    check_modes(c.name, build, probe, 2, 77, 2);
+    check(run_join(build, probe, JoinEmit::kInner, false, 2, 77, 1).dense == c.dense,
+          (std::string(c.name) + ": direct-indexed table as expected").c_str());
+  }
+}
+
 template <typename F>
 bool throws_naming(F&& f, const std::vector<std::string>& words) {
   try {
@@ -573,6 +624,7 @@ int main() {
   test_mixed_types();
   test_empty_sides();
   test_skew_and_threads();
+  test_dense_keys();
   test_errors();
   return headrace::testing::exit_code();
 }
