@@ -76,3 +76,14 @@ def test_datagen_reuses_the_cache(tpch_folder: Path) -> None:
     assert datagen.tpch_data(SF, root=tpch_folder.parent) == tpch_folder
     assert (tpch_folder / "lineitem.parquet").stat().st_mtime_ns == stamp
     assert sorted(p.name for p in tpch_folder.iterdir()) == sorted(f"{t}.parquet" for t in datagen.TABLES)
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[f"q{n}" for n in QUERIES])
+def test_polars_versions_match_duckdb(query: int, tpch_folder: Path, duckdb_con: object) -> None:
+    # The benchmark races these; a wrong answer would make its figures meaningless.
+    pytest.importorskip("polars")
+    from headrace.benchmarks.tpch import queries_polars
+
+    got = queries_polars.QUERIES[query](tpch_folder).collect().to_arrow()
+    want = queries_duckdb.run(query, con=duckdb_con)
+    assert answers.differences(got, want, ordered=query in answers.ORDERED) == []
