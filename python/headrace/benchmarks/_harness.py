@@ -590,6 +590,34 @@ def write_report(
     return 1 if problems or any(r.status == "FAILED" for r in results) else 0
 
 
+def case_suite_main(
+    args: argparse.Namespace,
+    worker: Callable[[str, int, argparse.Namespace], dict],
+    execute: Callable[[argparse.Namespace], Outcome],
+    *,
+    title: str,
+    sizes: str,
+    dists: Iterable[str],
+    engines: Sequence[str],
+    target: str,
+    peak_rss: bool = False,
+) -> int:
+    """A case suite's own command line, once parsed: a worker (``--worker``), or the whole run
+    with its report (heading, tables, ``target`` and the verdicts, answer checks) and its JSON
+    file. Returns the exit status."""
+    if args.worker:
+        return worker_entry(args, worker)
+    env = environment(dists)
+    print_heading(title, sizes, args, env)
+    outcome = execute(args)
+    print_case_tables(outcome.results, args, engines, peak_rss)
+    print(target)
+    for line in outcome.verdicts:
+        print("  " + line)
+    outcome.print_checks(case_label)
+    return write_report(args.json, {"env": env, **outcome.head}, outcome.results, outcome.checked.problems)
+
+
 # --- the command line ------------------------------------------------------------------------
 
 

@@ -34,14 +34,17 @@ class SuiteOptions:
         """headrace and the asked-for peers among a suite's ``known`` engines, in that order."""
         return [e for e in known if e == "headrace" or self.peers is None or e in self.peers]
 
-    def argv(self, known: Sequence[str]) -> list[str]:
-        """The options every suite's command line takes, for these options."""
+    def argv(self, known: Sequence[str], rows: bool = False) -> list[str]:
+        """A suite's command line for these options: what every suite takes, and ``--rows``
+        if ``rows`` (a suite sized in rows)."""
         out = ["--threads", ",".join(map(str, self.threads)), "--rounds", str(self.rounds)]
         out += ["--engines", ",".join(self.engines(known))]
         if self.reps is not None:
             out += ["--reps", str(self.reps)]
         if self.quick:
             out.append("--quick")
+        if rows and self.rows is not None:
+            out += ["--rows", str(self.rows)]
         return out
 
 

@@ -371,9 +371,7 @@ def main(argv: Sequence[str] | None = None, results_dir: Path | None = None) -> 
 
 def run_suite(options: SuiteOptions) -> SuiteRun:
     """The suite as ``python -m headrace bench`` runs it (its data in ``options.data_dir``)."""
-    argv = options.argv(ENGINES) + ["--data-dir", str(options.data_dir / "scan")]
-    argv += [] if options.rows is None else ["--rows", str(options.rows)]
-    args = parse(argv, options.data_dir)
+    args = parse(options.argv(ENGINES, rows=True) + ["--data-dir", str(options.data_dir / "scan")], options.data_dir)
     size = f"{args.rows:,} rows"
     return h.suite_run("scan", TITLE, size, args, ENGINES, execute(args), args.rows, cases=[CASE])
 

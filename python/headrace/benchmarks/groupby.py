@@ -346,24 +346,15 @@ def main(argv: Sequence[str] | None = None, results_dir: Path | None = None) -> 
     """The suite's command line (see the module's docstring); JSON files go to ``results_dir``
     (default: the current folder)."""
     args = parse(argv, results_dir or Path.cwd())
-    if args.worker:
-        return h.worker_entry(args, worker)
-
-    env = h.environment(DISTS)
-    h.print_heading(TITLE, f"{args.rows:,} rows", args, env)
-    outcome = execute(args)
-    h.print_case_tables(outcome.results, args, ENGINES)
-    print(f"Target: at least as fast as Polars (<= {POLARS_TARGET}x) and within {DUCKDB_TARGET}x of DuckDB:")
-    for line in outcome.verdicts:
-        print("  " + line)
-    outcome.print_checks(h.case_label)
-    return h.write_report(args.json, {"env": env, **outcome.head}, outcome.results, outcome.checked.problems)
+    target = f"Target: at least as fast as Polars (<= {POLARS_TARGET}x) and within {DUCKDB_TARGET}x of DuckDB:"
+    return h.case_suite_main(
+        args, worker, execute, title=TITLE, sizes=f"{args.rows:,} rows", dists=DISTS, engines=ENGINES, target=target
+    )
 
 
 def run_suite(options: SuiteOptions) -> SuiteRun:
     """The suite as ``python -m headrace bench`` runs it."""
-    argv = options.argv(ENGINES) + ([] if options.rows is None else ["--rows", str(options.rows)])
-    args = parse(argv, options.data_dir)
+    args = parse(options.argv(ENGINES, rows=True), options.data_dir)
     return h.suite_run("groupby", TITLE, f"{args.rows:,} rows", args, ENGINES, execute(args), args.rows)
 
 
