@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from headrace.__main__ import main
-from headrace.benchmarks import _harness, _report, pipeline_throughput
+from headrace.benchmarks import _harness, _report, groupby, join, pipeline_throughput
 from headrace.benchmarks._chart import draw
 from headrace.benchmarks._suite import Figure, SuiteRun
 
@@ -117,6 +117,31 @@ def test_pipeline_suite_checks_every_output(tmp_path: Path, monkeypatch: pytest.
     text = capsys.readouterr().out
     assert "sort 1,000,000: ANSWERS DIFFER:" in text
     assert "answers equal: NO (pipeline)" in text
+
+
+def test_a_suite_that_cannot_run_is_skipped_and_one_that_breaks_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def unavailable(options: object) -> SuiteRun:
+        raise _harness.Skip("its data generator is not installed")
+
+    def broken(options: object) -> SuiteRun:
+        raise RuntimeError("the data folder is read-only")
+
+    monkeypatch.setattr(groupby, "run_suite", unavailable)
+    assert main(["bench", "--suites", "groupby", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "## groupby: skipped: its data generator is not installed" in text
+    assert "no chart: no headrace / peer pair finished" in text
+    monkeypatch.setattr(join, "run_suite", broken)
+    assert main(["bench", "--suites", "groupby,join", "--out", str(tmp_path)]) == 1
+    text = capsys.readouterr().out
+    assert "## join: FAILED: RuntimeError: the data folder is read-only" in text
+    assert "failed: join" in text
+    suites = json.loads((tmp_path / "results.json").read_text())["suites"]
+    assert [(s["name"], s["skipped"], s["error"]) for s in suites] == [
+        ("groupby", "its data generator is not installed", ""),
+        ("join", "", "RuntimeError: the data folder is read-only"),
+    ]
 
 
 @pytest.mark.parametrize(

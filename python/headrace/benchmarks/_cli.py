@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from . import _chart, _registry, _report
-from ._harness import comma_list, environment, thread_counts
+from ._harness import Skip, comma_list, environment, thread_counts
 from ._suite import SuiteOptions, SuiteRun
 
 DEFAULT_OUT = Path("headrace-bench")
@@ -117,11 +117,14 @@ def options_of(args: argparse.Namespace) -> SuiteOptions:
 
 
 def run_one(name: str, options: SuiteOptions) -> SuiteRun:
-    """One suite; a suite that breaks (not just one of its runs) is reported, not raised."""
+    """One suite; a suite that cannot run here (:class:`Skip`) or breaks (not just one of its
+    runs) is reported, not raised."""
     print(f"== {name}", file=sys.stderr, flush=True)
     started = time.perf_counter()
     try:
         run = _registry.load(name).run_suite(options)
+    except Skip as e:
+        return SuiteRun.unavailable(name, str(e))
     except Exception as e:  # noqa: BLE001 - the other suites still run
         traceback.print_exc()
         return SuiteRun.broken(name, f"{type(e).__name__}: {e}")

@@ -70,7 +70,9 @@ def notes(run: SuiteRun) -> list[str]:
 def section(run: SuiteRun) -> str:
     """A suite's part of the printed report."""
     if run.error:
-        return f"## {run.name}: did not run: {run.error}"
+        return f"## {run.name}: FAILED: {run.error}"
+    if run.skipped:
+        return f"## {run.name}: skipped: {run.skipped}"
     parts = [f"## {run.name} ({run.size})\n\n{run.title}", table(run), "\n".join(run.checks)]
     if more := notes(run):
         parts.append("\n".join(more))

@@ -2,7 +2,8 @@
 
 A suite is a module with ``run_suite(options: SuiteOptions) -> SuiteRun``: it runs headrace and
 the peers ``options`` asks for on its cases, at every thread count, checks their answers against
-each other, and returns every figure (:class:`Figure`) with what the checks found. The bench
+each other, and returns every figure (:class:`Figure`) with what the checks found. A suite that
+cannot run here at all (say a tool it needs is missing) raises ``headrace.benchmarks._harness.Skip``. The bench
 command lists its suites in :mod:`headrace.benchmarks._registry`; a suite's own command line
 (``python -m headrace.benchmarks.NAME``) is its ``main``.
 """
@@ -84,12 +85,18 @@ class SuiteRun:
     checks: list[str]  # what the answer checks found, as lines
     problems: list[str]  # the answers that differ (none: every answer agreed)
     details: dict[str, Any] = field(default_factory=dict)  # the suite's own facts (sizes, targets, verdicts)
-    error: str = ""  # why the suite itself could not run (then it has no figures)
+    error: str = ""  # why the suite itself failed (then it has no figures)
+    skipped: str = ""  # why the suite could not run here, say a tool it needs is not installed
 
     @classmethod
     def broken(cls, name: str, error: str) -> SuiteRun:
-        """A suite that could not run at all."""
+        """A suite that failed as a whole."""
         return cls(name, "", "", "", [], [], [], [], [], [], error=error)
+
+    @classmethod
+    def unavailable(cls, name: str, why: str) -> SuiteRun:
+        """A suite that cannot run here (not a failure)."""
+        return cls(name, "", "", "", [], [], [], [], [], [], skipped=why)
 
     @property
     def peers(self) -> list[str]:
@@ -153,5 +160,6 @@ class SuiteRun:
             "figures": [vars(f) for f in self.figures],
             "details": self.details,
             "error": self.error,
+            "skipped": self.skipped,
         }
 
