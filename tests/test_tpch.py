@@ -7,6 +7,7 @@ Deselect with ``-m "not tpch"``. Set HEADRACE_TPCH_DIR to reuse a data cache acr
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -87,3 +88,22 @@ def test_polars_versions_match_duckdb(query: int, tpch_folder: Path, duckdb_con:
     got = queries_polars.QUERIES[query](tpch_folder).collect().to_arrow()
     want = queries_duckdb.run(query, con=duckdb_con)
     assert answers.differences(got, want, ordered=query in answers.ORDERED) == []
+
+
+def test_the_bench_suite_checks_every_engine_against_the_others(tpch_folder: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from headrace.benchmarks._suite import SuiteOptions
+    from headrace.benchmarks.tpch import suite
+
+    monkeypatch.setenv(datagen.ENV_VAR, str(tpch_folder.parent))  # the workers find the session's data
+    run = suite.run_suite(SuiteOptions(data_dir=tmp_path, threads=(1,), reps=1, peers=("duckdb",), quick=True,
+                                       scale=SF))
+    assert run.ok, (run.problems, [f.note for f in run.failed])
+    assert {(f.engine, f.status) for f in run.figures} == {("headrace", "ok"), ("duckdb", "ok")}
+    assert len(run.figures) == 2 * len(QUERIES)
+    assert run.details["lineitem_rows"] == 600_572
+    # The digest keeps decimals exact: a float where another engine has the decimal differs.
+    table = pa.table({"revenue": pa.array([Decimal("1.10")], pa.decimal128(38, 2))})
+    digest = suite.digest_of("q6")
+    exact, rounded = digest(table), digest(table.cast(pa.schema({"revenue": pa.float64()})))
+    assert exact["0.revenue"] == "1.1" and rounded["0.revenue"] == 1.1

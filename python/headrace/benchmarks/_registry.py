@@ -36,6 +36,10 @@ SUITES: dict[str, Entry] = {
         "headrace.benchmarks.join",
         "hash joins (int and utf8 keys, inner and left), against pyarrow, Polars, DuckDB and pandas",
     ),
+    "tpch": Entry(
+        "headrace.benchmarks.tpch.suite",
+        "TPC-H queries 1 3 4 5 6 10 12 14 19 on tpchgen-cli Parquet files, against Polars and DuckDB",
+    ),
 }
 
 
