@@ -109,7 +109,7 @@ def test_pipeline_suite_checks_every_output(tmp_path: Path, monkeypatch: pytest.
     assert "| 1 row | 2 | " not in text  # the 3-step pipeline has one worker per step
     pipeline = json.loads((tmp_path / "results.json").read_text())["suites"][0]
     ran = {(f["case"], f["engine"], f["threads"]) for f in pipeline["figures"] if f["status"] == "ok"}
-    assert {("1 row", "headrace", 1), ("sort 1,000,000", "headrace", 2), ("sort 1,000,000", "threads", 2)} <= ran
+    assert {("1 row", "headrace", 1), ("sort 1,000,000", "headrace", 2), ("sort 1,000,000", "threads+queue", 2)} <= ran
 
     real_map = pipeline_throughput.headrace_map
     monkeypatch.setattr(pipeline_throughput, "headrace_map", lambda fn, k: lambda items: real_map(fn, k)(items)[::-1])
@@ -182,9 +182,15 @@ def test_ratios_compare_the_time_per_unit_of_work() -> None:
     assert run.ratios() == [{"case": "c", "threads": 1, "peer": "plain", "ratio": pytest.approx(0.25)}]
     assert not run.same_work("c")
     table = _report.table(run)
-    assert "| c | 1 | 1,000.00 µs/item | 4,000.00 µs/item | 0.25x |" in table
+    assert "| c | 1 | 1 ms/item | 4 ms/item | 0.25x |" in table
     assert "minipipe" not in table  # skipped everywhere: named in the notes only
     assert _report.notes(run) == ["minipipe skipped: not installed"]
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(12.5, "12.500 s"), (0.456, "456 ms"), (0.0123, "12.3 ms"),
+                                               (4.56e-5, "45.6 µs"), (2e-7, "0.2 µs")])
+def test_durations_keep_three_significant_digits(seconds: float, text: str) -> None:
+    assert _report.duration(seconds) == text
 
 
 def test_chart_needs_a_ratio(tmp_path: Path) -> None:

@@ -79,7 +79,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--items", type=_count, default=None, help="cap on the pipeline suite's item counts")
     parser.add_argument("--scale", type=_scale, default=None, help="TPC-H scale factor (default 1; --quick 0.1)")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 1M rows, a tenth of the pipeline items, 2 reps (figures not to quote)")
+                        help="smoke run: 1M rows, a tenth of the pipeline items, TPC-H SF 0.1, 2 reps "
+                        "(figures not to quote)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"folder for results.json, ratios.png and the generated data (default ./{DEFAULT_OUT})")
 

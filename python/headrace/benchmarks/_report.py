@@ -19,8 +19,17 @@ def cell(figure: Figure | None, per_unit: str | None) -> str:
     if figure.status != "ok" or figure.median_s is None:
         return figure.status if figure.status == "FAILED" else "—"
     if per_unit and figure.per_unit_s is not None:
-        return f"{figure.per_unit_s * 1e6:,.2f} µs/{per_unit}"
-    return f"{figure.median_s:.3f} s"
+        return f"{duration(figure.per_unit_s)}/{per_unit}"
+    return duration(figure.median_s)
+
+
+def duration(seconds: float) -> str:
+    """``1.234 s``, ``12.3 ms`` or ``45.6 µs``: three or four significant digits."""
+    if seconds >= 1.0:
+        return f"{seconds:,.3f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3g} ms" if seconds < 0.1 else f"{seconds * 1e3:.0f} ms"
+    return f"{seconds * 1e6:.3g} µs"
 
 
 def any_figure(run: SuiteRun, case: str, engine: str, threads: int) -> Figure | None:

@@ -266,7 +266,7 @@ class Impl:
 
 IMPLS = [
     Impl("plain", "plain Python loop", make_plain),
-    Impl("threads", "threads + queue.Queue(16)", make_threads),
+    Impl("threads+queue", "threads + queue.Queue(16)", make_threads),
     Impl("neuraxle", "Neuraxle SequentialQueuedPipeline (threads)", make_neuraxle),
     Impl("minipipe", "minipipe PipeLine (processes)", make_minipipe),
     Impl("headrace", "headrace Pipeline", make_headrace),
@@ -365,10 +365,10 @@ def heavy_specs(
     count of ``workers`` (those of ``impls``, default both), then, with ``yardstick``, what the
     machine allows."""
     specs = [Spec("plain", "plain Python loop", 1, lambda: lambda items: [sort_item(a) for a in items], n)]
-    if impls is None or "threads" in impls:
+    if impls is None or "threads+queue" in impls:
         for k in workers:
             specs.append(
-                Spec("threads", "threads + queue.Queue(16)", k, functools.partial(threads_map, sort_item, k), n)
+                Spec("threads+queue", "threads + queue.Queue(16)", k, functools.partial(threads_map, sort_item, k), n)
             )
     for k in workers:
         specs.append(Spec("headrace", "headrace Pipeline", k, functools.partial(headrace_map, sort_item, k), n))
@@ -642,7 +642,7 @@ def run_suite(options: SuiteOptions) -> SuiteRun:
     return SuiteRun(
         name="pipeline",
         title=TITLE,
-        size=f"{sum(reference):,} items (the plain loop's) in {len(cases)} cases, {reps} reps",
+        size=f"{sum(reference):,} items over {len(cases)} cases",
         unit="items",
         engines=engines,
         cases=cases,
