@@ -461,6 +461,23 @@ class Call(_Node):
             raise _type_error(self, ctx, values, error) from error
 
 
+def conjuncts(expr: Expr) -> list[Expr]:
+    """The terms of ``expr`` joined by ``&``, in the written order (``expr`` itself if none).
+
+        >>> conjuncts((col("a") > 1) & (col("b") < 2) & col("c").is_null())
+        [col("a") > 1, col("b") < 2, col("c").is_null()]
+    """
+    terms: list[Expr] = []
+    stack = [expr]
+    while stack:
+        term = stack.pop()
+        if isinstance(term, Binary) and term.op == "&":
+            stack += [term.right, term.left]
+        else:
+            terms.append(term)
+    return terms
+
+
 def col(name: str) -> Expr:
     """The column ``name`` of the input.
 

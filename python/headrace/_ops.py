@@ -21,6 +21,7 @@ from . import _core
 from ._batches import as_batches, conform, sliced
 from ._executor import Context, Executor, overrides
 from ._expr import Column, Expr
+from ._scan_filter import ConjunctFilter
 from ._steps import _copy_executor
 
 Calls = tuple[str, Any, Any, Any, Any, Any]
@@ -204,15 +205,13 @@ def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | 
     if predicate is None or scan.format != "parquet":
         return lambda task: scan.read(task, columns, arrow_filter)
     positions = [columns.index(n) for n in encoded]
+    terms = ConjunctFilter(predicate, scan.project(columns), encoded)
 
     def run(task: Any) -> Iterator[pa.RecordBatch]:
         # Filtering whole row groups costs fewer calls; the survivors are cut to batch size.
         for batch in scan.read(task, columns, None, encoded, batch_size=max(scan.batch_size, FILTER_ROWS)):
-            mask = predicate.evaluate(batch)
-            if mask.type == pa.null():
-                continue
-            batch = batch.filter(mask)
-            if not batch.num_rows:
+            batch = terms.apply(batch)
+            if batch is None or not batch.num_rows:
                 continue
             if positions:
                 arrays = batch.columns

@@ -26,7 +26,7 @@ import pyarrow.fs as pafs
 import pyarrow.json as pjson
 import pyarrow.parquet as pq
 
-from ._expr import Binary, ColumnNotFoundError, Expr
+from ._expr import ColumnNotFoundError, Expr, conjuncts
 
 __all__ = ["FORMATS", "FileScan", "ScanTask"]
 
@@ -243,14 +243,7 @@ class FileScan:
             return None
         views = set() if self.format != "parquet" else {
             f.name for info in self._infos.values() for f in info.schema if f.type.id in _NOT_VIEWS}
-        terms: list[Expr] = []
-        stack = [predicate]
-        while stack:
-            term = stack.pop()
-            if isinstance(term, Binary) and term.op == "&":
-                stack += [term.right, term.left]
-            elif not term.columns() & views:
-                terms.append(term)
+        terms = [term for term in conjuncts(predicate) if not term.columns() & views]
         if not terms:
             return None
         kept = terms[0]

@@ -1,0 +1,78 @@
+"""A scan's own filter, one ``&``-ed term at a time on fewer and fewer rows.
+
+A Parquet scan evaluates its filter itself (see ``_ops.scan_fn``). A filter is usually a
+conjunction, and its terms differ in cost: a comparison of a dictionary-encoded string
+column runs on the dictionary's few values, one of a date or an integer column costs a
+nanosecond a row, one of a decimal column several. :class:`ConjunctFilter` evaluates the
+cheap terms first and, when the rows still passing are few, drops the others before it
+evaluates a costly term, so the expensive terms see only the rows that are left.
+
+    >>> import pyarrow as pa
+    >>> import headrace as hr
+    >>> batch = pa.record_batch({"day": pa.array([1, 5, 9, 12], pa.int32()),
+    ...                          "price": pa.array([3, 40, 7, 8], pa.decimal128(15, 2))})
+    >>> f = ConjunctFilter((hr.col("price") < 10) & (hr.col("day") > 4), batch.schema, [])
+    >>> [str(t) for t in f.terms]                   # the integer term first
+    ['col("day") > 4', 'col("price") < 10']
+    >>> f.apply(batch).to_pydict()
+    {'day': [9, 12], 'price': [Decimal('7.00'), Decimal('8.00')]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._expr import Expr, conjuncts
+
+__all__ = ["ConjunctFilter"]
+
+# Before a costly term (a decimal or plain string column), the batch is cut to the rows
+# still passing when they are fewer than this share of it.
+NARROW_BELOW = 0.5
+_COSTLY = 2
+
+
+def _cost(kind: pa.DataType, encoded: bool) -> int:
+    """A rank of how much comparing a column of ``kind`` costs per row."""
+    if encoded or pa.types.is_dictionary(kind):
+        return 0
+    if (pa.types.is_integer(kind) or pa.types.is_temporal(kind) or pa.types.is_boolean(kind)
+            or pa.types.is_floating(kind)):
+        return 1
+    if pa.types.is_decimal(kind):
+        return 2
+    return 3
+
+
+class ConjunctFilter:
+    """The rows of a batch for which ``predicate`` is true, term by term (cheap terms
+    first). ``encoded``: the columns the scan reads dictionary-encoded."""
+
+    def __init__(self, predicate: Expr, schema: pa.Schema, encoded: Iterable[str]) -> None:
+        dictionaries = set(encoded)
+
+        def rank(term: Expr) -> int:
+            return max((_cost(schema.field(n).type, n in dictionaries) for n in term.columns()), default=0)
+
+        ranked = sorted(((rank(t), t) for t in conjuncts(predicate)), key=lambda pair: pair[0])  # stable
+        self.terms = [t for _, t in ranked]
+        self._costly = [r >= _COSTLY for r, _ in ranked]
+
+    def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
+        """The rows that pass, or None when none does."""
+        mask = None
+        for term, costly in zip(self.terms, self._costly):
+            if costly and mask is not None:  # cut the batch first if few rows are left
+                kept = pc.sum(mask).as_py() or 0
+                if kept == 0:
+                    return None
+                if kept < NARROW_BELOW * batch.num_rows:
+                    batch, mask = batch.filter(mask), None
+            found = term.evaluate(batch)
+            if found.type == pa.null():  # a null literal: no row is true
+                return None
+            mask = found if mask is None else pc.and_kleene(mask, found)
+        return batch if mask is None else batch.filter(mask)
