@@ -133,23 +133,37 @@ def _on_int64(op: str, left: Any, right: Any, lt: pa.DataType, rt: pa.DataType,
     b = _unscaled(right, rt) if a is not None else None
     if a is None or b is None:
         return None
+    n = len(left) if isinstance(left, pa.Array) else len(right)
     if op == "*":
         if a.largest * b.largest >= _INT64_LIMIT:
             return None
-        values = np.multiply(a.values, b.values)
     else:
         fa, fb = 10 ** (target.scale - lt.scale), 10 ** (target.scale - rt.scale)
         if a.largest * fa + b.largest * fb >= _INT64_LIMIT:
             return None
-        x = a.values * fa if fa != 1 else a.values
-        y = b.values * fb if fb != 1 else b.values
-        values = np.add(x, y) if op == "+" else np.subtract(x, y)
-    n = len(left) if isinstance(left, pa.Array) else len(right)
-    values = np.broadcast_to(np.asarray(values, dtype=np.int64), (n,))
-    words = np.empty(2 * n, dtype=np.int64)
-    words[0::2] = values
-    words[1::2] = values >> 63
+    # Written straight into a buffer of pyarrow's memory pool, which reuses its memory: a
+    # large numpy temporary would be a fresh mapping of the C allocator on every batch,
+    # page-faulted on first touch (three times slower on Parquet batches).
+    buffer = pa.allocate_buffer(16 * n)
+    words = np.frombuffer(buffer, dtype=np.int64)
+    low, high = words[0::2], words[1::2]
+    if op == "*":
+        np.multiply(a.values, b.values, out=low)
+    else:
+        x = _scaled(a.values, fa, low)
+        y = _scaled(b.values, fb, high)  # the high words are scratch space until the end
+        (np.add if op == "+" else np.subtract)(x, y, out=low)
+    np.right_shift(low, 63, out=high)
     valid = a.valid if b.valid is None else b.valid if a.valid is None else pc.and_(a.valid, b.valid)
     # is_valid() and and_() allocate their results, so the bitmap starts at offset 0.
     validity = None if valid is None else valid.buffers()[1]
-    return pa.Array.from_buffers(target, n, [validity, pa.py_buffer(words)])
+    return pa.Array.from_buffers(target, n, [validity, buffer])
+
+
+def _scaled(values: Any, factor: int, out: np.ndarray) -> Any:
+    """``values * factor`` (into ``out`` for an array)."""
+    if factor == 1:
+        return values
+    if isinstance(values, int):
+        return values * factor
+    return np.multiply(values, factor, out=out)
