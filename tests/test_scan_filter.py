@@ -1,4 +1,5 @@
-"""A scan's conjunct-by-conjunct filter keeps exactly the rows the whole predicate keeps."""
+"""A scan's own filter (conjunct by conjunct) keeps exactly the rows the whole predicate keeps; string
+columns with small dictionaries are read encoded and decoded to the same values."""
 
 from __future__ import annotations
 
@@ -66,3 +67,29 @@ def test_costly_terms_come_last_and_see_fewer_rows() -> None:
     assert str(f.terms[0]) == 'col("i") < 10'
     assert f.apply(batch).column("i").to_pylist() == [0, 1, 2, 3, 4]
     assert seen == [10]  # the decimal term ran on the 10 rows the integer term kept
+
+
+def test_small_dictionaries_are_read_encoded_and_decoded(tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    from headrace._scan import FileScan
+
+    n = 20_000
+    table = pa.table({
+        "status": pa.array(["open", "closed", None, "held"] * (n // 4), pa.string()),
+        "note": pa.array([f"note number {i}" for i in range(n)], pa.string()),   # mostly distinct
+        "view": pa.array(["a", "b"] * (n // 2), pa.string_view()),
+        "k": pa.array(range(n), pa.int64()),
+    })
+    pq.write_table(table, tmp_path / "t.parquet", row_group_size=5_000)
+    scan = FileScan("parquet", tmp_path / "t.parquet")
+    assert scan.encoded_columns(["status", "note", "view", "k"], small=True) == ["status", "view"]
+    assert scan.encoded_columns(["status", "note", "k"]) == ["status", "note"]
+    stream = hr.read_parquet(tmp_path / "t.parquet")
+    assert stream.schema.field("view").type == pa.large_string()   # views are read as large strings
+    got = stream.collect()
+    assert got.schema.types == [pa.string(), pa.string(), pa.large_string(), pa.int64()]
+    assert got.column("status").to_pylist() == table.column("status").to_pylist()
+    assert got.column("view").to_pylist() == table.column("view").to_pylist()
+    filtered = stream.filter(col("k") % 7 == 0).select("status", "view").collect()
+    assert filtered.column("status").to_pylist() == table.column("status").to_pylist()[::7]

@@ -199,20 +199,23 @@ _VIEWS = {pa.string_view().id: pa.large_string(), pa.binary_view().id: pa.large_
 def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | None,
             encoded: list[str]) -> Callable[[Any], Any]:
     """Reads one scan task. A Parquet filter is evaluated here rather than by the reader
-    (which only skips row groups by their statistics): the ``encoded`` string columns are
-    read as dictionaries, compared on their distinct values, and decoded only for the rows
-    that pass."""
-    if predicate is None or scan.format != "parquet":
+    (which only skips row groups by their statistics). The ``encoded`` string columns are
+    read as dictionaries and decoded after the filter, only for the rows that pass: a
+    filter compares their few distinct values, and decoding a dictionary costs less than
+    pyarrow's reading the strings directly when it is small."""
+    if scan.format != "parquet" or (predicate is None and not encoded):
         return lambda task: scan.read(task, columns, arrow_filter)
     positions = [columns.index(n) for n in encoded]
-    terms = ConjunctFilter(predicate, scan.project(columns), encoded)
+    terms = ConjunctFilter(predicate, scan.project(columns), encoded) if predicate is not None else None
+    rows = max(scan.batch_size, FILTER_ROWS) if terms is not None else scan.batch_size
 
     def run(task: Any) -> Iterator[pa.RecordBatch]:
         # Filtering whole row groups costs fewer calls; the survivors are cut to batch size.
-        for batch in scan.read(task, columns, None, encoded, batch_size=max(scan.batch_size, FILTER_ROWS)):
-            batch = terms.apply(batch)
-            if batch is None or not batch.num_rows:
-                continue
+        for batch in scan.read(task, columns, None, encoded, batch_size=rows):
+            if terms is not None:
+                batch = terms.apply(batch)
+                if batch is None or not batch.num_rows:
+                    continue
             if positions:
                 arrays = batch.columns
                 for i in positions:

@@ -256,6 +256,7 @@ class Planner:
                           source=_ops.source_iterator(lambda: scan.tasks(columns, pruning), None, stops, gates))
         reader = self._after_stage(tasks, self.threads, f"{node.name}.read")
         encoded = scan.encoded_columns(predicate.columns()) if predicate is not None else []
+        encoded += [n for n in scan.encoded_columns(columns, small=True) if n not in encoded]
         read = _ops.scan_fn(scan, columns, arrow_filter, predicate, encoded)
         reader.ops.append(lambda w, n: _ops.stateless(f"{node.name}.read", read, meter()))
         return reader

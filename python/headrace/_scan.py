@@ -40,6 +40,9 @@ EXTENSIONS = {
     "json": (".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".ndjson.gz"),
 }
 
+# A Parquet string column is read as a dictionary (then decoded) when its dictionary page
+# takes under 1/SMALL_DICTIONARY of the column chunk (see FileScan.encoded_columns).
+SMALL_DICTIONARY = 16
 # Parquet: consecutive row groups are merged into one task until it holds this many rows.
 TASK_ROWS = 1_000_000
 # IPC file format: record batches are grouped into tasks of about this many bytes of file.
@@ -251,10 +254,17 @@ class FileScan:
             kept = kept & term
         return kept.to_pyarrow(self.schema)
 
-    def encoded_columns(self, columns: Iterable[str]) -> list[str]:
+    def encoded_columns(self, columns: Iterable[str], small: bool = False) -> list[str]:
         """Those of ``columns`` that are Parquet strings stored dictionary-encoded (judged by
         the first file's first row group): reading them as Arrow dictionaries lets a filter
-        compare the few distinct values and skip decoding the rows it drops."""
+        compare the few distinct values and skip decoding the rows it drops.
+
+        ``small=True`` keeps only the columns whose dictionary is small beside the column
+        (a few distinct values, such as a status or a category): reading those as
+        dictionaries and decoding them afterwards is about twice as fast as pyarrow's
+        direct decoding, whereas a large dictionary (a column of mostly distinct values, or
+        one whose writer fell back to plain pages) reads slower that way.
+        """
         if self.format != "parquet" or not self.paths:
             return []
         wanted = {n for n in columns if pa.types.is_string(self.schema.field(n).type)
@@ -266,8 +276,16 @@ class FileScan:
         if meta.num_row_groups == 0:
             return []
         group = meta.row_group(0)
-        return [group.column(j).path_in_schema for j in range(group.num_columns)
-                if group.column(j).path_in_schema in wanted and group.column(j).has_dictionary_page]
+        found = []
+        for j in range(group.num_columns):
+            chunk = group.column(j)
+            if chunk.path_in_schema not in wanted or not chunk.has_dictionary_page:
+                continue
+            dictionary_bytes = chunk.data_page_offset - chunk.dictionary_page_offset
+            if small and dictionary_bytes * SMALL_DICTIONARY > chunk.total_uncompressed_size:
+                continue
+            found.append(chunk.path_in_schema)
+        return found
 
     def read(self, task: ScanTask, columns: Iterable[str] | None = None,
              filter: pc.Expression | None = None, dictionary_columns: Iterable[str] = (),
