@@ -107,3 +107,33 @@ def test_the_bench_suite_checks_every_engine_against_the_others(tpch_folder: Pat
     digest = suite.digest_of("q6")
     exact, rounded = digest(table), digest(table.cast(pa.schema({"revenue": pa.float64()})))
     assert exact["0.revenue"] == "1.1" and rounded["0.revenue"] == 1.1
+
+
+@pytest.mark.parametrize("module", ["answers", "datagen", "queries_duckdb", "queries_headrace", "queries_polars"])
+def test_module_doctests(module: str, tpch_folder: Path) -> None:
+    # tests/test_docs.py runs the doctests of headrace's top-level modules only.
+    import doctest
+    import importlib
+
+    found = importlib.import_module(f"headrace.benchmarks.tpch.{module}")
+    result = doctest.testmod(found, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_datagen_errors_leave_no_data_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(datagen, "find_tpchgen", lambda: None)
+    with pytest.raises(datagen.TpchDataError, match="pip install tpchgen-cli"):
+        datagen.tpch_data(0.01, root=tmp_path)
+    # A generator that fails halfway: its error is reported, and neither the target folder
+    # nor the staging folder is left.
+    fake = tmp_path / "fake-tpchgen"
+    fake.write_text("#!/bin/sh\nwhile [ $# -gt 0 ]; do [ \"$1\" = -o ] && touch \"$2/lineitem.parquet\"; shift; done\n"
+                    "echo 'disk full' >&2; exit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(datagen, "find_tpchgen", lambda: str(fake))
+    root = tmp_path / "cache"
+    with pytest.raises(datagen.TpchDataError, match="exit 3.*disk full"):
+        datagen.tpch_data(0.01, root=root)
+    assert list(root.iterdir()) == []
+    with pytest.raises(ValueError, match="positive"):
+        datagen.tpch_folder(0, root=root)

@@ -3,7 +3,11 @@ values), run by DuckDB over the Parquet files: the reference answers.
 
     >>> sorted(SQL)
     [1, 3, 4, 5, 6, 10, 12, 14, 19]
-    >>> answer = run(6, folder)        # doctest: +SKIP   (a pyarrow.Table)
+    >>> import tempfile
+    >>> from headrace.benchmarks.tpch.datagen import tpch_data
+    >>> folder = tpch_data(0.01, root=tempfile.mkdtemp())      # needs tpchgen-cli and duckdb
+    >>> run(6, folder).to_pydict()
+    {'revenue': [Decimal('1193053.2253')]}
 """
 
 from __future__ import annotations
