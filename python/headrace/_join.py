@@ -29,8 +29,9 @@ import pyarrow.compute as pc
 
 from . import _core
 from ._executor import Context
+from ._join_filter import KeyFilter, filterable_key_types
 from ._logical import ArrowSource, FileSource, Filter, Join, Limit, Node
-from ._ops import Calls, Meter, metered
+from ._ops import Calls, Meter, metered, take_rows
 
 # The kernel's emit mode per (how, build side).
 _EMIT = {
@@ -46,6 +47,11 @@ _EMIT = {
 # The share of its input rows a filter is guessed to keep when choosing a join's build side
 # (DuckDB's default guess for a predicate it has no statistics for).
 FILTER_SELECTIVITY = 0.2
+
+
+# The kinds that never output a probe row without a match (so such rows may be dropped
+# before the probe): the unmatched probe rows of the others are part of their output.
+_FILTERABLE = frozenset({"inner", "probe_semi", "build_semi", "build_anti", "build_outer"})
 
 
 def known_rows(node: Node) -> float | None:
@@ -93,6 +99,11 @@ class Prepared:
             if name in node.coalesced:
                 needed[1].add(node.coalesced[name])
         keys = (node.left_keys, node.right_keys)
+        # A key filter drops the probe rows that cannot match before they are probed.
+        self.build_key, self.probe_key = keys[build][0], keys[probe][0]
+        self.key_filter = (self.emit in _FILTERABLE and len(keys[build]) == 1 and not node.nulls_equal
+                           and filterable_key_types(node.inputs[build].schema.field(self.build_key).type,
+                                                    node.inputs[probe].schema.field(self.probe_key).type))
         # Each side's input columns: its keys and what the output gathers, in schema order.
         self.inputs = []
         for side in (0, 1):
@@ -134,6 +145,10 @@ class Prepared:
             return "left" if smaller_left and left * 2 < right else "right"  # type: ignore[operator]
         return "left" if smaller_left else "right"
 
+    def new_key_filter(self) -> KeyFilter | None:
+        """A run's key filter, if this join takes one."""
+        return KeyFilter() if self.key_filter else None
+
     def shape(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """A kernel output batch as the join's columns (renamed, reordered, keys coalesced)."""
         if not self.outputs:  # nothing read downstream (a count): the batch only carries its rows
@@ -172,7 +187,8 @@ class Gate:
         return self.ready
 
 
-def build_calls(name: str, prepared: Prepared, table: Any, worker: int, workers: int, meter: Meter) -> Calls:
+def build_calls(name: str, prepared: Prepared, table: Any, worker: int, workers: int, meter: Meter,
+                keys: KeyFilter | None = None) -> Calls:
     columns = prepared.inputs[prepared.build_input]
     state: list[Any] = []
 
@@ -180,6 +196,8 @@ def build_calls(name: str, prepared: Prepared, table: Any, worker: int, workers:
         state.append(_core.JoinBuild(prepared.plan))
 
     def execute(batch: pa.RecordBatch, ctx: Context) -> None:
+        if keys is not None:
+            keys.add(batch.column(prepared.build_key))
         state[0].sink(batch if batch.schema.names == columns else batch.select(columns))
 
     def finish(ctx: Context) -> None:
@@ -205,15 +223,25 @@ def finalize_calls(name: str, table: Any, gate: Gate, worker: int, workers: int)
 
 
 def probe_calls(name: str, prepared: Prepared, table: Any, gate: Gate, batch_size: int, worker: int, workers: int,
-                meter: Meter) -> Calls:
+                meter: Meter, keys: KeyFilter | None = None) -> Calls:
     columns = prepared.inputs[prepared.probe_input]
     pending: list[pa.RecordBatch] = []
     prober: list[Any] = []
+    filtering = [keys]  # the key filter, until it turns out unusable (keys spanning too much)
 
     def outputs(batches: list[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         if not prober:
             prober.append(table.prober(batch_size))
+            if keys is not None and not keys.finish():  # the table is ready: so are its keys
+                filtering[0] = None
         for batch in batches:
+            if filtering[0] is not None:
+                mask = filtering[0].mask(batch.column(prepared.probe_key))
+                kept = pc.sum(mask).as_py() or 0
+                if kept == 0:
+                    continue
+                if kept < batch.num_rows:  # (take_rows: pyarrow cannot filter string views)
+                    batch = take_rows(batch, pc.indices_nonzero(mask))
             prober[0].probe(batch if batch.schema.names == columns else batch.select(columns))
             while (out := prober[0].next()) is not None:
                 yield prepared.shape(pa.record_batch(out))

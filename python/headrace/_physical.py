@@ -323,12 +323,14 @@ class Planner:
                 self.gates.setdefault(id(source), []).append(gate)
         size = self.batch_size
         build = self._after(node.inputs[prepared.build_input], self.threads, "join.build")
-        build.ops.append(lambda w, n: _join.build_calls("join.build", prepared, table, w, n, meter()))
+        keys = prepared.new_key_filter()
+        build.ops.append(lambda w, n: _join.build_calls("join.build", prepared, table, w, n, meter(), keys))
         final = self._new("join.finalize", finalizers)
         self._connect(build, final, 0)
         final.ops.append(lambda w, n: _join.finalize_calls("join.finalize", table, gate, w, n))
         probe = self._after(probe_node, self.threads, "join.probe")
-        probe.ops.append(lambda w, n: _join.probe_calls(node.label(), prepared, table, gate, size, w, n, meter()))
+        probe.ops.append(lambda w, n: _join.probe_calls(node.label(), prepared, table, gate, size, w, n, meter(),
+                                                        keys))
         tail = self._new("join.tail", self.threads)
         self._connect(probe, tail, 0)
         self._connect(final, tail, 1)
