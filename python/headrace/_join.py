@@ -15,6 +15,12 @@ DataStream runtime.
                the outputs and, once every prober finished, emits the build rows that the
                join kind needs from the table (unmatched ones for outer joins built from the
                outer side, matched or unmatched ones for semi/anti joins built from the left).
+
+The kernel gathers columns of the key types (numbers, strings, dates, timestamps,
+decimal128). Any other column (binary, lists, structs, decimal256, durations...) is carried
+by row number: the kernel gathers a hidden int64 column numbering its side's rows instead,
+and the output takes the column's values by those numbers with pyarrow (:class:`RowStore`
+keeps the build side's such columns; a probe batch's are taken from the batch itself).
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _core
+from ._agg_spec import is_key_type
 from ._executor import Context
 from ._join_filter import KeyFilter, filterable_key_types
 from ._logical import ArrowSource, FileSource, Filter, Join, Limit, Node
@@ -84,6 +92,51 @@ def known_rows(node: Node) -> float | None:
     return sum(inputs)  # type: ignore[arg-type]
 
 
+# The hidden column numbering a side's rows, for the columns carried by row number.
+ROW = "__headrace_join_row"
+
+
+class RowStore:
+    """The build side's columns that the kernel cannot gather, numbered as they are sunk.
+
+        >>> store = RowStore()
+        >>> store.add(pa.record_batch({"x": [[1], [2, 3]]})).to_pylist()
+        [0, 1]
+        >>> store.add(pa.record_batch({"x": [[4]]})).to_pylist()
+        [2]
+        >>> store.take(pa.array([2, None, 0])).column("x").to_pylist()
+        [[4], None, [1]]
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._batches: list[pa.RecordBatch] = []
+        self._rows = 0
+        self._table: pa.Table | None = None
+
+    def add(self, batch: pa.RecordBatch) -> pa.Array:
+        """Keeps ``batch`` (any worker) and returns its rows' numbers."""
+        with self._lock:
+            first = self._rows
+            self._rows += batch.num_rows
+            self._batches.append(batch)
+        return pa.array(np.arange(first, first + batch.num_rows, dtype=np.int64))
+
+    def take(self, rows: pa.Array) -> pa.Table:
+        """The kept rows numbered ``rows`` (a null number gives a null row); after the last add."""
+        with self._lock:
+            if self._table is None:
+                self._table = pa.Table.from_batches(self._batches).combine_chunks()
+                self._batches = []
+        return self._table.take(rows)
+
+
+def _with_row_numbers(batch: pa.RecordBatch, columns: list[str], rows: pa.Array) -> pa.RecordBatch:
+    """``batch``'s ``columns`` but the last (:data:`ROW`), then ``rows`` as that one."""
+    arrays = [batch.column(n) for n in columns[:-1]] + [rows]
+    return pa.RecordBatch.from_arrays(arrays, names=columns)
+
+
 class Prepared:
     """The kernel plan of one join and how its output batches become the join's columns."""
 
@@ -104,13 +157,19 @@ class Prepared:
         self.key_filter = (self.emit in _FILTERABLE and len(keys[build]) == 1 and not node.nulls_equal
                            and filterable_key_types(node.inputs[build].schema.field(self.build_key).type,
                                                     node.inputs[probe].schema.field(self.probe_key).type))
+        # Columns of types the kernel does not gather are carried by row number (ROW).
+        self.by_row = [{n for n in needed[side] if not is_key_type(node.inputs[side].schema.field(n).type)}
+                       for side in (0, 1)]
         # Each side's input columns: its keys and what the output gathers, in schema order.
         self.inputs = []
         for side in (0, 1):
-            wanted = set(keys[side]) | needed[side]
-            self.inputs.append([n for n in node.inputs[side].schema.names if n in wanted])
-        gathered = [sorted(needed[side], key=self.inputs[side].index) for side in (0, 1)]
-        schemas = [pa.schema([node.inputs[s].schema.field(n) for n in self.inputs[s]]) for s in (0, 1)]
+            wanted = (set(keys[side]) | needed[side]) - self.by_row[side]
+            names = [n for n in node.inputs[side].schema.names if n in wanted]
+            self.inputs.append(names + [ROW] if self.by_row[side] else names)
+        gathered = [sorted((needed[side] - self.by_row[side]) | ({ROW} if self.by_row[side] else set()),
+                           key=self.inputs[side].index) for side in (0, 1)]
+        schemas = [pa.schema([pa.field(ROW, pa.int64()) if n == ROW else node.inputs[s].schema.field(n)
+                              for n in self.inputs[s]]) for s in (0, 1)]
         self.plan = _core.JoinPlan(
             schemas[build], schemas[probe],
             [self.inputs[build].index(k) for k in keys[build]], [self.inputs[probe].index(k) for k in keys[probe]],
@@ -133,6 +192,7 @@ class Prepared:
         self.schema = pa.schema([node.schema.field(name) for name, _, _ in self.outputs])
         self.probe_input = probe
         self.build_input = build
+        self.build_rows = RowStore() if self.by_row[build] else None
 
     @staticmethod
     def _smaller(node: Join) -> str:
@@ -149,12 +209,17 @@ class Prepared:
         """A run's key filter, if this join takes one."""
         return KeyFilter() if self.key_filter else None
 
-    def shape(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """A kernel output batch as the join's columns (renamed, reordered, keys coalesced)."""
+    def shape(self, batch: pa.RecordBatch, probed: pa.RecordBatch | None = None) -> pa.RecordBatch:
+        """A kernel output batch as the join's columns (renamed, reordered, keys coalesced);
+        ``probed``: the probe batch it came from (None: build rows without a probe row)."""
         if not self.outputs:  # nothing read downstream (a count): the batch only carries its rows
             return batch
+        taken = {side: self._taken(side, batch, probed) for side in (0, 1) if self.by_row[side]}
         arrays = []
         for (name, side, source), field in zip(self.outputs, self.schema):
+            if source in self.by_row[side]:
+                arrays.append(taken[side].column(source).combine_chunks())
+                continue
             array = batch.column(self.positions[(side, source)])
             if name in self.coalesced:
                 other = batch.column(self.positions[(1, self.coalesced[name])])
@@ -163,6 +228,18 @@ class Prepared:
                 array = array.cast(field.type)
             arrays.append(array)
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+    def _taken(self, side: int, batch: pa.RecordBatch, probed: pa.RecordBatch | None) -> pa.Table:
+        """The by-row columns of one side for the rows of a kernel output batch."""
+        names = sorted(self.by_row[side])
+        position = self.positions.get((side, ROW))
+        if side == self.build_input:
+            assert self.build_rows is not None
+            rows = batch.column(position) if position is not None else pa.nulls(batch.num_rows, pa.int64())
+            return self.build_rows.take(rows).select(names)
+        if probed is None:
+            return pa.table({n: pa.nulls(batch.num_rows, self.schema.field(n).type) for n in names})
+        return pa.Table.from_batches([probed]).select(names).take(batch.column(position))
 
 
 class Gate:
@@ -198,6 +275,9 @@ def build_calls(name: str, prepared: Prepared, table: Any, worker: int, workers:
     def execute(batch: pa.RecordBatch, ctx: Context) -> None:
         if keys is not None:
             keys.add(batch.column(prepared.build_key))
+        if prepared.build_rows is not None:
+            rows = prepared.build_rows.add(batch.select(sorted(prepared.by_row[prepared.build_input])))
+            batch = _with_row_numbers(batch, columns, rows)
         state[0].sink(batch if batch.schema.names == columns else batch.select(columns))
 
     def finish(ctx: Context) -> None:
@@ -225,6 +305,7 @@ def finalize_calls(name: str, table: Any, gate: Gate, worker: int, workers: int)
 def probe_calls(name: str, prepared: Prepared, table: Any, gate: Gate, batch_size: int, worker: int, workers: int,
                 meter: Meter, keys: KeyFilter | None = None) -> Calls:
     columns = prepared.inputs[prepared.probe_input]
+    by_row = bool(prepared.by_row[prepared.probe_input])
     pending: list[pa.RecordBatch] = []
     prober: list[Any] = []
     filtering = [keys]  # the key filter, until it turns out unusable (keys spanning too much)
@@ -242,9 +323,12 @@ def probe_calls(name: str, prepared: Prepared, table: Any, gate: Gate, batch_siz
                     continue
                 if kept < batch.num_rows:  # (take_rows: pyarrow cannot filter string views)
                     batch = take_rows(batch, pc.indices_nonzero(mask))
+            probed = batch
+            if by_row:
+                batch = _with_row_numbers(batch, columns, pa.array(np.arange(batch.num_rows, dtype=np.int64)))
             prober[0].probe(batch if batch.schema.names == columns else batch.select(columns))
             while (out := prober[0].next()) is not None:
-                yield prepared.shape(pa.record_batch(out))
+                yield prepared.shape(pa.record_batch(out), probed)
 
     def execute(batch: pa.RecordBatch, ctx: Context) -> Any:
         if not gate.event.is_set():  # the two sides share a source: keep the batch until the table is ready

@@ -481,10 +481,8 @@ class Join(Node):
         fields = []
         for name, side, source in self.columns:
             original = self.inputs[side].schema.field(source).type
-            if not is_key_type(original):  # the native gather takes the key types
-                raise TypeError(f"join: column {source!r} of the {('left', 'right')[side]} side is {original}, which "
-                                f"a join cannot carry yet (it can carry {KEY_TYPES}); drop or cast it before the join")
-            kind = _output_type(original)
+            # Key types come out of the native gather; other types are taken by row number as they are.
+            kind = _output_type(original) if is_key_type(original) else original
             if name in self.coalesced:
                 right_type = right.schema.field(self.coalesced[name]).type
                 kind = _common_key_type(kind, right_type)
