@@ -695,6 +695,13 @@ def test_columns_the_kernel_does_not_gather_are_carried_by_row(payload):
                 assert result.schema.field("q").type == payload.type
 
 
+def test_the_hidden_row_column_name_is_refused_when_it_is_needed():
+    left = hr.from_arrow(pa.table({"k": [1], "p": [[1]], "__headrace_join_row": [0]}))
+    right = hr.from_arrow(pa.table({"k": [1]}))
+    with pytest.raises(ValueError, match="left side has a column named '__headrace_join_row'"):
+        left.join(right, on="k").collect()
+
+
 def test_carried_columns_across_batches_and_threads():
     """Row numbers stay right over many batches of both sides, several workers, a key
     filter and bounded output batches (a key matching many rows)."""

@@ -160,6 +160,10 @@ class Prepared:
         # Columns of types the kernel does not gather are carried by row number (ROW).
         self.by_row = [{n for n in needed[side] if not is_key_type(node.inputs[side].schema.field(n).type)}
                        for side in (0, 1)]
+        for side in (0, 1):
+            if self.by_row[side] and ROW in node.inputs[side].schema.names:
+                raise ValueError(f"join: the {('left', 'right')[side]} side has a column named {ROW!r}, which the "
+                                 "join uses for itself; rename it")
         # Each side's input columns: its keys and what the output gathers, in schema order.
         self.inputs = []
         for side in (0, 1):
