@@ -17,6 +17,7 @@ from ._steps import Parallel, Source, Step
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from . import ml
     from ._config import config
     from ._datastream import DataStream, stateful_transform
     from ._expr import ColumnNotFoundError, Expr, col, lit
@@ -44,6 +45,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "ml":  # the hr.ml subpackage, also loaded on first use
+        import importlib
+
+        return importlib.import_module(".ml", __name__)
     if name in _LAZY:
         import importlib
 
@@ -54,7 +59,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"ml"})
 
 
 __all__ = [
@@ -76,6 +81,7 @@ __all__ = [
     "from_arrow",
     "from_batches",
     "lit",
+    "ml",
     "read_csv",
     "read_ipc",
     "read_json",
