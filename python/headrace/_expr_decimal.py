@@ -107,6 +107,8 @@ def _unscaled(value: Any, kind: pa.DataType) -> _Unscaled | None:
     if not isinstance(value, pa.Array) or not pa.types.is_decimal128(value.type):
         return None
     n = len(value)
+    if n == 0 or value.buffers()[1] is None:
+        return None  # nothing to gain; pyarrow's kernel gives the same type
     words = np.frombuffer(value.buffers()[1], dtype=np.int64, count=2 * (value.offset + n))[2 * value.offset:]
     low = words[0::2]
     valid = None
@@ -117,8 +119,6 @@ def _unscaled(value: Any, kind: pa.DataType) -> _Unscaled | None:
         high = words[1::2] if valid is None else np.where(valid.to_numpy(zero_copy_only=False), words[1::2], 0)
         if not np.array_equal(high, low >> 63):
             return None
-    if n == 0:
-        return _Unscaled(low, valid, 0)
     smallest, biggest = int(low.min()), int(low.max())
     return _Unscaled(low, valid, max(-smallest, biggest))
 
