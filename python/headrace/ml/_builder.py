@@ -27,6 +27,7 @@ class GraphBuilder:
 
     def __init__(self) -> None:
         self._count = 0
+        self._ids: set[TableId] = set()
         self._nodes: list[Node] = []
         self._max_output_length = 20
 
@@ -39,7 +40,9 @@ class GraphBuilder:
     def create_table_id(self, name: str | None = None) -> TableId:
         """A new TableId, e.g. for a graph input."""
         self._count += 1
-        return TableId(self._count, name)
+        table = TableId(self._count, name)
+        self._ids.add(table)
+        return table
 
     def _new_ids(self, what: str, stage: Stage) -> tuple[TableId, ...]:
         return tuple(self.create_table_id(f"{stage.name}.{what}{k}") for k in range(self._max_output_length))
@@ -49,7 +52,7 @@ class GraphBuilder:
             raise TypeError(f"GraphBuilder: {where} must be a list of TableIds, not one TableId")
         ids = tuple(ids)
         for t in ids:
-            if not isinstance(t, TableId) or not 0 < t.index <= self._count:
+            if t not in self._ids:
                 raise TypeError(f"GraphBuilder: {t!r} in {where} is not a TableId of this builder")
         return ids
 

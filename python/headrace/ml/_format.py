@@ -45,6 +45,9 @@ def save_stage(stage: Stage, path: str | os.PathLike[str]) -> None:
 def _write(stage: Stage, folder: Path) -> None:
     folder.mkdir(parents=True)
     cls = type(stage)
+    if "<locals>" in cls.__qualname__:
+        raise TypeError(f"{stage.name}: a class defined inside a function cannot be loaded back by its import "
+                        "path; define it at module level")
     meta: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
