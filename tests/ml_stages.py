@@ -11,9 +11,9 @@ import headrace as hr
 
 def _column_schema(stage: hr.ml.Stage, schemas: tuple[pa.Schema, ...], column: str) -> tuple[pa.Schema, ...]:
     if len(schemas) != 1:
-        raise ValueError(f"{stage.name}: expected 1 input schema, got {len(schemas)}")
+        raise ValueError(f"{stage.stage_name}: expected 1 input schema, got {len(schemas)}")
     if column not in schemas[0].names:
-        raise ValueError(f"{stage.name}: column {column!r} not found")
+        raise ValueError(f"{stage.stage_name}: column {column!r} not found")
     return schemas
 
 
@@ -79,7 +79,7 @@ class Union(hr.ml.MLFunc):
     def transform_schemas(self, *schemas: pa.Schema) -> tuple[pa.Schema, ...]:
         for s in schemas[1:]:
             if s != schemas[0]:
-                raise ValueError(f"{self.name}: inputs have different schemas")
+                raise ValueError(f"{self.stage_name}: inputs have different schemas")
         return schemas[:1]
 
     def _transform(self, *streams: hr.DataStream) -> tuple[hr.DataStream, ...]:

@@ -45,7 +45,7 @@ class GraphBuilder:
         return table
 
     def _new_ids(self, what: str, stage: Stage) -> tuple[TableId, ...]:
-        return tuple(self.create_table_id(f"{stage.name}.{what}{k}") for k in range(self._max_output_length))
+        return tuple(self.create_table_id(f"{stage.stage_name}.{what}{k}") for k in range(self._max_output_length))
 
     def _check_ids(self, ids: Sequence[TableId], where: str) -> tuple[TableId, ...]:
         if isinstance(ids, TableId):
@@ -60,7 +60,7 @@ class GraphBuilder:
         for node in self._nodes:
             if node.stage is stage:
                 return node
-        raise ValueError(f"GraphBuilder: stage {stage.name} was not added (call get_outputs first)")
+        raise ValueError(f"GraphBuilder: stage {stage.stage_name} was not added (call get_outputs first)")
 
     def get_outputs(self, stage: Stage, *inputs: TableId, estimator_inputs: Sequence[TableId] | None = None,
                     transformer_inputs: Sequence[TableId] | None = None) -> tuple[TableId, ...]:
@@ -68,7 +68,7 @@ class GraphBuilder:
         may read different tables for fitting and for transforming: pass
         ``estimator_inputs`` and ``transformer_inputs`` instead of ``inputs``."""
         if any(node.stage is stage for node in self._nodes):
-            raise ValueError(f"GraphBuilder: stage {stage.name} was already added; a stage may be added once")
+            raise ValueError(f"GraphBuilder: stage {stage.stage_name} was already added; a stage may be added once")
         split = estimator_inputs is not None or transformer_inputs is not None
         if split and inputs:
             raise TypeError("GraphBuilder.get_outputs: pass inputs, or estimator_inputs and transformer_inputs, "
@@ -76,14 +76,15 @@ class GraphBuilder:
         if split and (estimator_inputs is None or transformer_inputs is None):
             raise TypeError("GraphBuilder.get_outputs: estimator_inputs and transformer_inputs go together")
         if isinstance(stage, Estimator):
-            fit_ids = self._check_ids(estimator_inputs if split else inputs, f"the inputs of {stage.name}")  # type: ignore[arg-type]
+            fit_ids = self._check_ids(estimator_inputs if split else inputs, f"the inputs of {stage.stage_name}")  # type: ignore[arg-type]
         elif isinstance(stage, MLFunc):
             if split:
-                raise TypeError(f"GraphBuilder: {stage.name} is not an Estimator, so it takes no estimator_inputs")
+                raise TypeError(f"GraphBuilder: {stage.stage_name} is not an Estimator, "
+                                "so it takes no estimator_inputs")
             fit_ids = None
         else:
             raise TypeError(f"GraphBuilder: {type(stage).__name__} is not a Stage (an Estimator or an MLFunc)")
-        use_ids = self._check_ids(transformer_inputs if split else inputs, f"the inputs of {stage.name}")  # type: ignore[arg-type]
+        use_ids = self._check_ids(transformer_inputs if split else inputs, f"the inputs of {stage.stage_name}")  # type: ignore[arg-type]
         node = Node(stage, fit_ids, use_ids, self._new_ids("output", stage))
         self._nodes.append(node)
         return node.outputs
@@ -93,16 +94,18 @@ class GraphBuilder:
         Estimator: then its fitted model); at most once per stage."""
         node = self._node(stage)
         if not isinstance(stage, (Transformer, Estimator)):
-            raise TypeError(f"GraphBuilder: {stage.name} is not a Transformer or Estimator; it has no state streams")
+            raise TypeError(f"GraphBuilder: {stage.stage_name} is not a Transformer or Estimator; "
+                            "it has no state streams")
         if node.state_inputs is not None:
-            raise ValueError(f"GraphBuilder: the state streams of {stage.name} are already set")
-        node.state_inputs = self._check_ids(inputs, f"the state streams of {stage.name}")
+            raise ValueError(f"GraphBuilder: the state streams of {stage.stage_name} are already set")
+        node.state_inputs = self._check_ids(inputs, f"the state streams of {stage.stage_name}")
 
     def get_state_streams(self, stage: Stage) -> tuple[TableId, ...]:
         """TableIds of the state streams of ``stage`` (or of its fitted model)."""
         node = self._node(stage)
         if not isinstance(stage, (Transformer, Estimator)):
-            raise TypeError(f"GraphBuilder: {stage.name} is not a Transformer or Estimator; it has no state streams")
+            raise TypeError(f"GraphBuilder: {stage.stage_name} is not a Transformer or Estimator; "
+                            "it has no state streams")
         if node.state_outputs is None:
             node.state_outputs = self._new_ids("state", stage)
         return node.state_outputs
@@ -126,7 +129,7 @@ class GraphBuilder:
         """A :class:`GraphModel` (a Transformer); every stage must be an MLFunc, not an Estimator."""
         for node in self._nodes:
             if isinstance(node.stage, Estimator):
-                raise TypeError(f"GraphBuilder.build_model: {node.stage.name} is an Estimator; a GraphModel "
+                raise TypeError(f"GraphBuilder.build_model: {node.stage.stage_name} is an Estimator; a GraphModel "
                                 "holds only Transformers (use build for a Graph, then fit it)")
         return GraphModel(self._wiring((), inputs, outputs, input_states, output_states))
 

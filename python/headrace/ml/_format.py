@@ -46,7 +46,7 @@ def _write(stage: Stage, folder: Path) -> None:
     folder.mkdir(parents=True)
     cls = type(stage)
     if "<locals>" in cls.__qualname__:
-        raise TypeError(f"{stage.name}: a class defined inside a function cannot be loaded back by its import "
+        raise TypeError(f"{stage.stage_name}: a class defined inside a function cannot be loaded back by its import "
                         "path; define it at module level")
     meta: dict[str, Any] = {
         "format": FORMAT,
@@ -73,7 +73,7 @@ def _json_params(stage: Stage) -> dict[str, Any]:
         try:
             json.dumps(value)
         except (TypeError, ValueError):
-            raise TypeError(f"{stage.name}: parameter {name!r} ({type(value).__name__}) cannot be saved as JSON; "
+            raise TypeError(f"{stage.stage_name}: parameter {name!r} ({type(value).__name__}) cannot be saved as JSON; "
                             "keep parameters to numbers, strings, booleans, None, lists and dicts") from None
     return params
 

@@ -64,30 +64,30 @@ class GraphModel(_GraphStage, Transformer):
     ``get_state_streams`` returns its ``output_states``."""
 
     def transform_schemas(self, *schemas: pa.Schema) -> tuple[pa.Schema, ...]:
-        return _propagate_schemas(self.wiring, self.wiring.transformer_inputs, schemas, self.name)
+        return _propagate_schemas(self.wiring, self.wiring.transformer_inputs, schemas, self.stage_name)
 
     def _check_state_stream_count(self, count: int) -> None:
         if count != len(self.wiring.input_states):
-            raise ValueError(f"{self.name}: takes {len(self.wiring.input_states)} state streams "
+            raise ValueError(f"{self.stage_name}: takes {len(self.wiring.input_states)} state streams "
                              f"(its input_states), got {count}")
 
     def _bound_states(self) -> dict[TableId, DataStream]:
         states = super().get_state_streams()
         if self.wiring.input_states and not states:
-            raise RuntimeError(f"{self.name}: its input_states have no tables; call set_state_streams first")
+            raise RuntimeError(f"{self.stage_name}: its input_states have no tables; call set_state_streams first")
         return dict(zip(self.wiring.input_states, states))
 
     def _transform(self, *streams: DataStream) -> tuple[DataStream, ...]:
-        check_count(streams, len(self.wiring.transformer_inputs), self.name)
+        check_count(streams, len(self.wiring.transformer_inputs), self.stage_name)
         tables = {**self._bound_states(), **dict(zip(self.wiring.transformer_inputs, streams))}
-        return GraphRun(self.wiring, tables, {}, self.name).tables_of(self.wiring.outputs)
+        return GraphRun(self.wiring, tables, {}, self.stage_name).tables_of(self.wiring.outputs)
 
     def get_state_streams(self) -> tuple[DataStream, ...]:
         """The graph's ``output_states``: state streams of its stages, or tables made from
         its input states (a table that needs a data input is available only in transform)."""
         if not self.wiring.output_states:
             return ()
-        return GraphRun(self.wiring, self._bound_states(), {}, self.name).tables_of(self.wiring.output_states)
+        return GraphRun(self.wiring, self._bound_states(), {}, self.stage_name).tables_of(self.wiring.output_states)
 
 
 class Graph(_GraphStage, Estimator):
@@ -98,15 +98,15 @@ class Graph(_GraphStage, Estimator):
 
     def transform_schemas(self, *schemas: pa.Schema) -> tuple[pa.Schema, ...]:
         """Output schemas for the schemas of the graph's transformer inputs."""
-        return _propagate_schemas(self.wiring, self.wiring.transformer_inputs, schemas, self.name)
+        return _propagate_schemas(self.wiring, self.wiring.transformer_inputs, schemas, self.stage_name)
 
     def _fit(self, *streams: DataStream) -> GraphModel:
         w = self.wiring
-        check_count(streams, len(w.estimator_inputs), self.name)
+        check_count(streams, len(w.estimator_inputs), self.stage_name)
         estimators = {i for i, n in enumerate(w.nodes) if isinstance(n.stage, Estimator)}
         needs = {i: w.upstream(w.nodes[i].estimator_inputs or ()) & estimators for i in estimators}
         models: dict[int, MLFunc] = {}
-        run = GraphRun(w, dict(zip(w.estimator_inputs, streams)), models, self.name)
+        run = GraphRun(w, dict(zip(w.estimator_inputs, streams)), models, self.stage_name)
         while len(models) < len(estimators):
             wave = sorted(i for i in estimators - set(models) if needs[i] <= set(models))
             inputs = [run.tables_of(w.nodes[i].estimator_inputs or ()) for i in wave]
@@ -114,8 +114,8 @@ class Graph(_GraphStage, Estimator):
                 fitted = list(pool.map(lambda i, ins: w.nodes[i].stage.fit(*ins), wave, inputs))  # type: ignore[union-attr]
             for i, model in zip(wave, fitted):
                 if not isinstance(model, Transformer):
-                    raise TypeError(f"{self.name}: {w.nodes[i].stage.name}.fit returned {type(model).__name__}, "
-                                    "not a Transformer")
+                    raise TypeError(f"{self.stage_name}: {w.nodes[i].stage.stage_name}.fit returned "
+                                    f"{type(model).__name__}, not a Transformer")
                 models[i] = model
         nodes = [Node(models.get(i, n.stage), None, n.transformer_inputs, n.outputs, n.state_inputs,
                       n.state_outputs) for i, n in enumerate(w.nodes)]

@@ -40,7 +40,7 @@ class GraphRun:
                 self._transform(i)
             if t not in self.tables:
                 produced = "state streams" if kind == "state" else "tables"
-                raise ValueError(f"{self.owner}: stage {i} ({self.wiring.nodes[i].stage.name}) returned fewer "
+                raise ValueError(f"{self.owner}: stage {i} ({self.wiring.nodes[i].stage.stage_name}) returned fewer "
                                  f"{produced} than {k + 1}, so {t!r} has none")
         return self.tables[t]
 
@@ -55,7 +55,7 @@ class GraphRun:
             model: Any = self.models[i] if isinstance(node.stage, Estimator) else node.stage
             if node.state_inputs is not None:
                 if not isinstance(model, Transformer):
-                    raise TypeError(f"{self.owner}: stage {i} ({model.name}) is not a Transformer and "
+                    raise TypeError(f"{self.owner}: stage {i} ({model.stage_name}) is not a Transformer and "
                                     "takes no state streams")
                 model = model._with_state_streams(self.tables_of(node.state_inputs))
             self._ready[i] = model
@@ -69,7 +69,7 @@ class GraphRun:
         model = self.model(i)
         outputs = model.transform(*self.tables_of(node.transformer_inputs))
         if len(outputs) > len(node.outputs):
-            raise ValueError(f"{self.owner}: stage {i} ({model.name}) returned {len(outputs)} tables, more than "
+            raise ValueError(f"{self.owner}: stage {i} ({model.stage_name}) returned {len(outputs)} tables, more than "
                              f"the graph's max_output_length {len(node.outputs)}")
         self.tables.update(zip(node.outputs, outputs))
 
@@ -78,6 +78,6 @@ class GraphRun:
         model = self.model(i)
         states = model.get_state_streams() if isinstance(model, Transformer) else ()
         if len(states) > len(node.state_outputs or ()):
-            raise ValueError(f"{self.owner}: stage {i} ({model.name}) has {len(states)} state streams, more than "
+            raise ValueError(f"{self.owner}: stage {i} ({model.stage_name}) has {len(states)} state streams, more than "
                              f"the graph's max_output_length {len(node.state_outputs or ())}")
         self.tables.update(zip(node.state_outputs or (), states))

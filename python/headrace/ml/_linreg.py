@@ -86,11 +86,11 @@ class LinearRegressionModel(Transformer):
                              f"{len(self.coefficients)} coefficients")
 
     def transform_schemas(self, *schemas: pa.Schema) -> tuple[pa.Schema, ...]:
-        check_count(schemas, 1, self.name, "input schemas")
+        check_count(schemas, 1, self.stage_name, "input schemas")
         (schema,) = schemas
-        require_columns(schema, self.features, self.name)
+        require_columns(schema, self.features, self.stage_name)
         if self.prediction in schema.names:
-            raise ValueError(f"{self.name}: output column {self.prediction!r} already exists in the input")
+            raise ValueError(f"{self.stage_name}: output column {self.prediction!r} already exists in the input")
         return (schema.append(pa.field(self.prediction, pa.float64())),)
 
     def _transform(self, *streams: DataStream) -> tuple[DataStream, ...]:
@@ -141,7 +141,7 @@ class LinearRegression(Estimator):
 
     def _fit(self, *streams: DataStream) -> LinearRegressionModel:
         self.transform_schemas(*(s.schema for s in streams))
-        require_columns(streams[0].schema, [self.label], self.name)
+        require_columns(streams[0].schema, [self.label], self.stage_name)
         gramian = Gramian(self.features, self.label, self.fit_intercept)
         partials = streams[0].stateful_transform(gramian, new_schema=GRAMIAN_SCHEMA,
                                                  required_columns={*self.features, self.label},
@@ -150,11 +150,11 @@ class LinearRegression(Estimator):
         total = np.zeros((k, k))
         np.add.at(total, (partials["i"].to_numpy(), partials["j"].to_numpy()), partials["v"].to_numpy())
         if not total[:-1, :-1].any():
-            raise ValueError(f"{self.name}: nothing to fit (no rows, or every feature is 0)")
+            raise ValueError(f"{self.stage_name}: nothing to fit (no rows, or every feature is 0)")
         try:
             w = np.linalg.solve(total[:-1, :-1], total[:-1, -1])
         except np.linalg.LinAlgError:
-            raise ValueError(f"{self.name}: the features {self.features} are linearly dependent "
+            raise ValueError(f"{self.stage_name}: the features {self.features} are linearly dependent "
                              "(X^T X is singular)") from None
         p = len(self.features)
         return LinearRegressionModel(self.features, w[:p], float(w[p]) if self.fit_intercept else 0.0,

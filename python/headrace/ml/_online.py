@@ -117,13 +117,13 @@ class OnlineMeanModel(Transformer):
         self.version_col = version_col
 
     def transform_schemas(self, *schemas: pa.Schema) -> tuple[pa.Schema, ...]:
-        check_count(schemas, 1, self.name, "input schemas")
+        check_count(schemas, 1, self.stage_name, "input schemas")
         (schema,) = schemas
-        require_columns(schema, self.columns, self.name)
+        require_columns(schema, self.columns, self.stage_name)
         if self.min_version_col is not None:
-            require_columns(schema, [self.min_version_col], self.name)
+            require_columns(schema, [self.min_version_col], self.stage_name)
         if self.version_col in schema.names:
-            raise ValueError(f"{self.name}: output column {self.version_col!r} already exists in the input")
+            raise ValueError(f"{self.stage_name}: output column {self.version_col!r} already exists in the input")
         for name in self.columns:
             schema = schema.set(schema.get_field_index(name), pa.field(name, pa.float64()))
         return (schema.append(pa.field(self.version_col, pa.int64())),)
@@ -132,11 +132,11 @@ class OnlineMeanModel(Transformer):
         (schema,) = self.transform_schemas(*(s.schema for s in streams))
         states = self.get_state_streams()
         if not states:
-            raise RuntimeError(f"{self.name}: has no state stream; call set_state_streams(updates) first")
+            raise RuntimeError(f"{self.stage_name}: has no state stream; call set_state_streams(updates) first")
         expected = update_schema(self.columns)
         for name in expected.names:
             if name not in states[0].schema.names:
-                raise ValueError(f"{self.name}: state stream lacks column {name!r}; expected {expected.names}")
+                raise ValueError(f"{self.stage_name}: state stream lacks column {name!r}; expected {expected.names}")
         updates = states[0].select(*expected.names)
         serve = _Serve(self.columns, self.min_version_col, self.version_col)
         return (stateful_transform([streams[0], updates], serve, new_schema=schema),)
@@ -164,8 +164,8 @@ class OnlineMean(Estimator):
         return OnlineMeanModel(self.columns, self.min_version_col, self.version_col).transform_schemas(*schemas)
 
     def _fit(self, *streams: DataStream) -> OnlineMeanModel:
-        check_count(streams, 1, self.name)
-        require_columns(streams[0].schema, self.columns, self.name)
+        check_count(streams, 1, self.stage_name)
+        require_columns(streams[0].schema, self.columns, self.stage_name)
         updates = streams[0].transform(_BatchSums(self.columns), new_schema=update_schema(self.columns),
                                        required_columns=set(self.columns))
         model = OnlineMeanModel(self.columns, self.min_version_col, self.version_col)

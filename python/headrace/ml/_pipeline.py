@@ -85,7 +85,7 @@ class Pipeline(Estimator):
         for i, stage in enumerate(self.stages):
             model = stage.fit(*tables) if isinstance(stage, Estimator) else stage
             if not isinstance(model, MLFunc):
-                raise TypeError(f"Pipeline: {stage.name}.fit returned {type(model).__name__}, not a Transformer")
+                raise TypeError(f"Pipeline: {stage.stage_name}.fit returned {type(model).__name__}, not a Transformer")
             fitted.append(model)
             if i < last:
                 tables = model.transform(*tables)

@@ -18,9 +18,9 @@ from ._tables import check_count, require_columns
 
 
 def _scaled_schema(stage: Stage, columns: list[str], schemas: tuple[pa.Schema, ...]) -> tuple[pa.Schema, ...]:
-    check_count(schemas, 1, stage.name, "input schemas")
+    check_count(schemas, 1, stage.stage_name, "input schemas")
     (schema,) = schemas
-    require_columns(schema, columns, stage.name)
+    require_columns(schema, columns, stage.stage_name)
     for name in columns:
         schema = schema.set(schema.get_field_index(name), pa.field(name, pa.float64()))
     return (schema,)

@@ -30,7 +30,7 @@ class Stage(WithParams, ABC):
         raises naming the stage and the column on a mismatch."""
 
     @property
-    def name(self) -> str:
+    def stage_name(self) -> str:
         """The name used in error messages: the class name."""
         return type(self).__name__
 
@@ -60,7 +60,7 @@ class Stage(WithParams, ABC):
 
     def _load_model_tables(self, tables: dict[str, pa.Table]) -> None:
         if tables:
-            raise ValueError(f"{self.name}: has no model data, got tables {sorted(tables)}")
+            raise ValueError(f"{self.stage_name}: has no model data, got tables {sorted(tables)}")
 
     def _children(self) -> list[Stage]:
         return []
@@ -83,7 +83,7 @@ class MLFunc(Stage):
 
     def transform(self, *tables: Any) -> tuple[DataStream, ...]:
         """Returns the output tables (lazy DataStreams) for the input tables."""
-        return self._transform(*as_streams(tables, self.name))
+        return self._transform(*as_streams(tables, self.stage_name))
 
     @abstractmethod
     def _transform(self, *streams: DataStream) -> tuple[DataStream, ...]:
@@ -100,10 +100,10 @@ class Transformer(MLFunc):
     def set_state_streams(self, *tables: Any) -> None:
         """Sets the state streams; may be called at most once per Transformer."""
         if getattr(self, "_state_streams", None) is not None:
-            raise RuntimeError(f"{self.name}: set_state_streams may be called only once "
+            raise RuntimeError(f"{self.stage_name}: set_state_streams may be called only once "
                                "(its state streams are already set)")
         self._check_state_stream_count(len(tables))
-        self._state_streams = as_streams(tables, self.name)
+        self._state_streams = as_streams(tables, self.stage_name)
 
     def get_state_streams(self) -> tuple[DataStream, ...]:
         """The state streams set on this Transformer (by the user, a Graph, or the
@@ -112,13 +112,13 @@ class Transformer(MLFunc):
 
     def _check_state_stream_count(self, count: int) -> None:
         if count != self.state_stream_count:
-            raise ValueError(f"{self.name}: takes {self.state_stream_count} state streams, got {count}")
+            raise ValueError(f"{self.stage_name}: takes {self.state_stream_count} state streams, got {count}")
 
     def _with_state_streams(self, streams: tuple[DataStream, ...]) -> Transformer:
         """A shallow copy of this Transformer with the state streams set (the original
         is unchanged, so a Graph can run it more than once)."""
         if self.get_state_streams():
-            raise RuntimeError(f"{self.name}: set_state_streams may be called only once "
+            raise RuntimeError(f"{self.stage_name}: set_state_streams may be called only once "
                                "(its state streams are already set)")
         clone = copy.copy(self)
         clone.set_state_streams(*streams)
@@ -131,7 +131,7 @@ class Estimator(Stage):
     def fit(self, *tables: Any) -> Transformer:
         """Learns from the input tables (DataStreams, pyarrow Tables, Arrow-capsule
         objects) and returns the fitted Transformer."""
-        return self._fit(*as_streams(tables, self.name))
+        return self._fit(*as_streams(tables, self.stage_name))
 
     @abstractmethod
     def _fit(self, *streams: DataStream) -> Transformer:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
+
 from .._datastream import DataStream
 from .._sources import from_arrow
 
@@ -27,10 +29,8 @@ def check_count(items: tuple[Any, ...], expected: int, stage: str, what: str = "
         raise ValueError(f"{stage}: expected {expected} {what}, got {len(items)}")
 
 
-def require_columns(schema: Any, columns: list[str], stage: str, numeric: bool = True) -> None:
+def require_columns(schema: pa.Schema, columns: list[str], stage: str, numeric: bool = True) -> None:
     """Raises naming the stage and the column when a column is missing or not numeric."""
-    import pyarrow as pa
-
     for name in columns:
         if name not in schema.names:
             raise ValueError(f"{stage}: column {name!r} not found; available columns: {schema.names}")

@@ -106,8 +106,8 @@ class Wiring:
         for i, n in enumerate(self.nodes):
             for t in n.reads():
                 if t not in sources and t not in self.producers:
-                    raise ValueError(f"{owner}: {t!r}, an input of stage {i} ({n.stage.name}), is neither a graph "
-                                     "input nor written by a stage of this graph")
+                    raise ValueError(f"{owner}: {t!r}, an input of stage {i} ({n.stage.stage_name}), is neither "
+                                     "a graph input nor written by a stage of this graph")
         for t in [*self.outputs, *self.output_states]:
             if t not in sources and t not in self.producers:
                 raise ValueError(f"{owner}: output {t!r} is neither a graph input nor written by a stage")
@@ -120,7 +120,7 @@ class Wiring:
             if state.get(i) == "done":
                 return
             if state.get(i) == "active":
-                raise ValueError(f"{owner}: stage {i} ({self.nodes[i].stage.name}) depends on its own output")
+                raise ValueError(f"{owner}: stage {i} ({self.nodes[i].stage.stage_name}) depends on its own output")
             state[i] = "active"
             for t in self.nodes[i].reads():
                 if t in self.producers:
