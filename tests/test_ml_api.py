@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import pyarrow as pa
@@ -18,7 +20,13 @@ def roundtrip(stage: ml.Stage, tmp_path, name: str = "saved") -> ml.Stage:
     return type(stage).load(str(tmp_path / name))
 
 
-def test_hr_ml_is_lazy_and_complete():
+def test_import_headrace_does_not_load_hr_ml():
+    code = "import sys, headrace; print('headrace.ml' in sys.modules, 'pyarrow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_hr_ml_is_reachable_and_complete():
     assert ml.Pipeline is hr.ml.Pipeline
     assert "ml" in dir(hr)
     for name in ml.__all__:
@@ -157,6 +165,21 @@ def test_state_stream_fed_from_a_data_input_survives_save_load(tmp_path):
     assert model.transform(xs(0), pa.table({"delta": [2, 3]}))[0].collect()["x"].to_pylist() == [6]
     loaded = roundtrip(model, tmp_path)
     assert loaded.transform(xs(0), pa.table({"delta": [2, 3]}))[0].collect()["x"].to_pylist() == [6]
+
+
+def test_state_streams_of_an_estimator_go_to_its_fitted_model(tmp_path):
+    b = ml.GraphBuilder()
+    x, deltas = b.create_table_id(), b.create_table_id()
+    estimator = SumEstimator()
+    out = b.get_outputs(estimator, x)[0]
+    b.set_state_streams(estimator, deltas)
+    graph = b.build([x], [out], input_states=[deltas])
+    model = graph.fit(xs(1, 2))  # learns 3; its state stream adds 10 when it transforms
+    model.set_state_streams(pa.table({"delta": [10]}))
+    assert model.transform(xs(0))[0].collect()["x"].to_pylist() == [13]
+    loaded = roundtrip(graph, tmp_path).fit(xs(1, 2))
+    loaded.set_state_streams(pa.table({"delta": [20]}))
+    assert loaded.transform(xs(0))[0].collect()["x"].to_pylist() == [23]
 
 
 def test_online_estimator_exports_its_model_stream_to_another_stage():
