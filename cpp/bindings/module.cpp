@@ -21,11 +21,14 @@ PYBIND11_MODULE(_core, m) {
 
   pyb::class_<PyRun>(m, "Run")
       .def(pyb::init<>())
-      .def("add_queue", &PyRun::add_queue, pyb::arg("capacity"), pyb::arg("producers"))
+      .def("add_queue", &PyRun::add_queue, pyb::arg("capacity"), pyb::arg("producers"),
+           pyb::arg("overflow") = false)
+      .def("seed", &PyRun::seed, pyb::arg("queue"), pyb::arg("items"), pyb::arg("stream"))
       .def("add_stats", &PyRun::add_stats, pyb::arg("step"), pyb::arg("workers"), pyb::arg("input_queue"))
       .def("add_exchange", &PyRun::add_exchange, pyb::arg("targets"), pyb::arg("mode"),
            pyb::arg("producers"), pyb::arg("stream"), pyb::arg("stats"),
-           pyb::arg("window") = -1)
+           pyb::arg("window") = -1, pyb::arg("target_streams") = std::vector<std::uint32_t>{},
+           pyb::arg("overflow_targets") = std::vector<bool>{})
       .def("add_window", &PyRun::add_window, pyb::arg("width"))
       .def("add_source", &PyRun::add_source, pyb::arg("step"), pyb::arg("stats"), pyb::arg("exchange"),
            pyb::arg("make_iterator"), pyb::arg("max_batch"))
@@ -41,8 +44,12 @@ PYBIND11_MODULE(_core, m) {
            pyb::arg("exchange"), pyb::arg("branches"), pyb::arg("join"), pyb::arg("pack_type"),
            pyb::arg("window") = -1)
       .def("set_sink", &PyRun::set_sink)
+      .def("set_stop_type", &PyRun::set_stop_type)
+      .def("close_on_stop", &PyRun::close_on_stop)
+      .def("stop", &PyRun::stop)
       .def("start", &PyRun::start)
-      .def("next_batch", &PyRun::next_batch, pyb::arg("max_items") = 4096, pyb::arg("min_items") = 1)
+      .def("next_batch", &PyRun::next_batch, pyb::arg("max_items") = 4096, pyb::arg("min_items") = 1,
+           pyb::arg("tagged") = false)
       .def("finish", &PyRun::finish)
       .def("cancel", &PyRun::cancel)
       .def("stats", &PyRun::stats);

@@ -38,12 +38,14 @@ constexpr std::int64_t kNoItem = -1;
 // ---- PyChainOperator --------------------------------------------------------------------
 
 PyChainOperator::PyChainOperator(std::vector<ExecutorCalls> chain, bool pack, Ref pack_type,
-                                 std::vector<runtime::StepStats*> element_stats, Ref route_type)
+                                 std::vector<runtime::StepStats*> element_stats, Ref route_type,
+                                 const StopSignal* stop)
     : chain_(std::move(chain)),
       element_stats_(std::move(element_stats)),
       pack_(pack),
       pack_type_(std::move(pack_type)),
-      route_type_(std::move(route_type)) {
+      route_type_(std::move(route_type)),
+      stop_(stop) {
   if (chain_.empty()) throw std::invalid_argument("an operator chain needs at least one executor");
   if (!element_stats_.empty() && element_stats_.size() != chain_.size()) {
     throw std::invalid_argument("a chain needs one statistics entry per executor");
@@ -193,6 +195,9 @@ void PyChainOperator::push(std::vector<Item>& batch, Emitter& out) {
           outs.clear();
           outs.push_back(make_payload(packed));
         }
+      } catch (const PyException& e) {
+        if (!stops_the_run(e)) fail_on(item, std::current_exception());
+        stop_->state->stop();
       } catch (...) {
         fail_on(item, std::current_exception());
       }
@@ -203,6 +208,10 @@ void PyChainOperator::push(std::vector<Item>& batch, Emitter& out) {
   for (auto& [seq, outs] : groups) {
     if (!out.emit(seq, std::move(outs))) return;  // cancelled
   }
+}
+
+bool PyChainOperator::stops_the_run(const PyException& e) const {
+  return stop_ != nullptr && stop_->type && PyErr_GivenExceptionMatches(e.exception(), stop_->type.get());
 }
 
 // Names the failing executor and the item it was working on: counted in its own input when

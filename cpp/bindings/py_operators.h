@@ -13,10 +13,18 @@
 
 #include "bindings/py_object.h"
 #include "runtime/operator.h"
+#include "runtime/run_state.h"
 #include "runtime/seq_window.h"
 #include "runtime/stats.h"
 
 namespace headrace::py {
+
+// How a chain recognizes a flow's hr.StopFlow: an exception of `type` raised while an item
+// runs asks `state` to stop the run (no failure); the item's other outputs are kept.
+struct StopSignal {
+  Ref type;
+  runtime::RunState* state = nullptr;
+};
 
 // One executor instance: `execute(item[, ctx])` and optional hooks taking ctx.
 struct ExecutorCalls {
@@ -39,8 +47,10 @@ class PyChainOperator final : public runtime::Operator {
   // The first executor's ctx.stream_id follows the stream of the item it is given. Every
   // ctx with a `_seq` attribute gets the chain's input item number as `_seq` before the
   // item runs (operators that must know stream order, e.g. first/last of an aggregation).
+  // `stop` (optional, not owned): see StopSignal.
   PyChainOperator(std::vector<ExecutorCalls> chain, bool pack, Ref pack_type,
-                  std::vector<runtime::StepStats*> element_stats, Ref route_type = Ref());
+                  std::vector<runtime::StepStats*> element_stats, Ref route_type = Ref(),
+                  const StopSignal* stop = nullptr);
 
   void open(const runtime::OperatorContext& ctx) override;
   void push(std::vector<runtime::Item>& batch, runtime::Emitter& out) override;
@@ -55,6 +65,7 @@ class PyChainOperator final : public runtime::Operator {
   runtime::Payload make_output(PyObject* value) const;
   void set_stream_id(std::uint32_t stream);
   void set_seq(std::uint64_t seq);
+  bool stops_the_run(const PyException& e) const;
   [[noreturn]] void fail_on(const runtime::Item& item, std::exception_ptr cause) const;
 
   std::vector<ExecutorCalls> chain_;
@@ -62,6 +73,7 @@ class PyChainOperator final : public runtime::Operator {
   bool pack_;
   Ref pack_type_;
   Ref route_type_;
+  const StopSignal* stop_;
   std::uint32_t stream_id_ = 0;
   std::uint32_t worker_ = 0;
   std::uint32_t workers_ = 1;

@@ -46,10 +46,34 @@ PyRun::~PyRun() {
 
 runtime::ItemQueue* PyRun::queue(int id) const { return at(queues_, id, "queue"); }
 
-int PyRun::add_queue(std::size_t capacity, std::uint32_t producers) {
+int PyRun::add_queue(std::size_t capacity, std::uint32_t producers, bool overflow) {
   queues_.push_back(plan_->add_queue(capacity, producers));
+  if (overflow) queues_.back()->allow_overflow();
   return static_cast<int>(queues_.size()) - 1;
 }
+
+void PyRun::seed(int id, const pyb::list& items, std::uint32_t stream) {
+  if (plan_->started()) throw std::logic_error("seed() before start()");
+  runtime::ItemQueue* q = queue(id);
+  std::uint64_t seq = 0;
+  for (const auto& value : items) {
+    runtime::Item item{seq++, stream, make_payload(pyb::reinterpret_borrow<pyb::object>(value).release().ptr())};
+    bool ok = q->allows_overflow() ? q->push_overflow(std::move(item)) : q->try_push(item);
+    if (!ok) throw std::length_error("the seeded items do not fit the queue");
+  }
+}
+
+void PyRun::set_stop_type(pyb::object type) {
+  stop_.type = ref_or_null(type);
+  stop_.state = &plan_->state();
+}
+
+void PyRun::close_on_stop(int id) {
+  runtime::ItemQueue* q = queue(id);
+  plan_->state().on_stop([q] { q->close(); });
+}
+
+void PyRun::stop() { plan_->stop(); }
 
 int PyRun::add_stats(const std::string& step, std::uint32_t workers, int input_queue) {
   stats_.push_back(plan_->add_stats(step, workers));
@@ -58,11 +82,15 @@ int PyRun::add_stats(const std::string& step, std::uint32_t workers, int input_q
 }
 
 int PyRun::add_exchange(const std::vector<int>& targets, const std::string& mode,
-                        std::uint32_t producers, std::uint32_t stream, int stats, int window) {
+                        std::uint32_t producers, std::uint32_t stream, int stats, int window,
+                        const std::vector<std::uint32_t>& target_streams,
+                        const std::vector<bool>& overflow_targets) {
   std::vector<runtime::ItemQueue*> queues;
   for (int id : targets) queues.push_back(queue(id));
   exchanges_.push_back(plan_->add_exchange(std::move(queues), parse_mode(mode), producers, stream,
                                            at(stats_, stats, "stats"), window_or_null(window)));
+  if (!target_streams.empty()) exchanges_.back()->set_target_streams(target_streams);
+  if (!overflow_targets.empty()) exchanges_.back()->set_overflow_targets(overflow_targets);
   return static_cast<int>(exchanges_.size()) - 1;
 }
 
@@ -97,7 +125,8 @@ std::unique_ptr<runtime::Operator> PyRun::make_chain(const pyb::list& calls, boo
   std::vector<runtime::StepStats*> counters;
   for (int id : element_stats) counters.push_back(at(stats_, id, "stats"));
   return std::make_unique<PyChainOperator>(std::move(chain), pack, ref_or_null(pack_type),
-                                           std::move(counters), ref_or_null(route_type));
+                                           std::move(counters), ref_or_null(route_type),
+                                           stop_.type ? &stop_ : nullptr);
 }
 
 void PyRun::add_chain(const std::string& step, std::uint32_t worker, std::uint32_t workers,
@@ -144,7 +173,7 @@ void PyRun::join_without_gil() {
   joined_ = true;
 }
 
-pyb::object PyRun::next_batch(std::size_t max_items, std::size_t min_items) {
+pyb::object PyRun::next_batch(std::size_t max_items, std::size_t min_items, bool tagged) {
   constexpr auto kSignalCheck = std::chrono::milliseconds(50);
   std::vector<runtime::Item> items;
   for (;;) {
@@ -156,8 +185,12 @@ pyb::object PyRun::next_batch(std::size_t max_items, std::size_t min_items) {
     if (status == runtime::PopStatus::kItems) {
       pyb::list out(items.size());
       for (std::size_t i = 0; i < items.size(); ++i) {
-        PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i),
-                        static_cast<PyObject*>(items[i].payload.release()));
+        PyObject* value = static_cast<PyObject*>(items[i].payload.release());
+        if (tagged) {
+          pyb::object v = pyb::reinterpret_steal<pyb::object>(value);
+          value = pyb::make_tuple(items[i].stream, v).release().ptr();
+        }
+        PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i), value);
       }
       return out;
     }

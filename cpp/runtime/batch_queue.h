@@ -10,6 +10,13 @@
 // End of stream: the queue knows how many producers feed it; when the last one calls
 // producer_done() it closes, and consumers drain what is left and then see the end.
 // cancel() is the error path: every blocked push and pop returns at once.
+//
+// Overflow (allow_overflow(), for the loop-back edges of a cyclic flow, where a blocked
+// producer could deadlock the loop): push_overflow() never blocks; when the ring is full it
+// appends to an overflow list, and every consumer moves overflow items into the ring after
+// each take, so the ring is never left empty while the overflow holds items. Overflow pushes
+// take a mutex and keep their own order; ordinary push() on the same queue still blocks
+// while the ring is full (the other producers keep their back-pressure).
 #pragma once
 
 #include <algorithm>
@@ -17,7 +24,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <stdexcept>
 #include <thread>
@@ -53,6 +62,21 @@ class BatchQueue {
   std::size_t capacity() const noexcept { return capacity_; }
   std::size_t high_water() const noexcept { return high_water_.load(std::memory_order_relaxed); }
   bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
+  bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
+  bool allows_overflow() const noexcept { return overflow_ != nullptr; }
+
+  // Before the first push: enables push_overflow() (see the header comment).
+  void allow_overflow() { overflow_ = std::make_unique<Overflow>(); }
+
+  // Never blocks. Returns false (value untouched) if the queue was cancelled or closed.
+  bool push_overflow(T&& value) {
+    std::lock_guard lock(overflow_->mutex);
+    if (closed_.load(std::memory_order_acquire) || cancelled()) return false;
+    // Behind this queue's earlier overflow pushes, never ahead of them.
+    if (overflow_->items.empty() && try_push(value)) return true;
+    overflow_->items.push_back(std::move(value));
+    return true;
+  }
 
   // Slots taken by producers and not yet by consumers (some may still be being written).
   std::size_t size_approx() const noexcept {
@@ -151,7 +175,7 @@ class BatchQueue {
     for (;;) {
       if (cancelled()) return PopStatus::kEnd;
       for (int spin = 0; spin < kSpins; ++spin) {
-        if (ready() && drain(out, max)) return PopStatus::kItems;
+        if (ready() && take(out, max)) return PopStatus::kItems;
         HEADRACE_CPU_RELAX();
       }
       // Enough slots are taken but the first is still being written: its producer is
@@ -172,7 +196,7 @@ class BatchQueue {
       if (closed_.load(std::memory_order_seq_cst)) {
         not_empty_.cancel_wait();
         // Every push happened before the close; one more look sees them all.
-        return drain(out, max) ? PopStatus::kItems : PopStatus::kEnd;
+        return take(out, max) ? PopStatus::kItems : PopStatus::kEnd;
       }
       if (forever) {
         not_empty_.commit_wait(key);
@@ -181,7 +205,7 @@ class BatchQueue {
         if (now >= deadline) {
           not_empty_.cancel_wait();
           // On a timeout, whatever is there is better than nothing.
-          return drain(out, max) ? PopStatus::kItems : PopStatus::kTimeout;
+          return take(out, max) ? PopStatus::kItems : PopStatus::kTimeout;
         }
         not_empty_.commit_wait_for(key, deadline - now);
       }
@@ -219,6 +243,26 @@ class BatchQueue {
     std::atomic<std::uint64_t> seq;
     alignas(T) unsigned char storage[sizeof(T)];
   };
+
+  struct Overflow {
+    std::mutex mutex;
+    std::deque<T> items;
+  };
+
+  // Moves overflow items into the slots that consumers freed.
+  void refill() {
+    std::lock_guard lock(overflow_->mutex);
+    auto& items = overflow_->items;
+    while (!items.empty() && try_push(items.front())) items.pop_front();
+  }
+
+  // drain() followed, with an overflow, by a refill: the ring is never left empty while
+  // the overflow holds items, so consumers that find the ring empty may park.
+  bool take(std::vector<T>& out, std::size_t max) {
+    bool got = drain(out, max);
+    if (overflow_) refill();
+    return got;
+  }
 
   bool drain(std::vector<T>& out, std::size_t max) {
     std::size_t got = 0;
@@ -261,6 +305,7 @@ class BatchQueue {
   std::atomic<std::size_t> wake_at_{1};
   EventCount not_empty_;
   EventCount not_full_;
+  std::unique_ptr<Overflow> overflow_;
 };
 
 }  // namespace headrace::runtime

@@ -144,7 +144,7 @@ void Driver::run_fused_source() {
   }
   bool more = true;
   run_operator([&](std::vector<Item>& batch) {
-    if (!more) return false;
+    if (!more || state_->stopping()) return false;
     BatchCollector collect(batch, source_stats_);
     try {
       auto started = Clock::now();
@@ -172,7 +172,7 @@ void Driver::run_source() {
   }
   try {
     auto started = Clock::now();
-    while (!state_->cancelled() && source_->produce(*output_)) {
+    while (!state_->cancelled() && !state_->stopping() && source_->produce(*output_)) {
     }
     stats_->add_busy(Clock::now() - started);
   } catch (...) {

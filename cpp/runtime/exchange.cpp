@@ -9,7 +9,8 @@ Exchange::Exchange(std::vector<ItemQueue*> targets, Mode mode, std::uint32_t pro
                    std::uint32_t stream, StepStats* stats, SeqWindow* window)
     : targets_(std::move(targets)),
       mode_(mode),
-      stream_(stream),
+      streams_(targets_.size(), stream),
+      overflow_(targets_.size(), false),
       reorder_(mode == Mode::kOrdered && producers > 1),
       stats_(stats),
       producers_left_(producers),
@@ -22,12 +23,28 @@ Exchange::Exchange(std::vector<ItemQueue*> targets, Mode mode, std::uint32_t pro
   }
 }
 
-bool Exchange::push_one(ItemQueue* queue, Item&& item) {
+void Exchange::set_target_streams(std::vector<std::uint32_t> streams) {
+  if (streams.size() != targets_.size()) throw std::invalid_argument("an exchange needs one stream id per target");
+  streams_ = std::move(streams);
+}
+
+void Exchange::set_overflow_targets(std::vector<bool> overflow) {
+  if (overflow.size() != targets_.size()) throw std::invalid_argument("an exchange needs one overflow flag per target");
+  for (std::size_t t = 0; t < overflow.size(); ++t) {
+    if (overflow[t] && !targets_[t]->allows_overflow()) throw std::invalid_argument("an overflow target's queue must allow overflow");
+  }
+  overflow_ = std::move(overflow);
+}
+
+bool Exchange::push_one(std::size_t target, Item&& item) {
+  ItemQueue* queue = targets_[target];
+  if (overflow_[target]) return queue->push_overflow(std::move(item)) || !queue->cancelled();
   if (queue->try_push(item)) return true;
   auto start = std::chrono::steady_clock::now();
   bool ok = queue->push(std::move(item));
   if (stats_) stats_->add_wait(std::chrono::steady_clock::now() - start);
-  return ok;
+  // A queue closed while its producers still run was ended by a stop: drop, go on.
+  return ok || !queue->cancelled();
 }
 
 bool Exchange::push_group(std::vector<Payload>& outputs, bool keep_seq, std::uint64_t in_seq) {
@@ -37,7 +54,7 @@ bool Exchange::push_group(std::vector<Payload>& outputs, bool keep_seq, std::uin
       const std::uint32_t target = payload.route();
       if (target >= targets_.size()) throw std::out_of_range("an item was routed to a target that does not exist");
       const std::uint64_t seq = next_out_per_target_[target].fetch_add(1, std::memory_order_relaxed);
-      if (ok) ok = push_one(targets_[target], Item{seq, stream_, std::move(payload)});
+      if (ok) ok = push_one(target, Item{seq, streams_[target], std::move(payload)});
       if (ok && stats_) stats_->items_out.fetch_add(1, std::memory_order_relaxed);
     }
     outputs.clear();
@@ -47,9 +64,9 @@ bool Exchange::push_group(std::vector<Payload>& outputs, bool keep_seq, std::uin
     const std::uint64_t seq = keep_seq ? in_seq : next_out_.fetch_add(1, std::memory_order_relaxed);
     // Every target but the last gets an alias: the producer took one reference per target.
     for (std::size_t t = 0; t < targets_.size(); ++t) {
-      Item item{seq, stream_,
+      Item item{seq, streams_[t],
                 t + 1 < targets_.size() ? payload.alias_owned_reference() : std::move(payload)};
-      if (ok) ok = push_one(targets_[t], std::move(item));
+      if (ok) ok = push_one(t, std::move(item));
     }
     if (ok && stats_) stats_->items_out.fetch_add(1, std::memory_order_relaxed);
   }

@@ -3,6 +3,10 @@
 // stream and pushes them into one queue, or into several: every item to each (broadcast to
 // Parallel branches or to several consumers), or each item to the one its route names
 // (hash partitioning). Routed items are numbered per target, so each target sees 0, 1, ...
+// Each target may have its own stream id (which input of its consumer it feeds: a flow
+// step reading several streams from one queue), and may be an overflow target (a loop-back
+// edge: pushes never block, see BatchQueue). A target that was closed early (a flow's stop
+// ends the loop-back streams) silently drops what is still sent to it.
 #pragma once
 
 #include <atomic>
@@ -37,6 +41,11 @@ class Exchange final : public Emitter {
   Exchange(std::vector<ItemQueue*> targets, Mode mode, std::uint32_t producers,
            std::uint32_t stream, StepStats* stats, SeqWindow* window = nullptr);
 
+  // Stream ids per target (instead of one `stream` for all), one per target.
+  void set_target_streams(std::vector<std::uint32_t> streams);
+  // Which targets are pushed with push_overflow (their queues must allow it).
+  void set_overflow_targets(std::vector<bool> overflow);
+
   bool emit(std::uint64_t in_seq, std::vector<Payload>&& outputs) override;
   bool emit_final(std::uint32_t worker, std::vector<Payload>&& outputs) override;
   std::uint32_t fanout() const noexcept override {
@@ -48,12 +57,13 @@ class Exchange final : public Emitter {
 
  private:
   bool push_group(std::vector<Payload>& outputs, bool keep_seq, std::uint64_t in_seq);
-  bool push_one(ItemQueue* queue, Item&& item);
+  bool push_one(std::size_t target, Item&& item);
   bool reorder_and_push(std::uint64_t in_seq, std::vector<Payload>&& outputs);
 
   std::vector<ItemQueue*> targets_;
   Mode mode_;
-  std::uint32_t stream_;
+  std::vector<std::uint32_t> streams_;  // per target
+  std::vector<bool> overflow_;          // per target
   bool reorder_;  // ordered with several producers: groups may arrive out of order
   StepStats* stats_;
   std::atomic<std::uint32_t> producers_left_;

@@ -43,6 +43,7 @@ class Plan {
 
   void start();
   void cancel() { state_.cancel(); }
+  void stop() { state_.stop(); }
   void join();
   bool started() const noexcept { return started_; }
 

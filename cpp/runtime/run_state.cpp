@@ -22,6 +22,21 @@ void RunState::cancel() {
   for (auto& wake : wakers) wake();
 }
 
+void RunState::stop() {
+  if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
+  std::vector<std::function<void()>> actions;
+  {
+    std::lock_guard lock(mutex_);
+    actions = stop_actions_;
+  }
+  for (auto& action : actions) action();
+}
+
+void RunState::on_stop(std::function<void()> action) {
+  std::lock_guard lock(mutex_);
+  stop_actions_.push_back(std::move(action));
+}
+
 void RunState::on_cancel(std::function<void()> wake) {
   std::lock_guard lock(mutex_);
   wakers_.push_back(std::move(wake));

@@ -54,6 +54,13 @@ class RunState {
   // Cancels without an error (a consumer that stopped early, Ctrl-C).
   void cancel();
 
+  // Asks the run to wind down normally (a flow's StopFlow or until=): sources stop reading,
+  // the registered stop actions run once (closing a flow's loop-back queues), and
+  // end-of-stream then reaches every step the usual way.
+  void stop();
+  bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
+  void on_stop(std::function<void()> action);
+
   // Registered before the run starts; called once, from whichever thread cancels.
   void on_cancel(std::function<void()> wake);
 
@@ -62,9 +69,11 @@ class RunState {
 
  private:
   std::atomic<bool> cancelled_{false};
+  std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
   std::optional<Failure> failure_;
   std::vector<std::function<void()>> wakers_;
+  std::vector<std::function<void()>> stop_actions_;
 };
 
 }  // namespace headrace::runtime

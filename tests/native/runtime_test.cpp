@@ -1,5 +1,6 @@
 // Native test of the runtime without Python: a source, a step with several workers and an
-// ordered exchange, a failing operator, and cancellation while threads are blocked.
+// ordered exchange, a failing operator, cancellation while threads are blocked, and the
+// loop-back queues of a flow (overflow pushes, closing on a stop).
 // Built with -DHEADRACE_NATIVE_TESTS=ON; run by ctest, also under the sanitizers.
 #include "check.h"
 #include <atomic>
@@ -164,9 +165,65 @@ std::vector<std::vector<std::pair<std::uint64_t, long>>> run_routed(long n, std:
   return seen;
 }
 
+// A loop-back queue: pushes with push_overflow never block, even far past the capacity, and
+// each producer's items keep their order next to a producer that blocks as usual.
+void check_overflow_queue() {
+  ItemQueue queue(2, 2);
+  queue.allow_overflow();
+  for (long v = 0; v < 1000; ++v) queue.push_overflow(Item{0, 0, make_int(v)});
+  std::vector<Item> got;
+  while (got.size() < 1000) queue.pop_many(got, 7);
+  bool in_order = true;
+  for (std::size_t i = 0; i < got.size(); ++i) in_order = in_order && value_of(got[i].payload) == long(i);
+  check(in_order, "overflow pushes past the capacity come out in order");
+
+  constexpr long kEach = 50000;
+  std::thread looped([&] {
+    for (long v = 0; v < kEach; ++v) queue.push_overflow(Item{0, 0, make_int(v)});
+    queue.producer_done();
+  });
+  std::thread forward([&] {
+    for (long v = 0; v < kEach; ++v) queue.push(Item{0, 1, make_int(v)});
+    queue.producer_done();
+  });
+  long next[2] = {0, 0};
+  bool ordered = true;
+  std::vector<Item> batch;
+  while (queue.pop_many(batch, 64) == PopStatus::kItems) {
+    for (auto& item : batch) {
+      ordered = ordered && value_of(item.payload) == next[item.stream];
+      ++next[item.stream];
+    }
+    batch.clear();
+  }
+  looped.join();
+  forward.join();
+  check(ordered && next[0] == kEach && next[1] == kEach,
+        "overflow and blocking producers: every item once, each producer in order");
+}
+
+// A stop closes the registered queues: the consumer drains them, then sees the end, and
+// later pushes are refused instead of blocking.
+void check_stop_closes_loop_queues() {
+  RunState state;
+  ItemQueue queue(4, 1);
+  queue.allow_overflow();
+  state.on_stop([&queue] { queue.close(); });
+  for (long v = 0; v < 10; ++v) queue.push_overflow(Item{0, 0, make_int(v)});
+  state.stop();
+  check(state.stopping() && !state.cancelled(), "a stop is not a cancellation");
+  check(!queue.push_overflow(Item{0, 0, make_int(99)}), "a stopped loop queue refuses pushes");
+  std::vector<Item> got;
+  while (queue.pop_many(got, 3) == PopStatus::kItems) {
+  }
+  check(got.size() == 10, "a stopped loop queue still delivers what it held");
+}
+
 }  // namespace
 
 int main() {
+  check_overflow_queue();
+  check_stop_closes_loop_queues();
   {
     auto seen = run_routed(1000, 3);
     bool ok = true;
