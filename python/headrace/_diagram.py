@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 
-from . import _plan
+from . import _flow_graph, _plan
 from ._steps import Parallel, Source, Step
 
 
@@ -56,6 +56,33 @@ def pipeline_dot(source: Source | None, steps: Sequence[Step | Parallel], names:
     lines.append(f"  {_quote('output')} [shape=oval];")
     for p in previous:
         lines.append(f"  {_quote(p)} -> {_quote('output')};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def flow_dot(graph: _flow_graph.Graph) -> str:
+    """Steps as nodes, streams as edges labelled with their names; an output stream ends in
+    an oval of its own, a seeded stream starts at one, a loop's back edge is dashed."""
+    lines = ["digraph flow {", "  rankdir=LR;", '  node [shape=box, style=rounded];']
+    for node in graph.nodes:
+        label = node.name
+        if isinstance(node.step, Source):
+            lines.append(f"  {_quote(node.name)} [shape=oval];")
+            continue
+        if node.step.workers > 1:
+            label += f" ×{node.step.workers}"
+        lines.append(f"  {_quote(node.name)} [label={_quote(label)}];")
+    for s, name in graph.names.items():
+        if s.seeds:
+            lines.append(f"  {_quote('seed:' + name)} [label={_quote(f'{len(s.seeds)} seeded')}, shape=oval];")
+        end = graph.reader[s][0].name if s in graph.reader else "output:" + name
+        if s not in graph.reader:
+            lines.append(f"  {_quote(end)} [label={_quote(name)}, shape=oval];")
+        if s.seeds:
+            lines.append(f"  {_quote('seed:' + name)} -> {_quote(end)} [label={_quote(name)}];")
+        for writer, _ in graph.writers.get(s, []):
+            style = ", style=dashed" if graph.is_loop_back(writer, s) else ""
+            lines.append(f"  {_quote(writer.name)} -> {_quote(end)} [label={_quote(name)}{style}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 

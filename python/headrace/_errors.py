@@ -40,3 +40,19 @@ class PipelineError(RuntimeError):
             where += f" failed on item {item}"
         return cls(f"{where}: {type(cause).__name__}: {cause}", step=step,
                    item=item if item >= 0 else None, phase=phase, item_step=item_step)
+
+
+class StopFlow(Exception):
+    """Raised by a step to end a flow normally (a loop's exit): sources stop reading, the
+    loop-back streams close, every step finishes and the outputs delivered so far are the
+    result. No error is raised to the caller.
+
+    Example:
+        >>> import headrace as hr
+        >>> def upto3(x):
+        ...     if x > 3:
+        ...         raise hr.StopFlow
+        ...     return x
+        >>> hr.Pipeline([upto3]).run(range(1_000_000_000))
+        [0, 1, 2, 3]
+    """

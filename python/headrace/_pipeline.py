@@ -1,13 +1,16 @@
-"""hr.Pipeline: a linear chain of steps on the native runtime."""
+"""hr.Pipeline: a linear chain of steps, run as a flow of one segment."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from . import _batching, _diagram, _plan
+from . import _batching, _diagram, _flow_plan, _plan
+from ._flow import Flow
+from ._flow_graph import Graph, Node
 from ._stats import RunStats
 from ._steps import Parallel, Source, Step, StepLike, _check_count, as_step
+from ._stream import Stream
 
 _RUN_SINK_SIZE = 1024
 
@@ -76,9 +79,21 @@ class Pipeline:
         return self._iterate(data, self.queue_size, wake_for=1)
 
     def _iterate(self, data: Iterable[Any] | None, sink_size: int, wake_for: int) -> Iterator[Any]:
-        source = self._source_for(data)
-        run = _plan.build_run(source, self.steps, self.names, self.queue_size, self.ordered, sink_size)
+        flow = self.as_flow(data)
+        run = _flow_plan.build_run(flow.graph, self.queue_size, self.ordered, sink_size)
         return self._drive(run, wake_for)
+
+    def as_flow(self, data: Iterable[Any] | None = None) -> Flow:
+        """The pipeline as the :class:`Flow` it runs as: its source and steps joined by
+        private streams into one segment, whose last stream is the output ``"output"``
+        (``data`` as for :meth:`run`)."""
+        source = self._source_for(data)
+        streams = [Stream() for _ in range(len(self.steps) + 1)]
+        streams[-1].name = "output"
+        nodes = [Node(source, source.name, [], [streams[0]])]
+        for i, (step, name) in enumerate(zip(self.steps, self.names)):
+            nodes.append(Node(step, name, [streams[i]], [streams[i + 1]]))
+        return Flow._of(Graph(nodes), self.queue_size, self.ordered)
 
     def _drive(self, run: Any, wake_for: int) -> Iterator[Any]:
         """Yields the run's outputs, waking up when ``wake_for`` of them are waiting (or the

@@ -1,4 +1,7 @@
-"""Turns a linear list of steps into a native run: queues, exchanges and drivers.
+"""Turns a linear segment of steps into part of a native run: queues, exchanges, drivers.
+
+A flow (and a Pipeline, which is a flow with one segment) is cut into segments: runs of
+steps joined by private streams (one writer, one reader). Each segment is built here.
 
 Consecutive steps with the same number of workers are fused into one chain: each of the
 chain's n drivers runs the steps back to back on its items, with no queue between them
@@ -13,9 +16,9 @@ branch's steps per branch instance, and a join that zips the branches per item.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from . import _core
 from ._errors import PipelineError
 from ._steps import Parallel, Source, Step, _Outputs
 
@@ -52,47 +55,74 @@ def chain_heads(steps: Sequence[Step | Parallel], names: Sequence[str]) -> dict[
     return {name: group[0][1] for group in fuse(steps, names) for _, name in group}
 
 
-def build_run(source: Source, steps: Sequence[Step | Parallel], names: Sequence[str],
-              queue_size: int, ordered: bool, sink_size: int) -> Any:
-    """A ready-to-start ``_core.Run`` for ``source`` followed by ``steps``; the caller reads
-    the outputs from a queue of ``sink_size``."""
-    run = _core.Run()
-    mode = "ordered" if ordered else "unordered"
-    downstream = [run.add_queue(sink_size, 1)]  # the sink, read by the caller
-    run.set_sink(downstream[0])
+@dataclass(frozen=True)
+class Outlet:
+    """Where a segment's last step sends its outputs: one target queue per output stream,
+    the stream id each target's consumer knows it by, whether the target is a loop-back
+    edge (pushed without blocking), and whether outputs are routed (several output
+    streams: each output names its target) rather than sent to every target."""
 
+    targets: list[int]
+    streams: list[int]
+    overflow: list[bool]
+    routed: bool = False
+
+    def add_exchange(self, run: Any, mode: str, producers: int, stats: int, window: int = -1) -> int:
+        return run.add_exchange(self.targets, "routed" if self.routed else mode, producers, 0, stats,
+                                window, self.streams, self.overflow)
+
+
+def add_segment(run: Any, head: Source | int, steps: Sequence[Step | Parallel], names: Sequence[str],
+                queue_size: int, ordered: bool, outlet: Outlet, route_type: Any = None) -> None:
+    """Adds a linear segment of a flow to ``run``: ``head`` (a Source, or the id of the
+    queue the first step reads) followed by ``steps``, the last of which sends its outputs
+    through ``outlet`` (``route_type``: how its routed outputs are marked)."""
+    mode = "ordered" if ordered else "unordered"
+    downstream: list[int] | None = None  # None: the segment's outlet
+    from_queue = not isinstance(head, Source)
     groups = fuse(steps, names)
     # A first chain with one worker reads the source in its own thread: no queue between.
-    source_fused = bool(groups) and reads_source(groups[0])
-    for group in reversed(groups[1:] if source_fused else groups):
-        head, head_name = group[0]
-        capacity = head.queue_size or queue_size
-        if isinstance(head, Parallel):
-            downstream = _add_parallel(run, head, head_name, capacity, downstream)
-            continue
-        inbox = run.add_queue(capacity, 1)
-        stats = _add_chain_stats(run, group, inbox)
-        window = run.add_window(reorder_window(capacity, head.workers)) if head.workers > 1 else -1
-        exchange = run.add_exchange(downstream, mode, head.workers, 0, stats[-1], window)
-        for w in range(head.workers):
-            calls = [step.instance_calls(name, w, head.workers) for step, name in group]
-            run.add_chain(head_name, w, head.workers, stats[0], inbox, exchange, calls, False, None,
-                          MAX_BATCH, stats if len(group) > 1 else [])
-        downstream = [inbox]
+    source_fused = not from_queue and bool(groups) and reads_source(groups[0])
 
+    def exchange(kind: str, producers: int, stats: int, window: int = -1) -> int:
+        if downstream is None:
+            return outlet.add_exchange(run, kind, producers, stats, window)
+        return run.add_exchange(downstream, kind, producers, 0, stats, window)
+
+    for index in reversed(range(1 if source_fused else 0, len(groups))):
+        group = groups[index]
+        is_last = index == len(groups) - 1
+        head_step, head_name = group[0]
+        capacity = head_step.queue_size or queue_size
+        if isinstance(head_step, Parallel):
+            downstream = _add_parallel(run, head_step, head_name, capacity, exchange)
+            continue
+        inbox = head if from_queue and index == 0 else run.add_queue(capacity, 1)
+        stats = _add_chain_stats(run, group, inbox)  # type: ignore[arg-type]
+        window = run.add_window(reorder_window(capacity, head_step.workers)) if head_step.workers > 1 else -1
+        out = exchange(mode, head_step.workers, stats[-1], window)
+        for w in range(head_step.workers):
+            calls = [step.instance_calls(name, w, head_step.workers) for step, name in group]
+            run.add_chain(head_name, w, head_step.workers, stats[0], inbox, out, calls, False, None,
+                          MAX_BATCH, stats if len(group) > 1 else [], route_type if is_last else None)
+        downstream = [inbox]  # type: ignore[list-item]
+
+    if from_queue:
+        return
+    source = head
     if source_fused:
         group = groups[0]
         stats = _add_chain_stats(run, group, -1)
-        exchange = run.add_exchange(downstream, mode, 1, 0, stats[-1])
+        out = exchange(mode, 1, stats[-1])
         source_stats = run.add_stats(source.name, 1, -1)
         calls = [step.instance_calls(name, 0, 1) for step, name in group]
         run.add_source_chain(source.name, source_stats, source.make_iterator(), group[0][1],
-                             stats[0], exchange, calls, MAX_BATCH, stats if len(group) > 1 else [])
+                             stats[0], out, calls, MAX_BATCH, stats if len(group) > 1 else [],
+                             route_type if len(groups) == 1 else None)
     else:
         source_stats = run.add_stats(source.name, 1, -1)
-        exchange = run.add_exchange(downstream, "ordered", 1, 0, source_stats)
-        run.add_source(source.name, source_stats, exchange, source.make_iterator(), MAX_BATCH)
-    return run
+        out = exchange("ordered", 1, source_stats)
+        run.add_source(source.name, source_stats, out, source.make_iterator(), MAX_BATCH)
 
 
 def reorder_window(capacity: int, workers: int) -> int:
@@ -115,11 +145,14 @@ def _add_chain_stats(run: Any, group: list[tuple[Any, str]], inbox: int) -> list
             for i, (step, name) in reversed(list(enumerate(group)))][::-1]
 
 
-def _add_parallel(run: Any, par: Parallel, name: str, capacity: int, downstream: list[int]) -> list[int]:
+def _add_parallel(run: Any, par: Parallel, name: str, capacity: int,
+                  exchange: Callable[[str, int, int], int]) -> list[int]:
+    """Adds a Parallel whose join sends through ``exchange(mode, producers, stats)``;
+    returns the branches' input queues."""
     branches = len(par.branches)
     join_inbox = run.add_queue(capacity * branches, branches)
     join_stats = run.add_stats(f"{name}.join", 1, join_inbox)
-    join_exchange = run.add_exchange(downstream, "ordered", 1, 0, join_stats)
+    join_exchange = exchange("ordered", 1, join_stats)
     # The join advances this window; no branch runs further ahead of the slowest one.
     window = run.add_window(reorder_window(capacity, max(s.workers for b in par.branches for s in b)))
     run.add_zip(f"{name}.join", join_stats, join_inbox, join_exchange, branches, par.join, _Outputs, window)
@@ -144,14 +177,15 @@ def iterable_source(data: Iterable[Any] | Callable[[], Iterable[Any]]) -> Source
     return Source(data, name="input")
 
 
-def drive(run: Any, wake_for: int, max_items: int = 4096) -> Iterator[Any]:
+def drive(run: Any, wake_for: int, max_items: int = 4096, tagged: bool = False) -> Iterator[Any]:
     """Starts ``run`` and yields what reaches its sink, waking when ``wake_for`` items wait
-    (or the run ended). Raises PipelineError, chained to the cause, if any step failed.
-    Leaving early (``close()``, an exception, Ctrl-C) cancels the run and joins it."""
+    (or the run ended); with ``tagged``, as (output stream index, item) pairs. Raises
+    PipelineError, chained to the cause, if any step failed. Leaving early (``close()``, an
+    exception, Ctrl-C) cancels the run and joins it."""
     finished = False
     try:
         run.start()
-        while (batch := run.next_batch(max_items, min_items=wake_for)) is not None:
+        while (batch := run.next_batch(max_items, min_items=wake_for, tagged=tagged)) is not None:
             yield from batch
         finished = True
         failure = run.finish()

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Union
 
 from ._executor import Context, Executor, overrides
+from ._stream import Stream
 
 
 def _check_count(value: Any, what: str, step: str, allow_none: bool = False) -> None:
@@ -44,6 +45,12 @@ class Step:
         queue_size: capacity of the queue in front of the step (default: the pipeline's).
         processes: run the instances in worker processes (for pure-Python CPU work); the
             executor and the items must be picklable (cloudpickle is used for the executor).
+        inputs: in a :class:`Flow`, the streams the step reads. With several, it takes one
+            item from each (zip) and is called ``fn(x1, x2, ...)`` (an Executor gets the
+            tuple as its batch); it then runs one worker.
+        outputs: in a :class:`Flow`, the streams the step writes (default: one stream
+            named after the step). With several, ``fn`` returns a tuple whose element i
+            goes to output i, ``None`` sending nothing there; ``outputs=[]`` makes a sink.
 
     Example:
         >>> import headrace as hr
@@ -53,7 +60,8 @@ class Step:
 
     def __init__(self, fn: Callable[..., Any] | Executor, name: str | None = None,
                  workers: int = 1, queue_size: int | None = None,
-                 processes: bool = False) -> None:
+                 processes: bool = False, inputs: Sequence[Stream] | None = None,
+                 outputs: Sequence[Stream] | None = None) -> None:
         self.name = name if name is not None else _default_name(fn)
         _check_callable(fn, self.name)
         _check_count(workers, "workers", self.name)
@@ -62,6 +70,8 @@ class Step:
         self.workers = workers
         self.queue_size = queue_size
         self.processes = bool(processes)
+        self.inputs = _check_streams(inputs, "inputs", self.name)
+        self.outputs = _check_streams(outputs, "outputs", self.name)
 
     def __repr__(self) -> str:
         extra = f", workers={self.workers}" if self.workers != 1 else ""
@@ -78,6 +88,20 @@ class Step:
         if isinstance(self.fn, Executor):
             return _executor_calls(name, _copy_executor(self.fn, name), ctx)
         return (name, self.fn, None, None, None, None)
+
+
+def _check_streams(streams: Sequence[Stream] | None, what: str, step: str) -> list[Stream] | None:
+    if streams is None:
+        return None
+    if isinstance(streams, Stream):
+        streams = [streams]
+    streams = list(streams)
+    for s in streams:
+        if not isinstance(s, Stream):
+            raise TypeError(f"step '{step}': {what} must be hr.Stream objects, got {type(s).__name__}")
+    if len(set(map(id, streams))) != len(streams):
+        raise ValueError(f"step '{step}': a stream appears twice in its {what}")
+    return streams
 
 
 def _copy_executor(executor: Executor, name: str) -> Executor:
@@ -106,6 +130,8 @@ class Source:
             :class:`Executor` whose ``execute(None, ctx)`` is called once and returns or
             yields the items (its ``finish`` may yield more).
         name: the name in errors and statistics (default ``"source"``).
+        outputs: in a :class:`Flow`, the one stream the items go to (default: a stream
+            named after the source).
 
     Example:
         >>> import headrace as hr
@@ -116,8 +142,12 @@ class Source:
     """
 
     def __init__(self, items: Iterable[Any] | Callable[[], Iterable[Any]] | Executor,
-                 name: str = "source") -> None:
+                 name: str = "source", outputs: Sequence[Stream] | None = None) -> None:
         self.name = name
+        self.outputs = _check_streams(outputs, "outputs", name)
+        if self.outputs is not None and len(self.outputs) != 1:
+            raise ValueError(f"source '{name}': a Source writes exactly one stream; route its "
+                             "items to several with a Step")
         if isinstance(items, Executor):
             self.kind = "executor"
         elif inspect.isgeneratorfunction(items) or (callable(items) and not hasattr(items, "__iter__")):
