@@ -8,11 +8,14 @@ Example:
 
 from typing import TYPE_CHECKING, Any
 
-from ._errors import PipelineError
+from ._errors import PipelineError, StopFlow
 from ._executor import Context, Executor
+from ._flow import Flow
 from ._pipeline import Pipeline
+from ._rebatch import Rebatch, Unbatch
 from ._stats import RunStats, StepStats
 from ._steps import Parallel, Source, Step
+from ._stream import Stream
 
 __version__ = "0.1.0"
 
@@ -68,13 +71,18 @@ __all__ = [
     "DataStream",
     "Executor",
     "Expr",
+    "Flow",
     "Parallel",
     "Pipeline",
     "PipelineError",
+    "Rebatch",
     "RunStats",
     "Source",
     "Step",
     "StepStats",
+    "StopFlow",
+    "Stream",
+    "Unbatch",
     "__version__",
     "col",
     "config",
