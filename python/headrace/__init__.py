@@ -20,7 +20,7 @@ from ._stream import Stream
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from . import ml
+    from . import io, ml
     from ._config import config
     from ._datastream import DataStream, stateful_transform
     from ._expr import ColumnNotFoundError, Expr, col, lit
@@ -48,10 +48,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    if name == "ml":  # the hr.ml subpackage, also loaded on first use
+    if name in ("ml", "io"):  # the hr.ml and hr.io subpackages, also loaded on first use
         import importlib
 
-        return importlib.import_module(".ml", __name__)
+        return importlib.import_module(f".{name}", __name__)
     if name in _LAZY:
         import importlib
 
@@ -62,7 +62,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | {"ml"})
+    return sorted(set(globals()) | set(_LAZY) | {"io", "ml"})
 
 
 __all__ = [
@@ -88,6 +88,7 @@ __all__ = [
     "config",
     "from_arrow",
     "from_batches",
+    "io",
     "lit",
     "ml",
     "read_csv",
