@@ -3,6 +3,7 @@ made by :class:`GraphBuilder`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,28 @@ class _GraphStage(Stage):
 
     def _children(self) -> list[Stage]:
         return [n.stage for n in self.wiring.nodes]
+
+    def execute(self, outputs: Iterable[str], inputs: Mapping[str, Any] | None = None,
+                overrides: Mapping[str, Any] | None = None) -> dict[str, pa.Table]:
+        """The tables named ``outputs`` (names of TableIds: graph inputs, stage outputs
+        such as ``"StandardScaler.output0"``, state streams), computed from ``inputs`` (tables
+        by TableId name); ``overrides`` replace any named table. Only the stages those
+        tables read run; a Graph is fitted first. See ``hr.io``."""
+        from ..io._ml import GraphNodes
+        from ..io._run import execute
+
+        return execute(GraphNodes(self), outputs, inputs, overrides)
+
+    def materialize(self, *loaders_and_savers: Any, outputs: Iterable[str] = (),
+                    inputs: Mapping[str, Any] | None = None, overrides: Mapping[str, Any] | None = None,
+                    ) -> tuple[dict[str, dict[str, Any]], dict[str, pa.Table]]:
+        """Like ``execute``, with ``hr.io.from_`` loaders feeding named tables and
+        ``hr.io.to`` savers writing them, atomically (see ``hr.io``). Returns (metadata
+        by saver id, the tables named ``outputs``)."""
+        from ..io._ml import GraphNodes
+        from ..io._run import materialize
+
+        return materialize(GraphNodes(self), loaders_and_savers, outputs, inputs, overrides)
 
     @classmethod
     def _restore(cls, params: dict[str, Any], tables: dict[str, pa.Table], children: list[Stage]) -> Stage:
