@@ -3,6 +3,7 @@ Python evaluated row by row, plus the edge cases raw pyarrow expressions get wro
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import math
 import re
@@ -86,6 +87,14 @@ def gt(a: Any, b: Any) -> bool | None:
     return strict(lambda x, y: x > y)(a, b)
 
 
+def add_months(d: datetime.date, months: int) -> datetime.date:
+    """SQL's date + interval 'n' month: the same day, or the new month's last one."""
+    total = d.year * 12 + d.month - 1 + months
+    year, month = divmod(total, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return datetime.date(year, month + 1, min(d.day, last))
+
+
 def day(k: int) -> datetime.date:
     return EPOCH + datetime.timedelta(days=k * 17)
 
@@ -142,6 +151,11 @@ CASES: list[tuple[str, Callable[[int], hr.Expr], Callable[[dict[str, Any], int],
     ("d - days", lambda k: col("d") - datetime.timedelta(days=k),
      lambda r, k: strict(lambda d: d - datetime.timedelta(days=k))(r["d"])),
     ("d - date", lambda k: col("d") - day(k), lambda r, k: strict(lambda d: d - day(k))(r["d"])),
+    ("add_months", lambda k: col("d").dt.add_months(k), lambda r, k: strict(lambda d: add_months(d, k))(r["d"])),
+    ("add_years", lambda k: col("d").dt.add_years(k // 12),
+     lambda r, k: strict(lambda d: add_months(d, 12 * (k // 12)))(r["d"])),
+    ("d < lit + months", lambda k: col("d") < lit(day(k)).dt.add_months(k % 25),
+     lambda r, k: gt(add_months(day(k), k % 25), r["d"])),
     ("year", lambda k: col("d").dt.year(), lambda r, k: strict(lambda d: d.year)(r["d"])),
     ("month", lambda k: col("d").dt.month(), lambda r, k: strict(lambda d: d.month)(r["d"])),
     ("day", lambda k: col("d").dt.day(), lambda r, k: strict(lambda d: d.day)(r["d"])),
@@ -300,6 +314,21 @@ def test_date_column_against_date_literals() -> None:
     assert hours.to_pylist()[0] == datetime.datetime(2024, 1, 31, 6)
     assert (col("d") - datetime.date(2024, 1, 1)).evaluate(t).to_pylist()[0] == \
         datetime.timedelta(days=30)
+
+
+def test_add_months_at_month_ends_and_leap_days() -> None:
+    t = pa.table({"d": [datetime.date(2024, 1, 31), datetime.date(2024, 2, 29), datetime.date(1900, 1, 31),
+                        datetime.date(2000, 1, 31), datetime.date(1, 1, 1), None, datetime.date(9999, 12, 31)]})
+    got = col("d").dt.add_months(1).evaluate(t.slice(0, 6)).to_pylist()
+    assert got == [datetime.date(2024, 2, 29), datetime.date(2024, 3, 29), datetime.date(1900, 2, 28),
+                   datetime.date(2000, 2, 29), datetime.date(1, 2, 1), None]
+    assert col("d").dt.add_years(1).evaluate(t.slice(0, 6)).to_pylist()[1] == datetime.date(2025, 2, 28)
+    assert col("d").dt.add_months(-1).evaluate(t.slice(6)).to_pylist() == [datetime.date(9999, 11, 30)]
+    assert repr(col("d").dt.add_years(-2)) == 'col("d").dt.add_years(-2)'
+    with pytest.raises(TypeError, match="date32 values only"):
+        col("x").dt.add_months(1).output_type(pa.schema({"x": pa.timestamp("s")}))
+    with pytest.raises(TypeError, match="whole number"):
+        col("d").dt.add_months(1.5)  # type: ignore[arg-type]
 
 
 def test_timestamp_with_time_zone_and_unit() -> None:

@@ -154,7 +154,8 @@ class StringFunctions:
 
 
 class DateFunctions:
-    """``expr.dt``: parts of date and timestamp columns (in the timestamp's time zone)."""
+    """``expr.dt``: parts of date and timestamp columns (in the timestamp's time zone), and
+    whole months or years added to dates."""
 
     def __init__(self, expr: Expr) -> None:
         self._expr = expr
@@ -170,6 +171,31 @@ class DateFunctions:
     def day(self) -> Expr:
         """The day of the month, 1 to 31, as int64."""
         return Call("day", (self._expr,), {}, ".dt.day()")
+
+    def add_months(self, months: int) -> Expr:
+        """The date ``months`` whole months later (earlier if negative): SQL's ``+ interval
+        'n' month``. A day the new month lacks becomes its last day (January 31 plus one
+        month is February 28 or 29). For date32 values.
+
+            >>> import datetime
+            >>> import pyarrow as pa
+            >>> from headrace import col
+            >>> t = pa.table({"d": [datetime.date(2024, 3, 31)]})
+            >>> col("d").dt.add_months(-1).evaluate(t).to_pylist()
+            [datetime.date(2024, 2, 29)]
+        """
+        from ._expr_calendar import AddMonths
+
+        return AddMonths(self._expr, months, f".dt.add_months({months!r})")
+
+    def add_years(self, years: int) -> Expr:
+        """The date ``years`` whole years later (earlier if negative): SQL's ``+ interval
+        'n' year``; February 29 becomes February 28 in a year that is not a leap year."""
+        from ._expr_calendar import AddMonths
+
+        if isinstance(years, bool) or not isinstance(years, int):
+            raise TypeError(f".dt.add_years: expected a whole number of years, got {years!r}")
+        return AddMonths(self._expr, 12 * years, f".dt.add_years({years!r})")
 
 
 class Cast(_Node):
