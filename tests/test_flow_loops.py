@@ -28,6 +28,16 @@ def test_fibonacci_emits_exactly_the_numbers_below_1000():
     assert fibonacci_flow(queue_size=1).run() == {"out": expected}
 
 
+def test_results_are_also_indexed_by_the_stream_object():
+    a, b, out = hr.Stream(), hr.Stream(), hr.Stream()  # unnamed: the results name them
+    a.put(1)
+    b.put(2)
+    results = hr.Flow([hr.Step(lambda x, y: x + y, inputs=[a, b], outputs=[out])]).run()
+    assert results[out] == [3] and out in results and results.get(out) == [3]
+    assert list(results.values()) == [[3]]
+    assert a not in results
+
+
 def test_loop_with_more_items_in_flight_than_queue_capacity():
     # A doubling loop: each item goes round once more as two items, until depth 12, so
     # about 8000 items are in the loop at once, through a queue of 2.

@@ -14,6 +14,33 @@ from ._stream import Stream
 _RUN_SINK_SIZE = 1024
 
 
+class FlowResults(dict[str, list[Any]]):
+    """What :meth:`Flow.run` returns: each output stream's name -> its items, also indexed
+    by the :class:`Stream` object itself.
+
+        >>> out = Stream("out")
+        >>> results = FlowResults({"out": [1, 2]}, {out: "out"})
+        >>> results[out] == results["out"] == [1, 2]
+        True
+    """
+
+    def __init__(self, items: dict[str, list[Any]], names: dict[Stream, str]) -> None:
+        super().__init__(items)
+        self._names = dict(names)
+
+    def _key(self, key: Any) -> Any:
+        return self._names.get(key, key) if isinstance(key, Stream) else key
+
+    def __getitem__(self, key: Any) -> list[Any]:
+        return super().__getitem__(self._key(key))
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(self._key(key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return super().get(self._key(key), default)
+
+
 class Flow:
     """Steps joined by :class:`Stream` objects: a step may read several streams (zip) and
     write several (routing), several steps may write one stream (merge), a stream no step
@@ -77,16 +104,17 @@ class Flow:
 
     # ---- running ----------------------------------------------------------------------
 
-    def run(self) -> dict[str, list[Any]]:
+    def run(self) -> FlowResults:
         """Runs the flow to the end; returns each output stream's name -> the items that
-        reached it. Raises :class:`PipelineError` if a step fails (``__cause__`` is the
-        original exception); ``KeyboardInterrupt`` cancels the run."""
+        reached it (a dict that also takes the :class:`Stream` itself as a key). Raises
+        :class:`PipelineError` if a step fails (``__cause__`` is the original exception);
+        ``KeyboardInterrupt`` cancels the run."""
         results: dict[str, list[Any]] = {name: [] for name in self.outputs}
         names = self.outputs
         sink_size = max(self.queue_size, _RUN_SINK_SIZE)
         for index, item in self._tagged(sink_size, wake_for=sink_size // 2):
             results[names[index]].append(item)
-        return results
+        return FlowResults(results, {s: self.graph.names[s] for s in self.graph.outputs})
 
     def iter(self, stream: Stream | str | None = None) -> Iterator[Any]:
         """Yields the items of one output stream as they come (the only output when

@@ -58,8 +58,8 @@ class Graph:
                         f"stream '{self._name(s, node.name)}' is read by steps '{other}' and "
                         f"'{node.name}': a stream has one reader (give the writer one output per reader)")
                 self.reader[s] = (node, i)
-        for s, (node, _) in self.reader.items():
-            name = self._name(s, f"{node.name}:in")
+        for s, (node, i) in self.reader.items():
+            name = self._name(s, f"{node.name}:in" if len(node.inputs) == 1 else f"{node.name}:in{i}")
             if s not in self.writers and not s.seeds:
                 raise ValueError(f"stream '{name}' is read by step '{node.name}', but no step "
                                  "writes it and it is not seeded (Stream.put)")
@@ -74,8 +74,15 @@ class Graph:
             seen[name] = s
 
     def _name(self, s: Stream, default: str) -> str:
+        """The stream's name: its own, else one derived from a step (made unique)."""
         if s not in self.names:
-            self.names[s] = s.name if s.name is not None else default
+            name = s.name
+            if name is None:
+                taken = set(self.names.values())
+                name, n = default, 2
+                while name in taken:
+                    name, n = f"{default}#{n}", n + 1
+            self.names[s] = name
         return self.names[s]
 
     # ---- loops --------------------------------------------------------------------------
