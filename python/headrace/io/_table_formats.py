@@ -21,7 +21,8 @@ from headrace.io._values import as_stream, as_type, atomic_file, fit_schema, tab
 @dataclass
 class TableFileLoader(DataLoader):
     """A table file at ``path`` (a glob or folder where the reader takes one); ``schema``
-    (a pyarrow Schema) selects, orders and casts the columns, and fails when they do not fit."""
+    (a pyarrow Schema) selects, orders and casts the columns, and fails when they do not fit
+    (text formats parse their values as its types)."""
 
     path: str
     schema: pa.Schema | None = None
@@ -97,7 +98,7 @@ class CsvLoader(TableFileLoader):
         return "csv"
 
     def stream(self) -> DataStream:
-        return read_csv(self.path, delimiter=self.delimiter, has_header=self.has_header)
+        return read_csv(self.path, delimiter=self.delimiter, has_header=self.has_header, schema=self.schema)
 
 
 @register
@@ -175,7 +176,7 @@ class NdjsonLoader(TableFileLoader):
         return "ndjson"
 
     def stream(self) -> DataStream:
-        return read_json(self.path)
+        return read_json(self.path, schema=self.schema)
 
 
 @register
