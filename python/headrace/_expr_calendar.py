@@ -15,7 +15,10 @@ it translates into a pyarrow expression for the Parquet reader.
     [datetime.date(2024, 2, 29), datetime.date(2023, 12, 15), None]
     >>> col("d").dt.add_years(-1).evaluate(t).to_pylist()
     [datetime.date(2023, 1, 31), datetime.date(2022, 11, 15), None]
-    >>> (col("d") < lit(datetime.date(1993, 7, 1)).dt.add_months(3)).to_pyarrow(t.schema)
+    >>> quarter = col("d") < lit(datetime.date(1993, 7, 1)).dt.add_months(3)
+    >>> quarter
+    col("d") < lit(datetime.date(1993, 7, 1)).dt.add_months(3)
+    >>> quarter.to_pyarrow(t.schema)
     <pyarrow.compute.Expression (d < 1993-10-01)>
 """
 
@@ -25,7 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ._expr import _ARROW_TYPE_ERRORS, Expr, _Evaluate, _Node, _operand, _type_error
+from ._expr import _ARROW_TYPE_ERRORS, Expr, Literal, _Evaluate, _Node, _operand, _type_error
 
 __all__ = ["AddMonths"]
 
@@ -47,7 +50,8 @@ class AddMonths(_Node):
         return (self.operand,)
 
     def __repr__(self) -> str:
-        return f"{_operand(self.operand)}{self.text}"
+        operand = repr(self.operand) if isinstance(self.operand, Literal) else _operand(self.operand)
+        return f"{operand}{self.text}"
 
     def _build(self, ctx: _Evaluate) -> Any:
         date = self.operand._build(ctx)

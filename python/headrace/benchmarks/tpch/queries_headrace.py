@@ -4,8 +4,9 @@ Each ``qN(folder)`` returns a lazy :class:`headrace.DataStream` over the Parquet
 ``folder`` (see :mod:`.datagen`); ``collect()`` runs it. They are written the way a user
 would write them: a scan per table, filters with ``hr.col`` expressions (pushed into the
 Parquet reader), joins (Q4 is a semi join), group-bys, sorts and limits. SQL's date
-intervals are Python dates (``date(1994, 1, 1) + interval '1' year`` is
-``date(1995, 1, 1)``). Money stays decimal: sums of decimals are exact decimals, as in
+intervals are expressions too: ``date '1994-01-01' + interval '1' year`` is
+``hr.lit(date(1994, 1, 1)).dt.add_years(1)``, ``- interval '90' day`` subtracts a
+``datetime.timedelta``. Money stays decimal: sums of decimals are exact decimals, as in
 DuckDB; means and the ratio of Q14 are floats.
 
     >>> import tempfile
@@ -37,8 +38,9 @@ def _scan(folder: Folder, table: str) -> hr.DataStream:
     return hr.read_parquet(Path(folder) / f"{table}.parquet")
 
 
-def _date(text: str) -> datetime.date:
-    return datetime.date.fromisoformat(text)
+def _date(text: str) -> hr.Expr:
+    """SQL's ``date 'YYYY-MM-DD'``: a date literal (``.dt.add_months`` gives its intervals)."""
+    return hr.lit(datetime.date.fromisoformat(text))
 
 
 def _revenue() -> hr.Expr:
@@ -90,7 +92,7 @@ def q4(folder: Folder) -> hr.DataStream:
     """Order priority checking: orders of a quarter with a line received late, per priority."""
     start = _date("1993-07-01")
     orders = _scan(folder, "orders").filter(
-        (col("o_orderdate") >= start) & (col("o_orderdate") < _date("1993-10-01")))
+        (col("o_orderdate") >= start) & (col("o_orderdate") < start.dt.add_months(3)))
     late = _scan(folder, "lineitem").filter(col("l_commitdate") < col("l_receiptdate"))
     return (
         orders.join(late, left_on="o_orderkey", right_on="l_orderkey", how="semi")
@@ -109,8 +111,9 @@ def q5(folder: Folder) -> hr.DataStream:
         .select("n_nationkey", "n_name")
     )
     customers = _scan(folder, "customer").select("c_custkey", "c_nationkey")
+    start = _date("1994-01-01")
     orders = _scan(folder, "orders").filter(
-        (col("o_orderdate") >= _date("1994-01-01")) & (col("o_orderdate") < _date("1995-01-01")))
+        (col("o_orderdate") >= start) & (col("o_orderdate") < start.dt.add_years(1)))
     suppliers = _scan(folder, "supplier").select("s_suppkey", "s_nationkey")
     return (
         customers.join(nations, left_on="c_nationkey", right_on="n_nationkey")
@@ -126,9 +129,10 @@ def q5(folder: Folder) -> hr.DataStream:
 
 def q6(folder: Folder) -> hr.DataStream:
     """Forecasting revenue change: revenue a discount range of one year's small orders brought."""
+    start = _date("1994-01-01")
     return (
         _scan(folder, "lineitem")
-        .filter((col("l_shipdate") >= _date("1994-01-01")) & (col("l_shipdate") < _date("1995-01-01"))
+        .filter((col("l_shipdate") >= start) & (col("l_shipdate") < start.dt.add_years(1))
                 & col("l_discount").between(0.05, 0.07) & (col("l_quantity") < 24))
         .with_columns(revenue=col("l_extendedprice") * col("l_discount"))
         .agg(revenue=("revenue", "sum"))
@@ -137,8 +141,9 @@ def q6(folder: Folder) -> hr.DataStream:
 
 def q10(folder: Folder) -> hr.DataStream:
     """Returned item reporting: the 20 customers who lost the most revenue to returns in a quarter."""
+    start = _date("1993-10-01")
     orders = _scan(folder, "orders").filter(
-        (col("o_orderdate") >= _date("1993-10-01")) & (col("o_orderdate") < _date("1994-01-01")))
+        (col("o_orderdate") >= start) & (col("o_orderdate") < start.dt.add_months(3)))
     lines = _scan(folder, "lineitem").filter(col("l_returnflag") == "R")
     nations = _scan(folder, "nation").select("n_nationkey", "n_name")
     return (
@@ -157,12 +162,13 @@ def q10(folder: Folder) -> hr.DataStream:
 
 def q12(folder: Folder) -> hr.DataStream:
     """Shipping modes and order priority: late lines per ship mode, urgent orders against the rest."""
+    start = _date("1994-01-01")
     lines = _scan(folder, "lineitem").filter(
         col("l_shipmode").isin(["MAIL", "SHIP"])
         & (col("l_commitdate") < col("l_receiptdate"))
         & (col("l_shipdate") < col("l_commitdate"))
-        & (col("l_receiptdate") >= _date("1994-01-01"))
-        & (col("l_receiptdate") < _date("1995-01-01")))
+        & (col("l_receiptdate") >= start)
+        & (col("l_receiptdate") < start.dt.add_years(1)))
     urgent = col("o_orderpriority").isin(["1-URGENT", "2-HIGH"])
     return (
         lines.join(_scan(folder, "orders"), left_on="l_orderkey", right_on="o_orderkey")
@@ -176,8 +182,9 @@ def q12(folder: Folder) -> hr.DataStream:
 
 def q14(folder: Folder) -> hr.DataStream:
     """Promotion effect: the share of a month's revenue that came from promoted parts."""
+    start = _date("1995-09-01")
     lines = _scan(folder, "lineitem").filter(
-        (col("l_shipdate") >= _date("1995-09-01")) & (col("l_shipdate") < _date("1995-10-01")))
+        (col("l_shipdate") >= start) & (col("l_shipdate") < start.dt.add_months(1)))
     return (
         lines.join(_scan(folder, "part"), left_on="l_partkey", right_on="p_partkey")
         .with_columns(revenue=_revenue())
