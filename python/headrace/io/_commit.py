@@ -63,8 +63,7 @@ def _commit(stages: list[Stage]) -> None:
                 stage.undo()
         for stage in stages:
             stage.discard()
-        for stage in done:
-            stage.forget()
+            stage.forget()  # the backup of a commit that failed half-way
         raise
     for stage in stages:
         stage.forget()
