@@ -23,6 +23,8 @@ class GraphBuilder:
 
     Every stage may be added once. ``get_outputs`` returns ``max_output_length`` TableIds
     (default 20), of which a stage fills as many as it returns tables; use the first ones.
+    They are named ``"<stage name>.output<k>"`` (``"StandardScaler_2.output0"`` for a second
+    StandardScaler), the names ``execute`` and ``materialize`` know them by.
     """
 
     def __init__(self) -> None:
@@ -30,6 +32,7 @@ class GraphBuilder:
         self._ids: set[TableId] = set()
         self._nodes: list[Node] = []
         self._max_output_length = 20
+        self._prefixes: dict[int, str] = {}  # id(stage) -> the unique start of its table names
 
     def set_max_output_length(self, n: int) -> None:
         """How many output TableIds (and state stream TableIds) later calls hand out per stage."""
@@ -45,7 +48,17 @@ class GraphBuilder:
         return table
 
     def _new_ids(self, what: str, stage: Stage) -> tuple[TableId, ...]:
-        return tuple(self.create_table_id(f"{stage.stage_name}.{what}{k}") for k in range(self._max_output_length))
+        """Named ``<stage name>.<what><k>``; later stages of the same name get ``_2``, ``_3``...
+        after it, so every name is unique (hr.io's execute and materialize address tables by name)."""
+        if id(stage) not in self._prefixes:
+            taken = set(self._prefixes.values())
+            prefix, k = stage.stage_name, 1
+            while prefix in taken:
+                k += 1
+                prefix = f"{stage.stage_name}_{k}"
+            self._prefixes[id(stage)] = prefix
+        prefix = self._prefixes[id(stage)]
+        return tuple(self.create_table_id(f"{prefix}.{what}{k}") for k in range(self._max_output_length))
 
     def _check_ids(self, ids: Sequence[TableId], where: str) -> tuple[TableId, ...]:
         if isinstance(ids, TableId):
