@@ -43,10 +43,17 @@ class GraphNodes:
     def table_id(self, name: str) -> TableId:
         found = self.ids.get(name, [])
         if not found:
-            raise ValueError(f"{self.owner}: no table named {name!r} (named tables: {', '.join(sorted(self.ids))})")
+            raise ValueError(f"{self.owner}: no table named {name!r} (tables in use: {', '.join(self._wired())})")
         if len(found) > 1:
             raise ValueError(f"{self.owner}: {len(found)} tables are named {name!r}; give them distinct names")
         return found[0]
+
+    def _wired(self) -> list[str]:
+        """The names of the graph's inputs and outputs and of the tables its stages read."""
+        w = self.graph.wiring
+        tables = [*w.estimator_inputs, *w.transformer_inputs, *w.input_states, *w.outputs, *w.output_states]
+        tables += [t for n in w.nodes for t in n.reads()]
+        return sorted({t.name for t in tables if t.name})
 
     def needed(self, names: Sequence[str], provided: set[str]) -> set[str]:
         wiring = self.graph.wiring
