@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-_DEFAULTS: dict[str, Any] = {"threads": None, "batch_size": 65_536, "queue_size": 8}
+_DEFAULTS: dict[str, Any] = {"threads": None, "batch_size": 65_536, "queue_size": 8, "backend": "local",
+                             "address": None}
+BACKENDS = ("local", "ray")
 _settings: dict[str, Any] = dict(_DEFAULTS)
 
 
@@ -17,6 +19,10 @@ def config(**settings: Any) -> dict[str, Any]:
             machine's CPU count). ``None`` restores the default.
         batch_size: the most rows per batch that sources produce (default 65536).
         queue_size: capacity, in batches, of the queue in front of each stage (default 8).
+        backend: where DataStreams run: ``"local"`` (default) or ``"ray"`` (a Ray cluster,
+            ``pip install 'headrace[ray]'``; see docs/ray.md). ``None`` restores the default.
+        address: the Ray cluster to join (passed to ``ray.init``); ``None`` joins the one
+            named by RAY_ADDRESS, else starts a local one.
 
     Example:
         >>> import headrace as hr
@@ -28,12 +34,33 @@ def config(**settings: Any) -> dict[str, Any]:
     for name, value in settings.items():
         if name not in _DEFAULTS:
             raise TypeError(f"config: unknown setting {name!r}; settings are {', '.join(sorted(_DEFAULTS))}")
-        if value is None:
+        if name in ("backend", "address"):
+            value = _text_setting(name, value)
+        elif value is None:
             value = _DEFAULTS[name]
         elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"config: {name} must be an integer >= 1 (or None), got {value!r}")
         _settings[name] = value
     return {**_settings, "threads": threads()}
+
+
+def _text_setting(name: str, value: Any) -> Any:
+    if value is None:
+        return _DEFAULTS[name]
+    if name == "backend":
+        return backend(value)
+    if not isinstance(value, str):
+        raise ValueError(f"config: address must be a string (a Ray cluster address) or None, got {value!r}")
+    return value
+
+
+def backend(value: str | None = None) -> str:
+    """``value`` checked, or the configured backend when it is None."""
+    if value is None:
+        return _settings["backend"]
+    if value not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {value!r}")
+    return value
 
 
 def threads() -> int:
