@@ -68,7 +68,8 @@ def test_markdown_examples(path: Path, tmp_path: Path, monkeypatch: pytest.Monke
         filename = f"{rel}:{line}"
         # Tracebacks show the block's source lines (line numbers count from the block).
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-        exec(compile(code, filename, "exec"), namespace)  # noqa: S102
+        # dont_inherit: the examples run without this module's `from __future__ import annotations`.
+        exec(compile(code, filename, "exec", dont_inherit=True), namespace)  # noqa: S102
 
 
 def _package_modules() -> list[str]:
