@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import _agg_spec, _explain, _logical, _physical, _plan
+from . import _agg_spec, _config, _explain, _logical, _physical, _plan
 from ._executor import Executor
 from ._expr import Column, Expr, col
 
@@ -311,15 +311,21 @@ class DataStream:
 
     # ---- sinks --------------------------------------------------------------------------
 
-    def iter_batches(self) -> Iterator[pa.RecordBatch]:
+    def iter_batches(self, backend: str | None = None) -> Iterator[pa.RecordBatch]:
         """Runs the plan and yields its record batches as they come (back-pressured:
         the run pauses while you do not read). Leaving the loop early cancels the run.
+        ``backend``: ``"local"`` or ``"ray"`` (default: ``hr.config(backend=...)``).
 
             >>> import headrace as hr
             >>> ds = hr.from_batches([{"x": [1, 2]}, {"x": [3]}])
             >>> sum(batch.num_rows for batch in ds.iter_batches())
             3
         """
+        if _config.backend(backend) == "ray":
+            from . import _ray_run
+
+            yield from _ray_run.iter_batches(self._node)
+            return
         yield from self._run(_physical.Planner(self._node))
 
     def _run(self, plan: _physical.Planner) -> Iterator[pa.RecordBatch]:
@@ -339,13 +345,17 @@ class DataStream:
         finally:
             batches.close()
 
-    def collect(self) -> pa.Table:
-        """Runs the plan; the result as a ``pyarrow.Table``.
+    def collect(self, backend: str | None = None) -> pa.Table:
+        """Runs the plan; the result as a ``pyarrow.Table``. ``backend``: ``"local"`` or
+        ``"ray"`` (default: ``hr.config(backend=...)``; see docs/ray.md).
 
             >>> import headrace as hr
             >>> hr.from_arrow({"x": [1, 2, 3]}).filter(hr.col("x") != 2).collect().to_pydict()
             {'x': [1, 3]}
         """
+        if _config.backend(backend) == "ray":
+            batches = list(self.iter_batches("ray"))
+            return pa.Table.from_batches(batches) if batches else self.schema.empty_table()
         return self._collect(_physical.Planner(self._node))
 
     def _collect(self, plan: _physical.Planner) -> pa.Table:
