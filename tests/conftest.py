@@ -46,3 +46,21 @@ def pyarrow_read(fmt: str, path: str) -> pa.Table:
     if fmt == "ipc":
         return pa.ipc.open_file(path).read_all()
     return pjson.read_json(path)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray cluster (2 CPUs, no dashboard, no usage stats, on 127.0.0.1) for the
+    whole session, started by the first test that asks for it; skips without Ray."""
+    import logging
+    import os
+
+    ray = pytest.importorskip("ray")
+    from headrace import _ray_cluster
+
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", logging_level=logging.WARNING,
+             log_to_driver=False)
+    yield ray
+    _ray_cluster.discard_pool()
+    ray.shutdown()
