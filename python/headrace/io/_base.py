@@ -16,7 +16,21 @@ import shutil
 from typing import Any
 
 
-class DataLoader(abc.ABC):
+class Format(abc.ABC):
+    """What loaders and savers share: a format name and the types of values they handle."""
+
+    @classmethod
+    @abc.abstractmethod
+    def name(cls) -> str:
+        """The format's name: ``hr.io.from_.<name>`` for a loader, ``hr.io.to.<name>`` for a saver."""
+
+    @classmethod
+    @abc.abstractmethod
+    def applicable_types(cls) -> list[type]:
+        """The types a loader can return (the first is the default) or a saver accepts."""
+
+
+class DataLoader(Format):
     """Loads one value. Subclasses are dataclasses; register them with ``hr.io.register``.
 
         >>> import dataclasses
@@ -37,34 +51,14 @@ class DataLoader(abc.ABC):
         'hello ann'
     """
 
-    @classmethod
-    @abc.abstractmethod
-    def name(cls) -> str:
-        """The format's name: ``hr.io.from_.<name>``."""
-
-    @classmethod
-    @abc.abstractmethod
-    def applicable_types(cls) -> list[type]:
-        """The types ``load_data`` can return; the first is the default."""
-
     @abc.abstractmethod
     def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
         """The value (of ``type_``, one of ``applicable_types()``) and metadata about it."""
 
 
-class DataSaver(abc.ABC):
+class DataSaver(Format):
     """Saves one value. Subclasses are dataclasses; register them with ``hr.io.register``.
     ``save_data`` returns metadata (for files: path, rows, bytes, columns)."""
-
-    @classmethod
-    @abc.abstractmethod
-    def name(cls) -> str:
-        """The format's name: ``hr.io.to.<name>``."""
-
-    @classmethod
-    @abc.abstractmethod
-    def applicable_types(cls) -> list[type]:
-        """The types ``save_data`` accepts."""
 
     @abc.abstractmethod
     def save_data(self, data: Any) -> dict[str, Any]:

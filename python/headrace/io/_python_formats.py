@@ -11,19 +11,16 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from headrace.io._base import DataLoader, DataSaver, Stage
+from headrace.io._base import DataLoader, DataSaver, Format, Stage
 from headrace.io._registry import register
 from headrace.io._values import as_stream, as_type, atomic_file, describe, file_metadata, fit_schema, table_types
 
 
-@register
 @dataclass
-class JsonLoader(DataLoader):
-    """A JSON file holding a list of records (objects), as a table; ``schema`` fixes the
-    columns and their types."""
+class _JsonFile(Format):
+    """A JSON file of records: a list of objects, one per row."""
 
     path: str
-    schema: pa.Schema | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -32,6 +29,14 @@ class JsonLoader(DataLoader):
     @classmethod
     def applicable_types(cls) -> list[type]:
         return table_types()
+
+
+@register
+@dataclass
+class JsonLoader(_JsonFile, DataLoader):
+    """A JSON list of records as a table; ``schema`` fixes the columns and their types."""
+
+    schema: pa.Schema | None = None
 
     def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
         with open(self.path, encoding="utf-8") as f:
@@ -45,19 +50,10 @@ class JsonLoader(DataLoader):
 
 @register
 @dataclass
-class JsonSaver(DataSaver):
+class JsonSaver(_JsonFile, DataSaver):
     """Tabular data as a JSON list of records, one object per row."""
 
-    path: str
     indent: int | None = None
-
-    @classmethod
-    def name(cls) -> str:
-        return "json"
-
-    @classmethod
-    def applicable_types(cls) -> list[type]:
-        return table_types()
 
     def save_data(self, data: Any) -> dict[str, Any]:
         table = as_stream(data, "to.json").collect()
@@ -66,31 +62,9 @@ class JsonSaver(DataSaver):
         return file_metadata(self.path, table)
 
 
-@register
 @dataclass
-class NpyLoader(DataLoader):
-    """A numpy array from a ``.npy`` file (never unpickles; ``mmap_mode`` as numpy's)."""
-
-    path: str
-    mmap_mode: str | None = None
-
-    @classmethod
-    def name(cls) -> str:
-        return "npy"
-
-    @classmethod
-    def applicable_types(cls) -> list[type]:
-        return [np.ndarray]
-
-    def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
-        array = np.load(self.path, mmap_mode=self.mmap_mode, allow_pickle=False)
-        return array, {**file_metadata(self.path, array), "shape": array.shape, "dtype": str(array.dtype)}
-
-
-@register
-@dataclass
-class NpySaver(DataSaver):
-    """A numpy array (or anything ``numpy.asarray`` takes, not objects) as a ``.npy`` file."""
+class _NpyFile(Format):
+    """A numpy ``.npy`` file, never pickled."""
 
     path: str
 
@@ -102,17 +76,37 @@ class NpySaver(DataSaver):
     def applicable_types(cls) -> list[type]:
         return [np.ndarray]
 
-    def save_data(self, data: Any) -> dict[str, Any]:
-        array = np.asarray(data)
-        with atomic_file(self.path) as f:
-            np.save(f, array, allow_pickle=False)
+    def metadata(self, array: np.ndarray) -> dict[str, Any]:
         return {**file_metadata(self.path, array), "shape": array.shape, "dtype": str(array.dtype)}
 
 
 @register
 @dataclass
-class MemoryLoader(DataLoader):
-    """The value under ``key`` in the dict ``store``."""
+class NpyLoader(_NpyFile, DataLoader):
+    """A numpy array from a ``.npy`` file (``mmap_mode`` as numpy's)."""
+
+    mmap_mode: str | None = None
+
+    def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
+        array = np.load(self.path, mmap_mode=self.mmap_mode, allow_pickle=False)
+        return array, self.metadata(array)
+
+
+@register
+@dataclass
+class NpySaver(_NpyFile, DataSaver):
+    """A numpy array (or anything ``numpy.asarray`` takes, not objects) as a ``.npy`` file."""
+
+    def save_data(self, data: Any) -> dict[str, Any]:
+        array = np.asarray(data)
+        with atomic_file(self.path) as f:
+            np.save(f, array, allow_pickle=False)
+        return self.metadata(array)
+
+
+@dataclass
+class _Stored(Format):
+    """A value under ``key`` in the dict ``store``."""
 
     store: dict[str, Any]
     key: str
@@ -124,6 +118,12 @@ class MemoryLoader(DataLoader):
     @classmethod
     def applicable_types(cls) -> list[type]:
         return [object]
+
+
+@register
+@dataclass
+class MemoryLoader(_Stored, DataLoader):
+    """The value under ``key`` in the dict ``store``."""
 
     def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
         if self.key not in self.store:
@@ -134,20 +134,9 @@ class MemoryLoader(DataLoader):
 
 @register
 @dataclass
-class MemorySaver(DataSaver):
+class MemorySaver(_Stored, DataSaver):
     """Puts the value under ``key`` in the dict ``store`` (in ``materialize``: only when the
     whole run succeeded)."""
-
-    store: dict[str, Any]
-    key: str
-
-    @classmethod
-    def name(cls) -> str:
-        return "memory"
-
-    @classmethod
-    def applicable_types(cls) -> list[type]:
-        return [object]
 
     def save_data(self, data: Any) -> dict[str, Any]:
         self.store[self.key] = data
@@ -179,21 +168,19 @@ class _MemoryStage(Stage):
             self.target.store[self.target.key] = self.previous
 
 
-_PICKLE_WARNING = "pickle files run arbitrary code when loaded; pass allow_pickle=True to use them"
-
-
-@register
 @dataclass
-class PickleLoader(DataLoader):
-    """Any Python value from a pickle file; refused unless ``allow_pickle=True`` (loading a
-    pickle runs code from the file: use it only on files you trust)."""
+class _Pickled(Format):
+    """What the pickle loader and saver share: a ``path``, and ``allow_pickle`` that must be
+    True (loading a pickle runs code from the file: use it only on files you trust)."""
 
     path: str
     allow_pickle: bool = False
 
     def __post_init__(self) -> None:
         if self.allow_pickle is not True:
-            raise ValueError(f"from_.pickle: {_PICKLE_WARNING}")
+            prefix = "from_" if isinstance(self, DataLoader) else "to"
+            raise ValueError(f"{prefix}.pickle: pickle files run arbitrary code when loaded; pass allow_pickle=True "
+                             "to use them")
 
     @classmethod
     def name(cls) -> str:
@@ -202,6 +189,12 @@ class PickleLoader(DataLoader):
     @classmethod
     def applicable_types(cls) -> list[type]:
         return [object]
+
+
+@register
+@dataclass
+class PickleLoader(_Pickled, DataLoader):
+    """Any Python value from a pickle file; refused unless ``allow_pickle=True``."""
 
     def load_data(self, type_: type) -> tuple[Any, dict[str, Any]]:
         with open(self.path, "rb") as f:
@@ -211,28 +204,11 @@ class PickleLoader(DataLoader):
 
 @register
 @dataclass
-class PickleSaver(DataSaver):
-    """Any Python value as a pickle file; refused unless ``allow_pickle=True`` (such a file
-    can only be read by unpickling it)."""
-
-    path: str
-    allow_pickle: bool = False
-
-    def __post_init__(self) -> None:
-        if self.allow_pickle is not True:
-            raise ValueError(f"to.pickle: {_PICKLE_WARNING}")
-
-    @classmethod
-    def name(cls) -> str:
-        return "pickle"
-
-    @classmethod
-    def applicable_types(cls) -> list[type]:
-        return [object]
+class PickleSaver(_Pickled, DataSaver):
+    """Any Python value as a pickle file (which only unpickling can read); refused unless
+    ``allow_pickle=True``."""
 
     def save_data(self, data: Any) -> dict[str, Any]:
         with atomic_file(self.path) as f:
             pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
         return file_metadata(self.path, data)
-
-
