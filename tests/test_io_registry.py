@@ -4,6 +4,9 @@ source() arguments, and that hr.io loads only on first use."""
 from __future__ import annotations
 
 import dataclasses
+import doctest
+import importlib
+import pkgutil
 import subprocess
 import sys
 from typing import Any
@@ -164,3 +167,13 @@ def test_source_checks_run_when_the_arguments_are_known():
     spec = io.from_.pickle(target="x", path="x.pkl", allow_pickle=io.source("trust"))  # not checked yet
     with pytest.raises(ValueError, match="allow_pickle=True"):
         spec.loader({"trust": False})
+
+
+def test_submodule_doctests():
+    attempted = 0
+    for info in pkgutil.iter_modules(io.__path__, "headrace.io."):
+        result = doctest.testmod(importlib.import_module(info.name),
+                                 optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, info.name
+        attempted += result.attempted
+    assert attempted >= 10  # Dataflow, source, DataLoader
