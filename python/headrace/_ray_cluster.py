@@ -19,6 +19,10 @@ from ._ray_worker import FragmentWorker, RemoteFailure
 
 # Seconds the fragment actors may take to start.
 START_TIMEOUT = 120.0
+# Attempts Ray may make to deliver a file-reading fragment again after its actor was lost.
+# Each actor restarts once (max_restarts=1), so the fragment itself runs at most twice; the
+# extra attempts cover calls refused while the actor is still restarting.
+FILE_RETRIES = 3
 
 
 def ray_module() -> Any:
@@ -57,7 +61,7 @@ class Pool:
         args = [ref for refs in inputs.values() for ref in refs]
         actor = self.actors[self.turn % self.size]
         self.turn += 1
-        call = actor.run.options(num_returns=exchange.partitions, max_task_retries=1 if retry else 0)
+        call = actor.run.options(num_returns=exchange.partitions, max_task_retries=FILE_RETRIES if retry else 0)
         out = call.remote(dumps(node), settings, slots, exchange, *args)
         return [out] if exchange.partitions == 1 else list(out)
 
