@@ -216,3 +216,20 @@ def test_values_a_saver_cannot_take_are_named(tmp_path):
         flow_of("t").materialize(io.to.json(id="o", dependencies=["t"], path=str(tmp_path / "o.json")),
                                  inputs={"raw": {"b": pa.array([b"\x00"])}})
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(("value", "rows", "columns"), [
+    (pa.table({"a": [1, 2, 3]}), 3, ["a"]),
+    (pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]}), 3, ["a", "b"]),
+    (pl.DataFrame({"a": [1, 2, 3]}), 3, ["a"]),
+    (np.zeros((3, 2)), 3, None),
+    ([1, 2, 3], 3, None),
+    (7, None, None),
+], ids=["table", "pandas", "polars", "numpy", "list", "int"])
+def test_memory_and_pickle_metadata_describe_the_value(tmp_path, value, rows, columns):
+    meta = io.to.memory(id="m", dependencies=["m"], store={}, key="k").saver({}).save_data(value)
+    assert (meta["path"], meta["rows"], meta["columns"]) == (None, rows, columns)
+    assert (meta["bytes"] is None) == (rows is None or isinstance(value, list))
+    path = str(tmp_path / "v.pkl")
+    meta = io.to.pickle(id="p", dependencies=["p"], path=path, allow_pickle=True).saver({}).save_data(value)
+    assert (meta["path"], meta["rows"], meta["bytes"]) == (path, rows, os.path.getsize(path))
