@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from . import _batching, _diagram, _flow_plan, _plan
+from . import _batching, _config, _diagram, _flow_plan, _plan
 from ._flow import Flow
 from ._flow_graph import Graph, Node
 from ._stats import RunStats
@@ -72,14 +72,21 @@ class Pipeline:
             raise TypeError(f"run(data): data must be iterable, got {type(data).__name__}")
         return _plan.iterable_source(data)
 
-    def iter(self, data: Iterable[Any] | None = None) -> Iterator[Any]:
+    def iter(self, data: Iterable[Any] | None = None, backend: str | None = None) -> Iterator[Any]:
         """Yields the last step's outputs as they come. The run is back-pressured by the
         consumer: if you stop reading, the steps stop once the queues are full. Leaving the
-        loop early cancels the run (every executor's ``close`` still runs)."""
-        return self._iterate(data, self.queue_size, wake_for=1)
+        loop early cancels the run (every executor's ``close`` still runs). ``backend``
+        as for :meth:`run`."""
+        return self._iterate(data, self.queue_size, wake_for=1, backend=backend)
 
-    def _iterate(self, data: Iterable[Any] | None, sink_size: int, wake_for: int) -> Iterator[Any]:
-        flow = self.as_flow(data)
+    def _iterate(self, data: Iterable[Any] | None, sink_size: int, wake_for: int,
+                 backend: str | None) -> Iterator[Any]:
+        steps = self.steps
+        if _config.backend(backend) == "ray":
+            from ._ray_steps import on_ray
+
+            steps = [on_ray(s, n) for s, n in zip(self.steps, self.names)]
+        flow = self._flow(data, steps)
         run = _flow_plan.build_run(flow.graph, self.queue_size, self.ordered, sink_size)
         return self._drive(run, wake_for)
 
@@ -87,11 +94,14 @@ class Pipeline:
         """The pipeline as the :class:`Flow` it runs as: its source and steps joined by
         private streams into one segment, whose last stream is the output ``"output"``
         (``data`` as for :meth:`run`)."""
+        return self._flow(data, self.steps)
+
+    def _flow(self, data: Iterable[Any] | None, steps: list[Step | Parallel]) -> Flow:
         source = self._source_for(data)
         streams = [Stream() for _ in range(len(self.steps) + 1)]
         streams[-1].name = "output"
         nodes = [Node(source, source.name, [], [streams[0]])]
-        for i, (step, name) in enumerate(zip(self.steps, self.names)):
+        for i, (step, name) in enumerate(zip(steps, self.names)):
             nodes.append(Node(step, name, [streams[i]], [streams[i + 1]]))
         return Flow._of(Graph(nodes), self.queue_size, self.ordered)
 
@@ -105,16 +115,17 @@ class Pipeline:
             self._stats = RunStats.from_native(run.stats(), self._chains)
             self._live = None
 
-    def run(self, data: Iterable[Any] | None = None) -> list[Any]:
+    def run(self, data: Iterable[Any] | None = None, backend: str | None = None) -> list[Any]:
         """Runs the pipeline to the end and returns the last step's outputs as a list.
 
         Without a :class:`Source`, ``data`` (any iterable) is fed in front of the first
         step. Raises :class:`PipelineError` if any step fails (``__cause__`` is the original
-        exception); ``KeyboardInterrupt`` cancels the run."""
+        exception); ``KeyboardInterrupt`` cancels the run. ``backend="ray"`` runs every
+        step instance as a Ray actor (default: ``hr.config(backend=...)``; docs/ray.md)."""
         # Every output is kept anyway, so a larger final queue costs no memory, and waking
         # only when half of it is full takes the outputs in few GIL hand-offs.
         sink_size = max(self.queue_size, _RUN_SINK_SIZE)
-        return list(self._iterate(data, sink_size, wake_for=sink_size // 2))
+        return list(self._iterate(data, sink_size, wake_for=sink_size // 2, backend=backend))
 
     def transform(self, data: Any, batch_size: int | None = None,
                   keep_incomplete_batch: bool = True) -> Any:
