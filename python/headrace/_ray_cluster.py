@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from . import _config, _logical
 from ._errors import PipelineError
-from ._ray_fragment import Exchange
+from ._ray_fragment import Exchange, step_name, with_inputs
 from ._ray_pickle import dumps
 from ._ray_worker import FragmentWorker, RemoteFailure
 
@@ -96,8 +96,6 @@ def discard_pool() -> None:
 def check_shippable(root: _logical.Node) -> None:
     """Fails before anything runs if some operator (its function, executor, expression or
     file scan) cannot be pickled for the actors, naming it."""
-    from ._ray_fragment import step_name, with_inputs
-
     for node in _logical.walk(root):
         if isinstance(node, _logical.ArrowSource):
             continue  # in-memory data is read on the driver

@@ -37,8 +37,9 @@ class StepActor:
         return _outputs(self.fn.finish(self.ctx)) if isinstance(self.fn, Executor) else []
 
     def close(self) -> None:
-        if isinstance(self.fn, Executor):
-            self.fn.close(self.ctx)
+        fn = getattr(self, "fn", None)  # None if open failed before the executor arrived
+        if isinstance(fn, Executor):
+            fn.close(self.ctx)
 
 
 class RayInstance:
