@@ -59,6 +59,9 @@ def ray_cluster():
     from headrace import _ray_cluster
 
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    # Ray turns 127.0.0.1 into the machine's reachable address unless multi-node clusters are
+    # off (the default on Windows and macOS only); off, the node stays on the loopback.
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", logging_level=logging.WARNING,
              log_to_driver=False)
     yield ray
