@@ -4,6 +4,7 @@ limit, union, file sources split across actors, and TPC-H Q1/Q6."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import cloudpickle
@@ -165,3 +166,8 @@ def test_tpch_queries_match_local(query: int, tpch_small) -> None:
     local, remote = q.collect(), q.collect(backend="ray")
     assert local.num_rows > 0
     assert answers.differences(remote, local, ordered=query in answers.ORDERED) == []
+
+
+def test_import_headrace_does_not_import_ray() -> None:
+    code = "import sys, headrace; sys.exit(int('ray' in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
