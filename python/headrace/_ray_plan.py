@@ -111,8 +111,6 @@ class RayPlanner:
         return found
 
     def _parts(self, node: _logical.Node) -> list[Part]:  # noqa: C901 - one case per node kind
-        if isinstance(node, Inbox):
-            raise TypeError("a Ray exchange cannot be planned again")
         if isinstance(node, _logical.FileSource):
             return self._files(node)
         if isinstance(node, _logical.ArrowSource):
