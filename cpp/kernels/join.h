@@ -28,10 +28,11 @@
 //   the row references cost one more cache miss per match (0.64 s -> 0.41 s).
 //   Polars builds per-partition hash maps key -> list of row ids (one small vector per
 //   key); the flat prefix-sum arrays here allocate nothing per key.
-// - Short strings inline. With a single string key, each slot has an InlineString beside
-//   it (the size and first 12 bytes, DuckDB's string_t idea): both are prefetched from the
-//   hash alone, and a key of up to 12 bytes is compared without reading the build side's
-//   string views or bytes (utf8 benchmark 1.9 s -> 0.8 s).
+// - Short strings inline. With a single string key, each slot is stored with an
+//   InlineString (the size and first 12 bytes, DuckDB's string_t idea) in one 32-byte
+//   record: one line, prefetched from the hash alone, and a key of up to 12 bytes is
+//   compared without reading the build side's string views or bytes (utf8 benchmark
+//   1.9 s -> 0.8 s; one record rather than two parallel arrays: probe 7% faster).
 // - Perfect hashing. A single fixed-width key that is unique on the build side and spans at
 //   most 4x as many values as it has rows gets a direct-indexed array of 4-byte entries
 //   (key - min -> partition, position; join_dense.h), like DuckDB's perfect hash join: a

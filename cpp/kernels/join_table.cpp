@@ -92,7 +92,7 @@ std::vector<uint64_t> JoinPartition::build(std::span<const JoinEntry> entries, s
   // Chains in slot order; `start` first holds the chain's end, then counts down while the
   // rows are placed (backwards, so that a chain keeps the build order).
   const bool string_key = !word_key && layouts.size() == 1 && layouts[0] == KeyLayout::kString;
-  inline_.assign(string_key ? capacity : 0, InlineString{});
+  std::vector<InlineString> inline_keys(string_key ? capacity : 0);
   uint32_t running = 0;
   // The chains' keys are read in slot order, from rows all over the build side: their
   // string views are loaded 16 slots ahead, a string's bytes 8 ahead.
@@ -118,13 +118,19 @@ std::vector<uint64_t> JoinPartition::build(std::span<const JoinEntry> entries, s
       const uint64_t ref = entries[slot.start].ref;
       const std::span<const KeyValues> keys = keys_of(context, ref);
       for (std::size_t c = 0; c < keys.size(); ++c) set_key(keys[c], ref_row(ref), chain_keys_[c], running);
-      if (string_key) inline_[i] = InlineString::of(keys[0], ref_row(ref));
+      if (string_key) inline_keys[i] = InlineString::of(keys[0], ref_row(ref));
     }
     running += slot.count;
     slot.start = running;
   }
   std::vector<uint64_t> rows(total);
   for (std::size_t e = n; e-- > 0;) rows[--slots_[slot_of[e]].start] = entries[e].ref;
+  string_slots_.clear();
+  if (string_key) {
+    string_slots_.resize(capacity);
+    for (std::size_t i = 0; i < capacity; ++i) string_slots_[i] = StringSlot{slots_[i], inline_keys[i]};
+    slots_ = {};
+  }
   for (std::size_t i = 0; i < null_refs.size(); ++i) rows[n + i] = null_refs[i];
   null_chain_ = JoinSlot{0, static_cast<uint32_t>(n), static_cast<uint32_t>(null_refs.size())};
   never_begin_ = n + null_refs.size();
@@ -143,7 +149,7 @@ std::vector<uint32_t> JoinPartition::collect(bool matched) const {
     if (slot.count == 0 || (matched_[slot.start].load(std::memory_order_relaxed) != 0) != matched) return;
     positions(slot.start, slot.start + slot.count);
   };
-  for (const JoinSlot& slot : slots_) chain(slot);
+  for (std::size_t i = 0; i <= mask_; ++i) chain(slot_at(i));
   chain(null_chain_);
   if (!matched) positions(never_begin_, size_);
   return out;

@@ -6,9 +6,10 @@
 //
 // position layout: [chains of the indexed keys, in slot order][null chain][never-matching rows]
 //   - a slot {word, start, count} is the chain of positions [start, start + count); count 0
-//     is empty; with a single string key, a parallel array holds each slot's InlineString
-//     (as DuckDB's string_t keeps short strings inline), so a probe compares short keys in
-//     full, and long ones by size and prefix, before it reads the build side's bytes;
+//     is empty; with a single string key, each slot is stored with its key's InlineString
+//     in one 32-byte record (as DuckDB's string_t keeps short strings inline), so a probe
+//     loads one line and compares short keys in full, long ones by size and prefix, before
+//     it reads the build side's bytes;
 //     word is the key itself for a single fixed-width key (compared exactly), else the
 //     full 64-bit hash, then the keys are compared with the chain's stored key;
 //   - null chain: with nulls_equal and a single fixed-width key, the rows whose key is null
@@ -102,24 +103,27 @@ class JoinPartition {
   const JoinSlot* find_string(uint64_t hash, const InlineString& key, const KeyValues& keys,
                               std::size_t row) const noexcept {
     for (uint64_t i = slot_bits(hash) & mask_;; i = (i + 1) & mask_) {
-      const JoinSlot& slot = slots_[i];
-      if (slot.count == 0) return nullptr;
-      if (slot.word == hash && inline_[i] == key &&
-          (key.complete() || chain_keys_[0].strings[slot.start] == keys.strings[row])) {
-        return &slot;
+      const StringSlot& entry = string_slots_[i];
+      if (entry.slot.count == 0) return nullptr;
+      if (entry.slot.word == hash && entry.key == key &&
+          (key.complete() || chain_keys_[0].strings[entry.slot.start] == keys.strings[row])) {
+        return &entry.slot;
       }
     }
   }
   void prefetch(uint64_t hash) const noexcept {
     const uint64_t i = slot_bits(hash) & mask_;
-    prefetch_address(&slots_[i]);
-    if (!inline_.empty()) prefetch_address(&inline_[i]);
+    if (string_slots_.empty()) {
+      prefetch_address(&slots_[i]);
+    } else {
+      prefetch_address(&string_slots_[i]);
+    }
   }
   // For keys other than one word, the two later steps of a probe's prefetch: the stored key
   // of `hash`'s likely chain (its first slot, prefetched some rows before), and then the
   // bytes of a string key (its view loaded by the step before).
   void prefetch_key(uint64_t hash) const noexcept {
-    const JoinSlot& slot = slots_[slot_bits(hash) & mask_];
+    const JoinSlot& slot = slot_at(slot_bits(hash) & mask_);
     if (slot.count == 0 || slot.word != hash) return;
     for (const KeyValues& key : chain_keys_) {
       if (key.layout == KeyLayout::kString) {
@@ -130,7 +134,7 @@ class JoinPartition {
     }
   }
   void prefetch_key_bytes(uint64_t hash) const noexcept {
-    const JoinSlot& slot = slots_[slot_bits(hash) & mask_];
+    const JoinSlot& slot = slot_at(slot_bits(hash) & mask_);
     if (slot.count == 0 || slot.word != hash) return;
     for (const KeyValues& key : chain_keys_) {
       if (key.layout == KeyLayout::kString) prefetch_address(key.strings[slot.start].data());
@@ -140,6 +144,7 @@ class JoinPartition {
   const JoinSlot* null_chain() const noexcept { return null_chain_.count == 0 ? nullptr : &null_chain_; }
 
   std::size_t size() const noexcept { return size_; }
+  // The slots of a table whose key is not a single string (those keep theirs with the keys).
   std::span<const JoinSlot> slots() const noexcept { return slots_; }
 
   // Marks the chain starting at `start` matched (any thread; relaxed: only read after
@@ -155,7 +160,15 @@ class JoinPartition {
   std::vector<JoinSlot> slots_{JoinSlot{0, 0, 0}};
   std::size_t size_ = 0;
   std::vector<KeyValues> chain_keys_;  // other keys: each chain's key at its start position
-  std::vector<InlineString> inline_;   // a single string key: per slot
+  struct StringSlot {
+    JoinSlot slot;
+    InlineString key;
+  };
+  std::vector<StringSlot> string_slots_;  // a single string key: the slots (slots_ is then empty)
+
+  const JoinSlot& slot_at(std::size_t i) const noexcept {
+    return string_slots_.empty() ? slots_[i] : string_slots_[i].slot;
+  }
   JoinSlot null_chain_{0, 0, 0};
   std::size_t never_begin_ = 0;
   std::unique_ptr<std::atomic<uint8_t>[]> matched_;  // one per row position, set at chain starts
