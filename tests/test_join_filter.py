@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
+from conftest import configured
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -71,3 +72,20 @@ def test_no_filter_for_several_keys_nulls_equal_or_non_integer_keys() -> None:
     for joined in (left.join(right, on=["a", "b"]), left.join(right, on="a", nulls_equal=True),
                    left.join(right, on="s"), left.join(right, on="f")):
         assert not Prepared(joined._node, set(joined.columns)).key_filter
+
+
+@pytest.mark.parametrize("trial_rows", [1, 10**12])
+def test_a_filter_that_keeps_most_rows_is_dropped_midway_with_the_same_answer(
+        monkeypatch: pytest.MonkeyPatch, trial_rows: int) -> None:
+    """Once a worker's filter has kept most of the rows it checked, the worker stops using it
+    (the probe drops unmatched rows as cheaply); the answer is the same either way."""
+    monkeypatch.setattr("headrace._join.FILTER_TRIAL_ROWS", trial_rows)
+    build = pa.table({"k": list(range(0, 1000, 2)), "v": list(range(500))})
+    # First batches: no key matches (the filter keeps nothing); later ones: every key does.
+    probe = pa.table({"k": list(range(1001, 3001, 2)) + list(range(0, 1000, 2)) * 3, "x": list(range(2500))})
+    expected = probe.join(build, "k", join_type="inner").sort_by([("x", "ascending")])
+    batches = hr.from_batches(probe.to_batches(max_chunksize=100))
+    with configured(batch_size=64):
+        got = batches.join(hr.from_arrow(build), on="k").sort("x").collect()
+    assert got.num_rows == 1500
+    assert got.select(["k", "x", "v"]).to_pylist() == expected.select(["k", "x", "v"]).to_pylist()
