@@ -17,6 +17,16 @@ def _outputs(result: Any) -> list[Any]:
     return [result]
 
 
+def as_result(outputs: list[Any]) -> Any:
+    """The other side of :func:`_outputs`: what an executor returns for the outputs it sent
+    back (None, one item, or a generator of several)."""
+    if not outputs:
+        return None
+    if len(outputs) == 1:
+        return outputs[0]
+    return (o for o in outputs)
+
+
 def _error(exc: BaseException) -> tuple[str, tuple[str, Any, str]]:
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     try:

@@ -14,6 +14,7 @@ from typing import Any
 import cloudpickle
 
 from ._executor import Context
+from ._process_worker import as_result
 
 
 class RemoteTraceback(Exception):
@@ -86,19 +87,11 @@ class ProcessExecutor:
         child.close()
         self._request(("open", shipped, ctx))
 
-    @staticmethod
-    def _as_result(outputs: list[Any]) -> Any:
-        if not outputs:
-            return None
-        if len(outputs) == 1:
-            return outputs[0]
-        return (o for o in outputs)
-
     def execute(self, item: Any, ctx: Context) -> Any:
-        return self._as_result(self._request(("execute", item)))
+        return as_result(self._request(("execute", item)))
 
     def finish(self, ctx: Context) -> Any:
-        return self._as_result(self._request(("finish",)))
+        return as_result(self._request(("finish",)))
 
     def close(self, ctx: Context) -> None:
         if self.process is None:

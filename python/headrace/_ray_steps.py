@@ -15,7 +15,7 @@ from typing import Any
 
 from ._errors import PipelineError
 from ._executor import Context, Executor, overrides
-from ._process_worker import _outputs
+from ._process_worker import _outputs, as_result
 from ._ray_pickle import dumps
 from ._steps import Parallel, Step, _executor_calls
 
@@ -73,19 +73,11 @@ class RayInstance:
         self.actor = actor.options(scheduling_strategy="SPREAD").remote()
         self._call("open", self.shipped, ctx)
 
-    @staticmethod
-    def _as_result(outputs: list[Any]) -> Any:
-        if not outputs:
-            return None
-        if len(outputs) == 1:
-            return outputs[0]
-        return (o for o in outputs)
-
     def execute(self, item: Any, ctx: Context) -> Any:
-        return self._as_result(self._call("execute", item))
+        return as_result(self._call("execute", item))
 
     def finish(self, ctx: Context) -> Any:
-        return self._as_result(self._call("finish"))
+        return as_result(self._call("finish"))
 
     def close(self, ctx: Context) -> None:
         if self.actor is None:
