@@ -1,4 +1,7 @@
 import contextlib
+import os
+import signal
+import threading
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -19,6 +22,26 @@ class SharedLog(list):
 @pytest.fixture
 def calls():
     return SharedLog()
+
+
+@pytest.fixture
+def ctrl_c():
+    """``ctrl_c(after)`` sends this process SIGINT in ``after`` seconds, as Ctrl-C does. Python's
+    own handler is installed for the test: a shell starts background jobs with SIGINT
+    ignored, and Python then keeps it ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timers: list[threading.Timer] = []
+
+    def press(after: float) -> None:
+        timer = threading.Timer(after, lambda: os.kill(os.getpid(), signal.SIGINT))
+        timers.append(timer)
+        timer.start()
+
+    yield press
+    for timer in timers:
+        timer.cancel()
+        timer.join()
+    signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager

@@ -3,8 +3,6 @@ exits, and no thread left behind."""
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 import time
 
@@ -50,11 +48,10 @@ def wait_for_threads(baseline: int) -> None:
 
 
 @pytest.mark.timeout(30)
-def test_ctrl_c_cancels_a_partitioned_run(calls):
+def test_ctrl_c_cancels_a_partitioned_run(calls, ctrl_c):
     baseline = threading.active_count()
     ds = hr.from_batches(endless).stateful_transform(Slow(calls), ["k", "v"], partition_by="k", parallelism=3)
-    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
+    ctrl_c(0.3)
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         ds.collect()

@@ -1,8 +1,5 @@
 """Failures end the run promptly, name the step and item, and close every instance."""
 
-import os
-import signal
-import threading
 import time
 
 import pytest
@@ -175,13 +172,12 @@ def test_consumer_error_in_iter_cancels_run(calls):
     assert opened == closed
 
 
-def test_ctrl_c_cancels_the_run_and_raises_keyboard_interrupt(calls):
+def test_ctrl_c_cancels_the_run_and_raises_keyboard_interrupt(calls, ctrl_c):
     def slow(x):
         time.sleep(0.01)
         return x
 
-    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
+    ctrl_c(0.3)
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         hr.Pipeline([hr.Step(slow, workers=2), Tracked(calls)]).run(range(10**6))
