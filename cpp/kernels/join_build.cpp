@@ -106,9 +106,14 @@ void JoinHashTable::finalize_partition(uint32_t p) {
     }
     if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == kRadixPartitions) {
       if (plan_->word_key()) dense_ = JoinDenseIndex::build(partitions_);
-      // Every partition has its copy: the sunk columns are not read again.
+      // Every partition has its copy: the sunk columns are not read again, nor the keys
+      // of a single word key (its slots hold the keys themselves).
+      const bool word_key = plan_->word_key();
       for (const auto& local : locals_) {
-        for (JoinBuildBatch& batch : local->batches_) batch.columns = {};
+        for (JoinBuildBatch& batch : local->batches_) {
+          batch.columns = {};
+          if (word_key) batch.keys = {};
+        }
       }
       ready_.store(true, std::memory_order_release);
     }

@@ -9,7 +9,7 @@
 //             order (so a probe gathers a match by position, without first reading which
 //             row it was); different threads may finalize different partitions at once, no
 //             lock. The last one to finish builds the direct-indexed table when the keys
-//             allow it (join_dense.h) and releases the sunk batches' columns.
+//             allow it (join_dense.h) and releases what the sunk batches no longer need.
 // Probing (join_probe.h) starts once every partition is finalized.
 #pragma once
 
@@ -31,8 +31,8 @@ namespace headrace::kernels {
 class JoinBuildScanner;
 
 // One build batch: its columns are kept until every partition has copied its output
-// columns, its keys until the join ends (the tables of keys other than one word compare
-// with them).
+// columns, its keys until then too for a single word key (the slots hold those), else
+// until the join ends (the tables of other keys compare with them).
 struct JoinBuildBatch {
   std::vector<std::shared_ptr<const arrow::ArrayData>> columns;  // per build field (output columns decoded)
   JoinKeyBatch keys;                                             // hashes dropped after the sink
