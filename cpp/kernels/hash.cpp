@@ -1,9 +1,9 @@
 #include "kernels/hash.h"
 
-#include <cmath>
-#include <limits>
+#include <algorithm>
 
 #include "kernels/dictionary_index.h"
+#include "kernels/hash_fixed.h"
 
 namespace headrace::kernels {
 
@@ -46,16 +46,6 @@ inline uint64_t load_partial(const unsigned char* p, std::size_t n) noexcept {  
   return v;
 }
 
-// Floats: -0.0 becomes 0.0 and every NaN one quiet NaN, then the bits of the double are
-// hashed (float32 widens exactly, so 1.5f and 1.5 hash alike).
-inline uint64_t hash_double(double d) noexcept {
-  if (d == 0.0) d = 0.0;
-  if (std::isnan(d)) d = std::numeric_limits<double>::quiet_NaN();
-  uint64_t bits;
-  std::memcpy(&bits, &d, 8);
-  return hash_u64(bits);
-}
-
 // Writes (kFirst) or mixes (otherwise) value_hash(i) for every row, the column's null hash
 // for null rows. The loop without nulls has no branch per row.
 template <bool kFirst, typename ValueHash>
@@ -70,25 +60,28 @@ void fill(const ArrayView& view, std::size_t position, uint64_t* out, ValueHash 
   }
 }
 
-// Integers are widened to 64 bits (sign-extended), so 5 hashes alike in every width.
-template <bool kFirst, typename T>
-void fill_integers(const ArrayView& view, std::size_t position, uint64_t* out) {
-  const T* values = view.values<T>();
-  fill<kFirst>(view, position, out,
-               [values](int64_t i) { return hash_u64(static_cast<uint64_t>(static_cast<int64_t>(values[i]))); });
+// Integers and floats, on the loop of the chosen path (hash_fixed.h): integers are widened
+// to 64 bits, so 5 hashes alike in every width.
+template <bool kFirst>
+void fill_fixed(const ArrayView& view, FixedKind kind, std::size_t position, uint64_t* out, FixedHashLoop loop) {
+  const ArrayData& data = view.data();
+  const bool nulls = data.null_count != 0 && data.buffers[0] != nullptr;
+  const void* values = visit_fixed_kind(kind, [&]<typename T>() -> const void* { return view.values<T>(); });
+  loop(FixedColumn{kind, values, nulls ? static_cast<const uint8_t*>(data.buffers[0]) : nullptr, data.offset, data.length},
+       position, kFirst, out);
 }
 
 template <bool kFirst>
-void fill_values(const ArrayView& view, std::size_t position, uint64_t* out);
+void fill_values(const ArrayView& view, std::size_t position, uint64_t* out, FixedHashLoop loop);
 
 // A dictionary-encoded column: its dictionary is hashed once, then each row takes its
 // value's hash, so it hashes exactly like the decoded column.
 template <bool kFirst, typename Index>
-void fill_dictionary(const ArrayView& view, std::size_t position, uint64_t* out) {
+void fill_dictionary(const ArrayView& view, std::size_t position, uint64_t* out, FixedHashLoop loop) {
   const ArrayData& dict_data = *view.data().dictionary;
   const Field& dict_field = *view.field().dictionary;
   std::vector<uint64_t> dict(static_cast<std::size_t>(dict_data.length));
-  fill_values<true>(ArrayView(dict_data, dict_field), position, dict.data());
+  fill_values<true>(ArrayView(dict_data, dict_field), position, dict.data(), loop);
   const Index* indices = view.values<Index>();
   const uint64_t size = dict.size();
   const std::string& name = view.field().name;
@@ -103,24 +96,19 @@ void fill_dictionary(const ArrayView& view, std::size_t position, uint64_t* out)
 }
 
 template <bool kFirst>
-void fill_values(const ArrayView& view, std::size_t position, uint64_t* out) {
+void fill_values(const ArrayView& view, std::size_t position, uint64_t* out, FixedHashLoop loop) {
+  auto fixed = [&](FixedKind kind) { fill_fixed<kFirst>(view, kind, position, out, loop); };
   switch (view.field().type.id) {
-    case TypeId::kInt8: return fill_integers<kFirst, int8_t>(view, position, out);
-    case TypeId::kUInt8: return fill_integers<kFirst, uint8_t>(view, position, out);
-    case TypeId::kInt16: return fill_integers<kFirst, int16_t>(view, position, out);
-    case TypeId::kUInt16: return fill_integers<kFirst, uint16_t>(view, position, out);
-    case TypeId::kInt32: case TypeId::kDate32: return fill_integers<kFirst, int32_t>(view, position, out);
-    case TypeId::kUInt32: return fill_integers<kFirst, uint32_t>(view, position, out);
-    case TypeId::kInt64: case TypeId::kTimestamp: return fill_integers<kFirst, int64_t>(view, position, out);
-    case TypeId::kUInt64: return fill_integers<kFirst, uint64_t>(view, position, out);
-    case TypeId::kFloat32: {
-      const float* values = view.values<float>();
-      return fill<kFirst>(view, position, out, [values](int64_t i) { return hash_double(values[i]); });
-    }
-    case TypeId::kFloat64: {
-      const double* values = view.values<double>();
-      return fill<kFirst>(view, position, out, [values](int64_t i) { return hash_double(values[i]); });
-    }
+    case TypeId::kInt8: return fixed(FixedKind::kInt8);
+    case TypeId::kUInt8: return fixed(FixedKind::kUInt8);
+    case TypeId::kInt16: return fixed(FixedKind::kInt16);
+    case TypeId::kUInt16: return fixed(FixedKind::kUInt16);
+    case TypeId::kInt32: case TypeId::kDate32: return fixed(FixedKind::kInt32);
+    case TypeId::kUInt32: return fixed(FixedKind::kUInt32);
+    // uint64 widens to itself, as int64 does.
+    case TypeId::kInt64: case TypeId::kTimestamp: case TypeId::kUInt64: return fixed(FixedKind::kInt64);
+    case TypeId::kFloat32: return fixed(FixedKind::kFloat32);
+    case TypeId::kFloat64: return fixed(FixedKind::kFloat64);
     case TypeId::kBool:
       return fill<kFirst>(view, position, out, [&view](int64_t i) { return hash_u64(view.bool_value(i) ? 1 : 0); });
     case TypeId::kUtf8: case TypeId::kLargeUtf8: case TypeId::kUtf8View:
@@ -139,14 +127,50 @@ void fill_values(const ArrayView& view, std::size_t position, uint64_t* out) {
 }
 
 template <bool kFirst>
-void fill_column(const ArrayView& view, std::size_t position, uint64_t* out) {
-  if (!view.field().dictionary) return fill_values<kFirst>(view, position, out);
+void fill_column(const ArrayView& view, std::size_t position, uint64_t* out, FixedHashLoop loop) {
+  if (!view.field().dictionary) return fill_values<kFirst>(view, position, out, loop);
   visit_index_type(view, [&]<typename Index>(std::type_identity<Index>) {
-    fill_dictionary<kFirst, Index>(view, position, out);
+    fill_dictionary<kFirst, Index>(view, position, out, loop);
   });
 }
 
+FixedHashLoop fixed_loop(HashPath path) {
+  switch (path) {
+#if HEADRACE_HASH_X86
+    case HashPath::kAvx2: return hash_fixed_avx2;
+    case HashPath::kAvx512: return hash_fixed_avx512;
+#endif
+    default: return hash_fixed_portable;
+  }
+}
+
+void hash_column_on(const ArrayData& data, const Field& field, std::size_t position, std::span<uint64_t> hashes,
+                    FixedHashLoop loop) {
+  if (static_cast<int64_t>(hashes.size()) != data.length) {
+    throw std::invalid_argument("hash_column: " + std::to_string(hashes.size()) + " hashes for " +
+                                std::to_string(data.length) + " rows");
+  }
+  check_hashable(field, field.name);
+  if (data.length == 0) return;  // an empty column may have no value buffers at all
+  const ArrayView view(data, field);
+  if (position == 0) {
+    fill_column<true>(view, position, hashes.data(), loop);
+  } else {
+    fill_column<false>(view, position, hashes.data(), loop);
+  }
+}
+
 }  // namespace
+
+void hash_fixed_portable(const FixedColumn& column, std::size_t position, bool first, uint64_t* out) {
+  visit_fixed_kind(column.kind, [&]<typename T>() {
+    if (first) {
+      hash_fixed_rows<T, true>(column, position, out, 0, column.length);
+    } else {
+      hash_fixed_rows<T, false>(column, position, out, 0, column.length);
+    }
+  });
+}
 
 uint64_t hash_bytes(const void* data, std::size_t size) noexcept {
   const auto* p = static_cast<const unsigned char*>(data);
@@ -179,18 +203,17 @@ void check_hashable(const Field& field, const std::string& name) {
 }
 
 void hash_column(const ArrayData& data, const Field& field, std::size_t position, std::span<uint64_t> hashes) {
-  if (static_cast<int64_t>(hashes.size()) != data.length) {
-    throw std::invalid_argument("hash_column: " + std::to_string(hashes.size()) + " hashes for " +
-                                std::to_string(data.length) + " rows");
+  static const FixedHashLoop loop = fixed_loop(hash_path());
+  hash_column_on(data, field, position, hashes, loop);
+}
+
+void hash_column(const ArrayData& data, const Field& field, std::size_t position, std::span<uint64_t> hashes,
+                 HashPath path) {
+  const std::vector<HashPath> available = available_hash_paths();
+  if (std::find(available.begin(), available.end(), path) == available.end()) {
+    throw std::invalid_argument("hash_column: this CPU cannot run the " + std::string(to_string(path)) + " path");
   }
-  check_hashable(field, field.name);
-  if (data.length == 0) return;  // an empty column may have no value buffers at all
-  const ArrayView view(data, field);
-  if (position == 0) {
-    fill_column<true>(view, position, hashes.data());
-  } else {
-    fill_column<false>(view, position, hashes.data());
-  }
+  hash_column_on(data, field, position, hashes, fixed_loop(path));
 }
 
 std::vector<uint64_t> hash_columns(std::span<const KeyColumn> keys, int64_t length) {

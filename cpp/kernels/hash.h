@@ -4,6 +4,13 @@
 // a dictionary-encoded column hashes like its decoded values, and null forms its own group.
 // Hashes are for partitioning and hash tables inside one process: they are not stable
 // across headrace versions or platforms and must not be persisted.
+//
+// CPU dispatch (hash_path.h): the loops over integer and float columns, the hot ones for
+// numeric keys, also exist in AVX2 and AVX-512 forms; one is chosen once per process from
+// the CPU's features (HEADRACE_CPU=portable|avx2|avx512 caps the choice), and every path
+// gives the same hashes bit for bit. Strings, booleans, decimals and dictionary look-ups
+// stay scalar on every path: a string's loop is one row's bytes, whose 64x64->128-bit
+// multiplies have no vector form on AVX2; those columns gain nothing from it.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +21,7 @@
 #include <vector>
 
 #include "arrow/array_data.h"
+#include "kernels/hash_path.h"
 
 namespace headrace::kernels {
 
@@ -63,6 +71,9 @@ void check_hashable(const arrow::Field& field, const std::string& name);
 // dictionary index out of range.
 void hash_column(const arrow::ArrayData& data, const arrow::Field& field, std::size_t position,
                  std::span<uint64_t> hashes);
+// The same on an explicit path, one of available_hash_paths(): for tests and benchmarks.
+void hash_column(const arrow::ArrayData& data, const arrow::Field& field, std::size_t position,
+                 std::span<uint64_t> hashes, HashPath path);
 
 // The hash of every row over all key columns (each of `length` rows, in order). This
 // allocates (and zero-fills) a new vector; a caller hashing batch after batch can keep one
