@@ -16,8 +16,7 @@ from ._rebatch import Rebatch, Unbatch
 from ._stats import RunStats, StepStats
 from ._steps import Parallel, Source, Step
 from ._stream import Stream
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 if TYPE_CHECKING:
     from . import io, ml
