@@ -18,6 +18,7 @@ class FlowResults(dict[str, list[Any]]):
     """What :meth:`Flow.run` returns: each output stream's name -> its items, also indexed
     by the :class:`Stream` object itself.
 
+    Example:
         >>> out = Stream("out")
         >>> results = FlowResults({"out": [1, 2]}, {out: "out"})
         >>> results[out] == results["out"] == [1, 2]
