@@ -24,7 +24,7 @@ def config(**settings: Any) -> dict[str, Any]:
         address: the Ray cluster to join (passed to ``ray.init``); ``None`` joins the one
             named by RAY_ADDRESS, else starts a local one.
 
-    Example:
+    Examples:
         >>> import headrace as hr
         >>> previous = hr.config()["threads"]
         >>> hr.config(threads=2)["threads"]

@@ -1,7 +1,7 @@
 """headrace.ml: Estimators, Transformers, Pipelines and Graphs of stages over DataStreams
 (Flink ML's API in Python naming), with save/load that never unpickles.
 
-Example:
+Examples:
     >>> import headrace as hr
     >>> model = hr.ml.Pipeline([hr.ml.StandardScaler(["x"])]).fit({"x": [0.0, 2.0]})
     >>> model.transform({"x": [4.0]})[0].collect()["x"].to_pylist()

@@ -9,7 +9,7 @@ intervals are expressions too: ``date '1994-01-01' + interval '1' year`` is
 ``datetime.timedelta``. Money stays decimal: sums of decimals are exact decimals, as in
 DuckDB; means and the ratio of Q14 are floats.
 
-Example:
+Examples:
     >>> import tempfile
     >>> from headrace.benchmarks.tpch.datagen import tpch_data
     >>> folder = tpch_data(0.01, root=tempfile.mkdtemp())      # needs tpchgen-cli
