@@ -172,7 +172,7 @@ class DataStream:
     def stateful_transform(self, executor: Executor, new_schema: Any, required_columns: Any = None,
                            partition_by: str | Sequence[str] | None = None,
                            parallelism: int | None = None) -> DataStream:
-        """Runs an :class:`hr.Executor` over the batches: ``parallelism`` instances (default
+        """Runs an :class:`Executor` over the batches: ``parallelism`` instances (default
         1), each with its own copy of the executor and its own state; ``finish`` of each
         instance may emit final batches.
 

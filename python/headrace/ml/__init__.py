@@ -19,6 +19,7 @@ from ._stage import Estimator, MLFunc, Stage, Transformer
 from ._wiring import TableId
 
 load = load_stage
+"""``hr.ml.load(path)``: reads a stage written by ``stage.save(path)``, whatever its class."""
 
 __all__ = [
     "Estimator",
