@@ -1,6 +1,6 @@
 """headrace: high-throughput batch dataflow with a native C++ execution core.
 
-Example:
+Examples:
     >>> import headrace as hr
     >>> hr.Pipeline([lambda x: x * 2, lambda x: x + 1]).run(range(3))
     [1, 3, 5]
@@ -16,8 +16,7 @@ from ._rebatch import Rebatch, Unbatch
 from ._stats import RunStats, StepStats
 from ._steps import Parallel, Source, Step
 from ._stream import Stream
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 if TYPE_CHECKING:
     from . import io, ml
