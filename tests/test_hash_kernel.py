@@ -2,12 +2,17 @@
 
 Rows with equal keys (as Python values: null equals null, NaN equals NaN, -0.0 equals 0.0)
 must get equal hashes and land in the same partition, whatever the encoding (dictionary or
-plain, sliced or not); every row must land in exactly one partition.
+plain, sliced or not); every row must land in exactly one partition. The hash loops chosen
+for this CPU (AVX2, AVX-512) give the portable loops' hashes (HEADRACE_CPU=portable).
 """
 
 import datetime
 import decimal
+import json
 import math
+import os
+import subprocess
+import sys
 
 import pyarrow as pa
 import pytest
@@ -177,3 +182,83 @@ def test_errors():
         _core.hash_columns(batch, [])
     with pytest.raises(TypeError, match="expected a record batch"):
         _core.hash_columns(pa.array([1, 2]), ["a"])
+
+
+# The hash path, then the hashes and partitions of every key set of a batch read from an IPC
+# file, by the very extension file the test process uses (loaded by path: an editable
+# install's import hook could otherwise pick another build), printed as JSON.
+HASH_IN_SUBPROCESS = """
+import importlib.util, json, sys
+import pyarrow as pa
+spec = importlib.util.spec_from_file_location("headrace._core", sys.argv[1])
+core = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(core)
+batch = pa.ipc.open_file(sys.argv[2]).get_batch(0)
+out = [core.build_info()["hash_isa"]]
+for keys in json.loads(sys.argv[3]):
+    hashes = pa.array(core.hash_columns(batch, keys)).to_pylist()
+    parts = [pa.array(p).to_pylist() for p in core.hash_partition(batch, keys, 7)]
+    out.append([hashes, parts])
+print(json.dumps(out))
+"""
+
+
+def hash_in_subprocess(batch, key_sets, tmp_path, cpu):
+    path = tmp_path / "batch.arrow"
+    with pa.ipc.new_file(path, batch.schema) as writer:
+        writer.write_batch(batch)
+    env = {**os.environ, "HEADRACE_CPU": cpu}
+    return subprocess.run([sys.executable, "-c", HASH_IN_SUBPROCESS, _core.__file__, str(path), json.dumps(key_sets)],
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def numeric_batch(rows):
+    """Every fixed-width key type, with nulls, NaNs and signed zeros, `rows` rows."""
+    def values(i, kind):
+        if i % 7 == 3:
+            return None
+        if kind == "float":
+            return [0.0, -0.0, math.nan, math.inf, 1.5, -2.25e-310, float(i)][i % 7]
+        return (i * 2654435761) % 241 - 120
+    columns = {}
+    for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
+        type_ = getattr(pa, name)()
+        columns[name] = pa.array([None if v is None else abs(v) if name.startswith("u") else v
+                                  for v in (values(i, "int") for i in range(rows))], type_)
+    columns["float32"] = pa.array([values(i, "float") for i in range(rows)], pa.float32())
+    columns["float64"] = pa.array([values(i, "float") for i in range(rows)], pa.float64())
+    columns["date32"] = columns["int32"].cast(pa.date32())
+    columns["timestamp"] = columns["int64"].cast(pa.timestamp("us"))
+    columns["dict_float"] = columns["float64"].dictionary_encode()
+    columns["utf8"] = pa.array([None if i % 5 == 0 else f"key-{i % 97}" for i in range(rows)])
+    return pa.record_batch(columns)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 7, 67, 1000])
+def test_every_cpu_path_gives_the_portable_hashes(rows, tmp_path):
+    full = numeric_batch(rows + 5)
+    key_sets = [[name] for name in full.schema.names] + [["int64", "float64", "int8"], ["uint16", "utf8", "float32"]]
+    for batch in (full.slice(0, rows), full.slice(5 % (rows + 1), rows)):  # sliced: offsets into every buffer
+        proc = hash_in_subprocess(batch, key_sets, tmp_path, "portable")
+        assert proc.returncode == 0, proc.stderr
+        path, *portable = json.loads(proc.stdout)
+        assert path == "portable"
+        for keys, (expected_hashes, expected_parts) in zip(key_sets, portable):
+            assert hashes(batch, keys) == expected_hashes, keys
+            assert [pa.array(p).to_pylist() for p in _core.hash_partition(batch, keys, 7)] == expected_parts, keys
+
+
+def test_an_unknown_cpu_path_is_an_error(tmp_path):
+    proc = hash_in_subprocess(pa.record_batch({"k": [1, 2]}), [["k"]], tmp_path, "sse9")
+    assert proc.returncode != 0
+    assert "HEADRACE_CPU=sse9: expected portable, avx2 or avx512" in proc.stderr
+
+
+def test_build_info_names_the_hash_path():
+    info = _core.build_info()
+    assert info["hash_isa"] in ("portable", "avx2", "avx512")
+    assert isinstance(info["cpu_features"], str) and info["cpu_features"]
+    if os.environ.get("HEADRACE_CPU") is None:  # uncapped: the best path the CPU can run
+        features = info["cpu_features"].split()
+        best = "avx512" if {"avx512f", "avx512dq"} <= set(features) else "avx2" if "avx2" in features else "portable"
+        assert info["hash_isa"] == best

@@ -3,7 +3,11 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <stdexcept>
 #include <vector>
+
+#include "kernels/cpu_features.h"
+#include "kernels/hash_path.h"
 
 // Set by CMakeLists.txt on this file only; a build without them (another build system) says so.
 #ifndef HEADRACE_BUILD_TYPE
@@ -107,6 +111,16 @@ std::string lto() {
   return found.empty() ? "off" : join(found);
 }
 
+// The column-hash path chosen at start-up, or why there is none (HEADRACE_CPU holds an
+// unknown name: every hash then raises the same ValueError).
+std::string hash_isa() {
+  try {
+    return std::string(kernels::to_string(kernels::hash_path()));
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+}
+
 pyb::dict build_info() {
   pyb::dict info;
   info["compiler"] = compiler();
@@ -117,6 +131,9 @@ pyb::dict build_info() {
   info["cxx_flags"] = join(words(HEADRACE_CXX_FLAGS));
   info["lto"] = lto();
   info["sanitizer"] = HEADRACE_SANITIZER;
+  const std::string features = kernels::to_string(kernels::cpu_features());
+  info["cpu_features"] = features.empty() ? "none" : features;
+  info["hash_isa"] = hash_isa();
 #ifdef NDEBUG
   info["assertions"] = false;
 #else
@@ -132,7 +149,8 @@ pyb::dict build_info() {
 void bind_build_info(pyb::module_& m) {
   m.def("build_info", &build_info,
         "How this module was built: compiler and version, C++ standard, target architecture, build type, "
-        "compiler flags, link-time optimization, sanitizer, assertions, pybind11 version (a dict of str/bool).");
+        "compiler flags, link-time optimization, sanitizer, the CPU features the kernels use and the hash path chosen for "
+        "them (hash_isa: portable, avx2 or avx512), assertions, pybind11 version (a dict of str/bool).");
   m.def(
       "hardware_concurrency", [] { return std::thread::hardware_concurrency(); },
       "std::thread::hardware_concurrency(): the hardware threads the C++ runtime sees (0 if unknown).");

@@ -2,10 +2,12 @@
 // int32, float64, int64 with 10% nulls, short (8-12 bytes) and long (40-56 bytes) utf8
 // strings, and a three-column key (int64, int32, float64: the later columns mixed into
 // the running hash). Batches of 64K rows, as a scan delivers them, into one reused hash
-// buffer; the best of five runs per path. Not a ctest test: run by hand,
+// buffer; the best of five runs per path, in CPU time of the process (std::clock: on a
+// shared machine, time spent descheduled would swamp the differences; on Windows clock()
+// is wall time). Not a ctest test: run by hand,
 // `hash_bench [int64] [int32] [float64] [nulls] [short] [long] [multi]`.
 #include <algorithm>
-#include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <optional>
 #include <random>
@@ -62,16 +64,16 @@ Key utf8(std::size_t min_length, std::size_t max_length) {
   return {builder.finish(), field("k", TypeId::kUtf8)};
 }
 
-// Milliseconds for hashing every batch of the key columns once on `path`.
+// CPU milliseconds for hashing every batch of the key columns once on `path`.
 double time_path(const std::vector<Key>& keys, HashPath path) {
   std::vector<uint64_t> hashes(kBatch);
-  const auto start = std::chrono::steady_clock::now();
+  const std::clock_t start = std::clock();
   for (int64_t s = 0; s < kRows; s += kBatch) {
     const int64_t n = std::min(kBatch, kRows - s);
     const std::span<uint64_t> out(hashes.data(), static_cast<std::size_t>(n));
     for (std::size_t c = 0; c < keys.size(); ++c) hash_column(*slice(keys[c].data, s, n), keys[c].field, c, out, path);
   }
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return 1e3 * static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
 }
 
 // The best of five runs per path, the paths taking turns so that a busy spell on a shared
@@ -93,7 +95,7 @@ void bench(const char* name, const std::vector<Key>& keys) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::printf("cpu features: '%s'; 10M rows in batches of 64K\n", to_string(cpu_features()).c_str());
+  std::printf("cpu features: '%s'; 10M rows in batches of 64K; CPU ms, best of 5\n", to_string(cpu_features()).c_str());
   auto int64s = [](std::mt19937_64& rng) { return static_cast<int64_t>(rng()); };
   auto int32s = [](std::mt19937_64& rng) { return static_cast<int32_t>(rng()); };
   auto doubles = [](std::mt19937_64& rng) { return static_cast<double>(rng() % 1'000'000) / 100.0; };
