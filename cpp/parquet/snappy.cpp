@@ -10,6 +10,7 @@
 // next elements overwrite). Near the ends a checked loop copies exactly.
 #include "parquet/snappy.h"
 
+#include <bit>
 #include <cstring>
 #include <string>
 
@@ -41,6 +42,39 @@ std::size_t read_preamble(const uint8_t* in, std::size_t in_size, std::size_t& l
     }
   }
   corrupt("length exceeds 32 bits");
+}
+
+// Per tag byte: bits 0-7 the element's length (0: a literal whose length is in the
+// trailer), bits 8-10 the high bits of a 1-byte-offset copy's offset, bits 11-13 how many
+// trailer bytes (length or offset) follow the tag.
+struct TagTable {
+  uint16_t entry[256];
+  constexpr TagTable() : entry() {
+    for (int tag = 0; tag < 256; ++tag) {
+      int length = 0, high = 0, extra = 0;
+      switch (tag & 3) {
+        case 0:
+          length = (tag >> 2) + 1 <= 60 ? (tag >> 2) + 1 : 0;
+          extra = (tag >> 2) + 1 <= 60 ? 0 : (tag >> 2) + 1 - 60;
+          break;
+        case 1: length = 4 + ((tag >> 2) & 7), high = tag >> 5, extra = 1; break;
+        case 2: length = (tag >> 2) + 1, extra = 2; break;
+        default: length = (tag >> 2) + 1, extra = 4; break;
+      }
+      entry[tag] = static_cast<uint16_t>(length | high << 8 | extra << 11);
+    }
+  }
+};
+constexpr TagTable kTags;
+constexpr uint32_t kTrailerMask[5] = {0, 0xff, 0xffff, 0xffffff, 0xffffffff};
+
+uint32_t load_le32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  if constexpr (std::endian::native == std::endian::big) {
+    v = v >> 24 | (v >> 8 & 0xff00) | (v << 8 & 0xff0000) | v << 24;
+  }
+  return v;
 }
 
 uint32_t load_le(const uint8_t* p, int bytes) {
@@ -95,45 +129,42 @@ void snappy_decompress(const uint8_t* in, std::size_t in_size, uint8_t* out, std
   uint8_t* op = out;
   uint8_t* const out_end = out + out_size;
 
-  while (in_end - ip >= kInputSlack && out_end - op >= kOutputSlack) {
-    const uint8_t tag = *ip++;
-    if ((tag & 3) == 0) {
-      std::size_t len = (tag >> 2) + 1u;
-      if (len <= 16) {
-        copy16(op, ip);
+  if (in_end - ip >= kInputSlack && out_end - op >= kOutputSlack) {
+    // The last positions from which an element may take the fast path.
+    const uint8_t* const in_limit = in_end - kInputSlack;
+    const uint8_t* const out_limit = out_end - kOutputSlack;
+    while (ip <= in_limit && op <= out_limit) {
+      const uint8_t tag = *ip++;
+      const uint16_t entry = kTags.entry[tag];
+      const std::size_t extra = entry >> 11;
+      const uint32_t trailer = load_le32(ip) & kTrailerMask[extra];
+      ip += extra;
+      std::size_t len = entry & 0xff;
+      if ((tag & 3) == 0) {
+        if (len != 0 && len <= 16) {
+          copy16(op, ip);
+          op += len;
+          ip += len;
+          continue;
+        }
+        if (len == 0) len = std::size_t{trailer} + 1;  // the length was in the trailer
+        if (len > static_cast<std::size_t>(in_end - ip)) corrupt("literal overruns the input");
+        if (len > static_cast<std::size_t>(out_end - op)) corrupt("literal overruns the output");
+        std::memcpy(op, ip, len);
         op += len;
         ip += len;
         continue;
       }
-      if (len > 60) {
-        const int bytes = static_cast<int>(len - 60);
-        len = load_le(ip, bytes) + std::size_t{1};
-        ip += bytes;
+      const std::size_t offset = (entry & 0x700u) + std::size_t{trailer};
+      // offset 0 wraps around and fails too.
+      if (offset - 1 >= static_cast<std::size_t>(op - out)) corrupt("copy offset out of range");
+      if (offset >= 16 && len <= 16) {
+        copy16(op, op - offset);  // the common case: one piece
+      } else {
+        copy_match_fast(op, offset, len);
       }
-      if (len > static_cast<std::size_t>(in_end - ip)) corrupt("literal overruns the input");
-      if (len > static_cast<std::size_t>(out_end - op)) corrupt("literal overruns the output");
-      std::memcpy(op, ip, len);
       op += len;
-      ip += len;
-      continue;
     }
-    std::size_t len, offset;
-    if ((tag & 3) == 1) {
-      len = 4 + ((tag >> 2) & 7);
-      offset = (static_cast<std::size_t>(tag & 0xe0) << 3) | *ip++;
-    } else if ((tag & 3) == 2) {
-      len = (tag >> 2) + 1u;
-      offset = load_le(ip, 2);
-      ip += 2;
-    } else {
-      len = (tag >> 2) + 1u;
-      offset = load_le(ip, 4);
-      ip += 4;
-    }
-    // offset 0 wraps around and fails too.
-    if (offset - 1 >= static_cast<std::size_t>(op - out)) corrupt("copy offset out of range");
-    copy_match_fast(op, offset, len);
-    op += len;
   }
 
   // Near the ends: every read and write checked, copies exact.
