@@ -180,6 +180,7 @@ LogicalType from_converted_type(int32_t converted, int32_t scale, int32_t precis
   switch (converted) {
     case 0: logical.kind = Kind::String; break;
     case 1: logical.kind = Kind::Map; break;
+    case 2: break;  // MAP_KEY_VALUE marks a map's inner group, which has no logical type
     case 3: logical.kind = Kind::List; break;
     case 4: logical.kind = Kind::Enum; break;
     case 5:
@@ -202,7 +203,7 @@ LogicalType from_converted_type(int32_t converted, int32_t scale, int32_t precis
     case 18: integer(64, true); break;
     case 19: logical.kind = Kind::Json; break;
     case 20: logical.kind = Kind::Bson; break;
-    default: logical.kind = Kind::Other; break;  // MAP_KEY_VALUE, INTERVAL, newer values
+    default: logical.kind = Kind::Other; break;  // INTERVAL, newer values
   }
   return logical;
 }

@@ -3,8 +3,8 @@
 // both forms), so a test reads as the structure it encodes.
 #pragma once
 
+#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -33,9 +33,8 @@ class ThriftWriter {
     raw(s);
   }
   void double_value(double d) {
-    uint8_t b[8];
-    std::memcpy(b, &d, 8);  // the tests run on little-endian machines
-    bytes.insert(bytes.end(), b, b + 8);
+    const auto bits = std::bit_cast<uint64_t>(d);
+    for (int i = 0; i < 8; ++i) byte(static_cast<uint8_t>(bits >> (8 * i)));
   }
 
   // A field header: the delta form when the id is 1..15 above the previous one, else the
