@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -44,8 +43,10 @@ double best_time(int rounds, Fn&& fn) {
 
 int bench_snappy(const char* path, const char* dump_path) {
   const FileMetaData meta = read_file_metadata(path);
-  std::ifstream in(path, std::ios::binary);
-  const std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  std::vector<uint8_t> file(static_cast<std::size_t>(in.tellg()));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(file.data()), static_cast<std::streamsize>(file.size()));
   std::vector<Page> pages;
   std::size_t total_out = 0, total_in = 0;
   for (const RowGroupMeta& group : meta.row_groups) {
