@@ -4,6 +4,7 @@
 
 #include "bindings/py_aggregate.h"
 #include "bindings/py_arrow.h"
+#include "bindings/py_build_info.h"
 #include "bindings/py_join.h"
 #include "bindings/py_kernels.h"
 #include "bindings/py_run.h"
@@ -18,6 +19,7 @@ PYBIND11_MODULE(_core, m) {
   headrace::py::bind_kernels(m);
   headrace::py::bind_aggregate(m);
   headrace::py::bind_join(m);
+  headrace::py::bind_build_info(m);
 
   pyb::class_<PyRun>(m, "Run")
       .def(pyb::init<>())

@@ -1,6 +1,6 @@
 """headrace: high-throughput batch dataflow with a native C++ execution core.
 
-Example:
+Examples:
     >>> import headrace as hr
     >>> hr.Pipeline([lambda x: x * 2, lambda x: x + 1]).run(range(3))
     [1, 3, 5]

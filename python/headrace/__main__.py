@@ -2,6 +2,7 @@
 
     python -m headrace demo [--rows N] [--threads N] [--no-progress]
     python -m headrace bench [--suites groupby,join] [--threads 1,2] [--quick] [--out DIR] ...
+    python -m headrace info [--json]
     python -m headrace --version
 """
 
@@ -55,6 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _bench_cli.add_arguments(bench)
+    info = commands.add_parser(
+        "info",
+        help="versions of headrace, Python and the installed packages, how the native core was built, threads",
+        description="Prints the versions of headrace, Python (implementation, build), the platform and CPU, "
+        "headrace's dependencies and the optional peers that are installed (polars, duckdb, pandas, ray: "
+        "found in the installed metadata, not imported), how the native core was built (compiler, build type, "
+        "C++ standard, flags, LTO, sanitizer, ...) and the threads headrace runs with. Paste it into bug reports.",
+    )
+    info.add_argument("--json", action="store_true", help="the same as one JSON object")
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
 
@@ -65,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "bench":
         _bench_cli.check_arguments(bench, args)
         return _bench_cli.main(args, argv)
+    if args.command == "info":
+        from ._info import print_info
+
+        return print_info(as_json=args.json)
     parser.print_help()
     return 2
 

@@ -12,6 +12,7 @@ def as_table_or_reader(data: Any, where: str) -> pa.Table | pa.RecordBatchReader
     """A pyarrow Table (for data that is all in memory) or RecordBatchReader (a stream).
     A Polars LazyFrame is collected first.
 
+    Examples:
         >>> as_table_or_reader({"x": [1, 2]}, "from_arrow").num_rows
         2
     """

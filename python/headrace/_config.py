@@ -14,17 +14,19 @@ _settings: dict[str, Any] = dict(_DEFAULTS)
 def config(**settings: Any) -> dict[str, Any]:
     """Reads or changes headrace's settings; returns the settings now in force.
 
-    Settings:
-        threads: how many worker threads a DataStream stage runs with (default: the
-            machine's CPU count). ``None`` restores the default.
-        batch_size: the most rows per batch that sources produce (default 65536).
-        queue_size: capacity, in batches, of the queue in front of each stage (default 8).
-        backend: where DataStreams run: ``"local"`` (default) or ``"ray"`` (a Ray cluster,
-            ``pip install 'headrace[ray]'``; see docs/ray.md). ``None`` restores the default.
-        address: the Ray cluster to join (passed to ``ray.init``); ``None`` joins the one
-            named by RAY_ADDRESS, else starts a local one.
+    Keyword Args:
+        threads (int | None): how many worker threads a DataStream stage runs with
+            (default: the machine's CPU count). ``None`` restores the default.
+        batch_size (int): the most rows per batch that sources produce (default 65536).
+        queue_size (int): capacity, in batches, of the queue in front of each stage
+            (default 8).
+        backend (str | None): where DataStreams run: ``"local"`` (default) or ``"ray"`` (a
+            Ray cluster, ``pip install 'headrace[ray]'``; see docs/ray.md). ``None`` restores
+            the default.
+        address (str | None): the Ray cluster to join (passed to ``ray.init``); ``None``
+            joins the one named by RAY_ADDRESS, else starts a local one.
 
-    Example:
+    Examples:
         >>> import headrace as hr
         >>> previous = hr.config()["threads"]
         >>> hr.config(threads=2)["threads"]

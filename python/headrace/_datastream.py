@@ -25,7 +25,7 @@ class DataStream:
     Build one with :func:`from_arrow`, :func:`from_batches` or a reader such as
     :func:`read_parquet`; chain operators; run it with a sink.
 
-    Example:
+    Examples:
         >>> import pyarrow as pa
         >>> import headrace as hr
         >>> ds = hr.from_arrow(pa.table({"region": ["EU", "US", "EU"], "qty": [5, 12, 30]}))
@@ -46,6 +46,7 @@ class DataStream:
         """The output schema, known without running (types an executor declared only by
         name show as ``null`` until it runs).
 
+        Examples:
             >>> import headrace as hr
             >>> ds = hr.from_arrow({"x": [1, 2]}).with_columns(half=hr.col("x") / 2)
             >>> print(ds.schema)
@@ -58,6 +59,7 @@ class DataStream:
     def columns(self) -> list[str]:
         """The output column names.
 
+        Examples:
             >>> import headrace as hr
             >>> hr.from_arrow({"x": [1], "y": ["a"]}).rename({"y": "name"}).columns
             ['x', 'name']
@@ -72,6 +74,7 @@ class DataStream:
     def filter(self, predicate: Expr) -> DataStream:
         """Keeps the rows where ``predicate`` is true (null counts as false).
 
+        Examples:
             >>> import headrace as hr
             >>> hr.from_arrow({"x": [1, 5, None]}).filter(hr.col("x") > 2).collect()["x"].to_pylist()
             [5]
@@ -81,6 +84,7 @@ class DataStream:
     def select(self, *columns: str | Expr | Sequence[str | Expr]) -> DataStream:
         """Keeps the given columns, in that order; expressions compute new ones.
 
+        Examples:
             >>> import headrace as hr
             >>> hr.from_arrow({"a": [1], "b": [2]}).select("b", "a").columns
             ['b', 'a']
@@ -97,6 +101,7 @@ class DataStream:
         """Adds (or replaces, in place) columns computed from expressions; a Python value
         is a literal.
 
+        Examples:
             >>> import headrace as hr
             >>> ds = hr.from_arrow({"price": [2.0, 3.0], "qty": [1, 4]})
             >>> ds.with_columns(rev=hr.col("price") * hr.col("qty")).collect()["rev"].to_pylist()
@@ -119,6 +124,7 @@ class DataStream:
     def drop(self, *columns: str | Sequence[str]) -> DataStream:
         """Removes the given columns.
 
+        Examples:
             >>> import headrace as hr
             >>> hr.from_arrow({"a": [1], "b": [2]}).drop("a").columns
             ['b']
@@ -131,6 +137,7 @@ class DataStream:
     def rename(self, mapping: Mapping[str, str]) -> DataStream:
         """Renames columns: ``{"old": "new"}``.
 
+        Examples:
             >>> import headrace as hr
             >>> hr.from_arrow({"a": [1], "b": [2]}).rename({"a": "x"}).columns
             ['x', 'b']
@@ -151,6 +158,7 @@ class DataStream:
         ``new_schema`` (a pyarrow Schema, a dict of name -> type, or a list of names) is
         its output's schema; without it, ``fn`` is called once on an empty batch to find out.
 
+        Examples:
             >>> import headrace as hr
             >>> import pyarrow.compute as pc
             >>> ds = hr.from_arrow({"s": ["a b", "c"]})
@@ -164,7 +172,7 @@ class DataStream:
     def stateful_transform(self, executor: Executor, new_schema: Any, required_columns: Any = None,
                            partition_by: str | Sequence[str] | None = None,
                            parallelism: int | None = None) -> DataStream:
-        """Runs an :class:`hr.Executor` over the batches: ``parallelism`` instances (default
+        """Runs an :class:`Executor` over the batches: ``parallelism`` instances (default
         1), each with its own copy of the executor and its own state; ``finish`` of each
         instance may emit final batches.
 
@@ -174,6 +182,7 @@ class DataStream:
         and returns what ``transform`` functions return; outputs are checked against
         ``new_schema`` (a pyarrow Schema, dict, or list of names).
 
+        Examples:
             >>> import headrace as hr
             >>> class Total(hr.Executor):
             ...     def open(self, ctx):
@@ -193,6 +202,7 @@ class DataStream:
         """All rows of this stream and the others (same columns and types); batches of the
         inputs interleave as they come, so sort if the order matters.
 
+        Examples:
             >>> import headrace as hr
             >>> a = hr.from_arrow({"x": [1, 2]})
             >>> sorted(a.union(a.filter(hr.col("x") > 1)).collect()["x"].to_pylist())
@@ -208,6 +218,7 @@ class DataStream:
     def limit(self, n: int) -> DataStream:
         """The first ``n`` rows (in the stream's order).
 
+        Examples:
             >>> import headrace as hr
             >>> hr.from_arrow({"x": [3, 1, 2]}).limit(2).collect()["x"].to_pylist()
             [3, 1]
@@ -217,6 +228,7 @@ class DataStream:
     def sort(self, by: str | Sequence[str], descending: bool | Sequence[bool] = False) -> DataStream:
         """Sorts by one or several columns (nulls last).
 
+        Examples:
             >>> import headrace as hr
             >>> ds = hr.from_arrow({"k": ["a", "b", "a"], "v": [1, 2, 3]})
             >>> ds.sort(["k", "v"], descending=[False, True]).collect()["v"].to_pylist()
@@ -242,6 +254,7 @@ class DataStream:
         ``"right"``; by default the smaller one when both sizes are known, else the right);
         the other streams through it. The row order is unspecified.
 
+        Examples:
             >>> import headrace as hr
             >>> orders = hr.from_arrow({"id": [1, 2, 3, 4], "customer": ["a", "b", "a", "z"]})
             >>> people = hr.from_arrow({"customer": ["a", "b"], "city": ["Oslo", "Lima"]})
@@ -261,6 +274,7 @@ class DataStream:
         unspecified unless ``maintain_order=True`` (order of first appearance), so ``sort``
         after it for a deterministic order.
 
+        Examples:
             >>> import headrace as hr
             >>> ds = hr.from_arrow({"k": ["a", "b", "a"], "v": [1, 2, 3]})
             >>> ds.groupby("k").agg(total=("v", "sum"), n=("*", "count")).sort("k").collect().to_pydict()
@@ -275,6 +289,7 @@ class DataStream:
         """Aggregates the whole stream into one row (see :meth:`GroupBy.agg` for the spellings
         and the aggregate functions). An empty stream gives one row: counts 0, the rest null.
 
+        Examples:
             >>> import headrace as hr
             >>> hr.from_arrow({"v": [1.0, 2.0, 6.0]}).agg(avg=("v", "mean"), top=("v", "max")).collect().to_pydict()
             {'avg': [3.0], 'top': [6.0]}
@@ -288,6 +303,7 @@ class DataStream:
         """The distinct combinations of ``columns`` (default: all columns), each once; only
         those columns are kept. Nulls are equal to each other here. The order is unspecified.
 
+        Examples:
             >>> import headrace as hr
             >>> ds = hr.from_arrow({"k": ["a", "b", "a"], "v": [1, 1, 1]})
             >>> ds.distinct("k").sort("k").collect().to_pydict()
@@ -301,6 +317,7 @@ class DataStream:
     def count(self) -> int:
         """Runs the plan and returns its number of rows (reading no column it does not need).
 
+        Examples:
             >>> import headrace as hr
             >>> hr.from_arrow({"x": [1, 2, 3]}).filter(hr.col("x") > 1).count()
             2
@@ -316,6 +333,7 @@ class DataStream:
         the run pauses while you do not read). Leaving the loop early cancels the run.
         ``backend``: ``"local"`` or ``"ray"`` (default: ``hr.config(backend=...)``).
 
+        Examples:
             >>> import headrace as hr
             >>> ds = hr.from_batches([{"x": [1, 2]}, {"x": [3]}])
             >>> sum(batch.num_rows for batch in ds.iter_batches())
@@ -349,6 +367,7 @@ class DataStream:
         """Runs the plan; the result as a ``pyarrow.Table``. ``backend``: ``"local"`` or
         ``"ray"`` (default: ``hr.config(backend=...)``; see docs/ray.md).
 
+        Examples:
             >>> import headrace as hr
             >>> hr.from_arrow({"x": [1, 2, 3]}).filter(hr.col("x") != 2).collect().to_pydict()
             {'x': [1, 3]}
@@ -368,6 +387,7 @@ class DataStream:
         """Runs the plan; the result as a pandas DataFrame (``options`` go to
         ``pyarrow.Table.to_pandas``).
 
+        Examples:
             >>> import headrace as hr
             >>> hr.from_arrow({"x": [1, 2]}).with_columns(y=hr.col("x") * 10).to_pandas()["y"].tolist()
             [10, 20]
@@ -378,6 +398,7 @@ class DataStream:
         """Runs the plan; the result as a Polars DataFrame (``pl.DataFrame(ds)`` does the
         same; ``pl.from_arrow(ds)`` would give a single struct Series instead).
 
+        Examples:
             >>> import headrace as hr
             >>> hr.from_arrow({"x": [3, 1]}).sort("x").to_polars()["x"].to_list()
             [1, 3]
@@ -404,6 +425,7 @@ class DataStream:
         ``row_group_size``. Returns {path, rows, bytes, columns}. The path (its folder
         exists and is writable) and the options are checked before the plan runs.
 
+        Examples:
             >>> import os, tempfile
             >>> import pyarrow.parquet as pq
             >>> import headrace as hr
@@ -418,6 +440,7 @@ class DataStream:
     def write_csv(self, path: str, **options: Any) -> dict[str, Any]:
         """Like :meth:`write_parquet`, as CSV (``include_header``, ``delimiter``).
 
+        Examples:
             >>> import os, tempfile
             >>> import headrace as hr
             >>> path = os.path.join(tempfile.mkdtemp(), "out.csv")
@@ -432,6 +455,7 @@ class DataStream:
     def write_ipc(self, path: str, **options: Any) -> dict[str, Any]:
         """Like :meth:`write_parquet`, as an Arrow IPC (Feather v2) file (``compression``).
 
+        Examples:
             >>> import os, tempfile
             >>> import pyarrow as pa
             >>> import headrace as hr
@@ -458,6 +482,7 @@ class DataStream:
         rows and batches in and out and the time spent in it. ``as_text=True`` returns the
         text instead of printing it.
 
+        Examples:
             >>> import headrace as hr
             >>> hr.config(threads=2)["threads"]
             2
@@ -522,6 +547,7 @@ def stateful_transform(streams: Sequence[DataStream], executor: Executor, new_sc
     inputs or one per input; ``partition_by`` names key columns that every input has (equal
     keys of every input reach the same instance).
 
+    Examples:
         >>> import headrace as hr
         >>> class Count(hr.Executor):
         ...     def open(self, ctx):
@@ -564,6 +590,7 @@ class GroupBy:
         value gives null (count gives 0). Integer sums are int64 (uint64 for unsigned inputs) and
         raise on overflow; decimal sums are exact.
 
+        Examples:
             >>> import headrace as hr
             >>> ds = hr.from_arrow({"k": [1, 1, 2], "v": [1.0, None, 4.0]})
             >>> ds.groupby("k").agg({"v": ["count", "max"]}).sort("k").collect().to_pydict()

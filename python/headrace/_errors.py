@@ -47,7 +47,7 @@ class StopFlow(Exception):
     loop-back streams close, every step finishes and the outputs delivered so far are the
     result. No error is raised to the caller.
 
-    Example:
+    Examples:
         >>> import headrace as hr
         >>> def upto3(x):
         ...     if x > 3:

@@ -43,7 +43,7 @@ class Executor:
     ``execute`` returns one output, ``None`` (no output) or a generator (several outputs);
     ``finish`` may do the same once the input has ended.
 
-    Example:
+    Examples:
         >>> import collections
         >>> import headrace as hr
         >>> class MovingAverage(hr.Executor):

@@ -5,6 +5,7 @@ until it is evaluated against a table or record batch, with pyarrow.compute kern
 whole arrays. Python values may stand on either side of an operator, and a literal
 takes the type of the column next to it (decimal, date, timestamp).
 
+Examples:
     >>> import pyarrow as pa
     >>> import headrace as hr
     >>> t = pa.table({"qty": [5, 12, 30], "region": ["EU", "US", "EU"]})
@@ -170,6 +171,7 @@ class Expr:
 
         Returns an Array for a RecordBatch and a ChunkedArray (or Array) for a Table.
 
+        Examples:
             >>> import pyarrow as pa
             >>> (col("x") * 2).evaluate(pa.record_batch({"x": [1, None, 3]})).to_pylist()
             [2, None, 6]
@@ -186,6 +188,7 @@ class Expr:
     def output_type(self, schema: pa.Schema) -> pa.DataType:
         """The type of the result for input of ``schema``, without data.
 
+        Examples:
             >>> import pyarrow as pa
             >>> (col("x") / 2).output_type(pa.schema({"x": pa.int32()}))
             DataType(double)
@@ -195,6 +198,7 @@ class Expr:
     def columns(self) -> set[str]:
         """The names of the columns the expression reads.
 
+        Examples:
             >>> sorted((col("a") + col("b") * 2).columns())
             ['a', 'b']
         """
@@ -211,6 +215,7 @@ class Expr:
         """An equivalent ``pyarrow.compute.Expression`` for input of ``schema`` (e.g. for
         Parquet filter pushdown), with literals already cast to the columns' types.
 
+        Examples:
             >>> import pyarrow as pa
             >>> (col("x") > 1).to_pyarrow(pa.schema({"x": pa.int32()}))
             <pyarrow.compute.Expression (x > 1)>
@@ -222,6 +227,7 @@ class Expr:
     def output_name(self) -> str:
         """The name a result column gets: an alias, else the first column read.
 
+        Examples:
             >>> (col("price") * 2).output_name
             'price'
             >>> (col("price") * 2).alias("double").output_name
@@ -243,6 +249,7 @@ class Expr:
     def cast(self, to: pa.DataType | str) -> Expr:
         """Convert to ``to``: a pyarrow DataType or a name such as ``"float64"``.
 
+        Examples:
             >>> import pyarrow as pa
             >>> col("x").cast("float64").evaluate(pa.table({"x": [1, 2]})).type
             DataType(double)
@@ -268,6 +275,7 @@ class Expr:
     def between(self, lower: Any, upper: Any) -> Expr:
         """``lower <= self <= upper`` (both bounds included).
 
+        Examples:
             >>> import pyarrow as pa
             >>> col("x").between(2, 3).evaluate(pa.table({"x": [1, 2, 3, 4]})).to_pylist()
             [False, True, True, False]
@@ -464,6 +472,7 @@ class Call(_Node):
 def conjuncts(expr: Expr) -> list[Expr]:
     """The terms of ``expr`` joined by ``&``, in the written order (``expr`` itself if none).
 
+    Examples:
         >>> conjuncts((col("a") > 1) & (col("b") < 2) & col("c").is_null())
         [col("a") > 1, col("b") < 2, col("c").is_null()]
     """
@@ -481,6 +490,7 @@ def conjuncts(expr: Expr) -> list[Expr]:
 def col(name: str) -> Expr:
     """The column ``name`` of the input.
 
+    Examples:
         >>> col("qty") > 10
         col("qty") > 10
     """
@@ -493,6 +503,7 @@ def lit(value: Any) -> Expr:
     """A constant. Plain Python values in expressions are literals already; ``lit`` is
     for a constant on its own, e.g. ``with_columns(one=hr.lit(1))``.
 
+    Examples:
         >>> import datetime
         >>> col("d") + lit(datetime.timedelta(days=1))
         col("d") + datetime.timedelta(days=1)

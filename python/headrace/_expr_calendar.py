@@ -7,6 +7,7 @@ with pyarrow kernels (the date's parts, then the day number of the new date by H
 Hinnant's ``days_from_civil``), so it also folds into a literal when the date is one, and
 it translates into a pyarrow expression for the Parquet reader.
 
+Examples:
     >>> import datetime
     >>> import pyarrow as pa
     >>> from headrace import col, lit

@@ -10,6 +10,7 @@ Where every operand value (and the exact result) fits in 64 bits, which is the c
 for money, the operation runs on the int64 unscaled values with numpy instead of pyarrow's
 128-bit decimal kernels (several times faster); the answer is the same.
 
+Examples:
     >>> import pyarrow as pa
     >>> from decimal import Decimal
     >>> import headrace as hr
@@ -39,6 +40,7 @@ _CHECKED = {"+": "add_checked", "-": "subtract_checked", "*": "multiply_checked"
 def decimal_result_type(op: str, left: pa.DataType, right: pa.DataType) -> pa.DataType:
     """The type of ``left <op> right`` for two decimal128 types (``op`` one of ``+ - *``).
 
+    Examples:
         >>> decimal_result_type("*", pa.decimal128(15, 2), pa.decimal128(16, 2))
         Decimal128Type(decimal128(32, 4))
         >>> decimal_result_type("*", pa.decimal128(32, 4), pa.decimal128(16, 2))

@@ -1,5 +1,6 @@
 """Operator kernels, ``.str`` / ``.dt`` namespaces, ``isin``, ``cast``, ``alias`` and ``when``.
 
+Examples:
     >>> import datetime
     >>> import pyarrow as pa
     >>> import headrace as hr
@@ -130,6 +131,7 @@ class StringFunctions:
         """True where the whole string matches the SQL LIKE ``pattern``: ``%`` stands for any
         run of characters, ``_`` for one character, and a backslash escapes either.
 
+        Examples:
             >>> import pyarrow as pa
             >>> from headrace import col
             >>> t = pa.table({"type": ["PROMO BRUSHED TIN", "STANDARD POLISHED", "PROMO_X", None]})
@@ -177,6 +179,7 @@ class DateFunctions:
         'n' month``. A day the new month lacks becomes its last day (January 31 plus one
         month is February 28 or 29). For date32 values.
 
+        Examples:
             >>> import datetime
             >>> import pyarrow as pa
             >>> from headrace import col
@@ -344,6 +347,7 @@ class _WhenThen:
 def when(condition: Any) -> _WhenThen:
     """Start a conditional expression: ``when(c).then(a).otherwise(b)``.
 
+    Examples:
         >>> import pyarrow as pa
         >>> from headrace import col
         >>> size = when(col("x") > 10).then("big").when(col("x") > 2).then("mid").otherwise("small")

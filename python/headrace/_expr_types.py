@@ -2,6 +2,7 @@
 
 A Python literal next to a column takes the column's type when that loses nothing:
 
+Examples:
     >>> import pyarrow as pa
     >>> coerce_literal(24, pa.decimal128(12, 2))
     <pyarrow.Decimal128Scalar: Decimal('24')>
@@ -27,6 +28,7 @@ class ColumnNotFoundError(KeyError):
     A ``KeyError`` subclass; the message names the operator (when known), the column and
     the available ones.
 
+    Examples:
         >>> print(ColumnNotFoundError("qty", ["price", "region"], operator="filter"))
         filter: column 'qty' not found; available columns: 'price', 'region'
     """
@@ -50,6 +52,7 @@ _PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 def decimal_type_for(value: decimal.Decimal) -> pa.DataType:
     """The smallest decimal type that holds ``value`` exactly.
 
+    Examples:
         >>> decimal_type_for(decimal.Decimal("24.005"))
         Decimal128Type(decimal128(5, 3))
         >>> decimal_type_for(decimal.Decimal("1E+3"))
@@ -68,6 +71,7 @@ def decimal_type_for(value: decimal.Decimal) -> pa.DataType:
 def common_decimal(a: pa.DataType, b: pa.DataType) -> pa.DataType:
     """A decimal type that holds every value of both decimal types ``a`` and ``b``.
 
+    Examples:
         >>> common_decimal(pa.decimal128(12, 2), pa.decimal128(5, 3))
         Decimal128Type(decimal128(13, 3))
     """
@@ -170,6 +174,7 @@ def coerce_literal(value: Any, target: pa.DataType | None) -> pa.Scalar:
 def type_from(spec: pa.DataType | str) -> pa.DataType:
     """A pyarrow type from a type or a type name.
 
+    Examples:
         >>> type_from("float64")
         DataType(double)
         >>> type_from("timestamp[ms]")

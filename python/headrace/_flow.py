@@ -18,6 +18,7 @@ class FlowResults(dict[str, list[Any]]):
     """What :meth:`Flow.run` returns: each output stream's name -> its items, also indexed
     by the :class:`Stream` object itself.
 
+    Examples:
         >>> out = Stream("out")
         >>> results = FlowResults({"out": [1, 2]}, {out: "out"})
         >>> results[out] == results["out"] == [1, 2]
@@ -61,7 +62,7 @@ class Flow:
     itself: a step raises :class:`StopFlow`, or ``until`` becomes true; then the sources
     stop, the loops' back edges close and the flow ends normally.
 
-    Example:
+    Examples:
         >>> import headrace as hr
         >>> a, b, out = hr.Stream("a"), hr.Stream("b"), hr.Stream("out")
         >>> a.put(0); b.put(1)

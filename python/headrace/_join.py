@@ -76,6 +76,7 @@ def known_rows(node: Node) -> float | None:
     input (a semi or anti join: its left one), a limit at most its ``n``; other nodes keep
     their inputs' rows.
 
+    Examples:
         >>> import headrace as hr
         >>> t = hr.from_arrow({"k": list(range(100))})
         >>> known_rows(t.filter(hr.col("k") > 5)._node)
@@ -106,6 +107,7 @@ ROW = "__headrace_join_row"
 class RowStore:
     """The build side's columns that the kernel cannot gather, numbered as they are sunk.
 
+    Examples:
         >>> store = RowStore()
         >>> store.add(pa.record_batch({"x": [[1], [2, 3]]})).to_pylist()
         [0, 1]

@@ -13,6 +13,7 @@ without a match (inner, semi, and the kinds built from the left side: a left/ant
 whose table is the left input), and not with ``nulls_equal`` (a null key never matches,
 and the filter drops it).
 
+Examples:
     >>> import pyarrow as pa
     >>> keys = KeyFilter()
     >>> keys.add(pa.array([10, 12, None, 15]))

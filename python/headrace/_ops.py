@@ -179,6 +179,7 @@ def take_rows(batch: pa.RecordBatch, indices: pa.Array) -> pa.RecordBatch:
     """The rows ``indices`` of ``batch``. pyarrow has no take for string and binary views, so
     those columns go through their large (offset) form.
 
+    Examples:
         >>> batch = pa.record_batch({"s": pa.array(["a", "b", "c"], pa.string_view())})
         >>> take_rows(batch, pa.array([2, 0])).to_pydict()
         {'s': ['c', 'a']}

@@ -30,7 +30,7 @@ class Pipeline:
         ordered: outputs in input order even with several workers; ``False`` emits each
             output as soon as it is ready.
 
-    Example:
+    Examples:
         >>> import headrace as hr
         >>> pipe = hr.Pipeline([lambda x: x * 2, hr.Step(lambda x: x + 1, workers=2)])
         >>> pipe.run(range(5))

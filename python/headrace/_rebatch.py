@@ -56,7 +56,7 @@ class Rebatch(Executor):
     batches and tables into ones of n rows. The last batch is shorter unless ``drop_last``.
     Every item of the stream must be of one kind.
 
-    Example:
+    Examples:
         >>> import headrace as hr
         >>> hr.Pipeline([hr.Rebatch(2)]).run(range(5))
         [[0, 1], [2, 3], [4]]
@@ -123,7 +123,7 @@ class Unbatch(Executor):
     list's or tuple's items, a numpy array's rows, a pyarrow array's values as Python
     objects, a record batch's or table's rows as dicts).
 
-    Example:
+    Examples:
         >>> import headrace as hr
         >>> hr.Pipeline([hr.Unbatch()]).run([[1, 2], [3]])
         [1, 2, 3]

@@ -92,6 +92,7 @@ class _CsvOptions(NamedTuple):
 class FileScan:
     """A set of files of one format, resolved at construction.
 
+    Examples:
         >>> scan = FileScan("parquet", "data/*.parquet")       # doctest: +SKIP
         >>> for task in scan.tasks(["id"]):                     # doctest: +SKIP
         ...     for batch in scan.read(task, ["id"]): ...
@@ -237,6 +238,7 @@ class FileScan:
         view (whose statistics have the view type, which the read type's literals cannot meet).
         None when no term is left.
 
+        Examples:
             >>> import headrace as hr
             >>> scan = FileScan("parquet", "data/*.parquet")                # doctest: +SKIP
             >>> scan.pruning_filter((hr.col("day") > "2024-01-01") & (hr.col("view") == "a"))  # doctest: +SKIP

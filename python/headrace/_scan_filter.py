@@ -7,6 +7,7 @@ nanosecond a row, one of a decimal column several. :class:`ConjunctFilter` evalu
 cheap terms first and, when the rows still passing are few, drops the others before it
 evaluates a costly term, so the expensive terms see only the rows that are left.
 
+Examples:
     >>> import pyarrow as pa
     >>> import headrace as hr
     >>> batch = pa.record_batch({"day": pa.array([1, 5, 9, 12], pa.int32()),

@@ -19,6 +19,7 @@ def from_arrow(data: Any) -> DataStream:
     or ``__arrow_c_array__`` (a DuckDB result, another DataStream). In-memory data is read
     without copies; a stream (a reader) can be run once.
 
+    Examples:
         >>> import pyarrow as pa
         >>> import headrace as hr
         >>> hr.from_arrow(pa.table({"x": [1, 2, 3]})).filter(hr.col("x") >= 2).collect().num_rows
@@ -39,6 +40,7 @@ def from_batches(batches: Iterable[Any] | Callable[[], Iterable[Any]], schema: p
     batch must have ``schema`` (default: the first batch's). A one-shot iterator (a
     generator object) can be run once.
 
+    Examples:
         >>> import headrace as hr
         >>> def numbers():
         ...     for start in range(0, 6, 2):
@@ -93,6 +95,7 @@ def read_parquet(paths: Any, **options: Any) -> DataStream:
     batches; only the columns the query needs are read, and filters on them are handed to
     the reader (row groups whose statistics rule them out are skipped).
 
+    Examples:
         >>> import tempfile, os
         >>> import pyarrow as pa, pyarrow.parquet as pq
         >>> import headrace as hr
@@ -111,6 +114,7 @@ def read_csv(paths: Any, **options: Any) -> DataStream:
     ``schema`` (a pyarrow Schema to force types), ``null_values``, ``skip_rows``,
     ``quote_char``, ``batch_size``.
 
+    Examples:
         >>> import os, tempfile
         >>> import headrace as hr
         >>> folder = tempfile.mkdtemp()
@@ -130,6 +134,7 @@ def read_ipc(paths: Any, **options: Any) -> DataStream:
     """A DataStream over Arrow IPC files (Feather v2 or the stream format): paths,
     directories, globs or lists of them, read record batch by record batch.
 
+    Examples:
         >>> import os, tempfile
         >>> import pyarrow as pa
         >>> import headrace as hr
@@ -147,6 +152,7 @@ def read_json(paths: Any, **options: Any) -> DataStream:
     read in blocks; ``schema`` forces the column types (else they are inferred from the
     first block).
 
+    Examples:
         >>> import os, tempfile
         >>> import pyarrow as pa
         >>> import headrace as hr

@@ -52,7 +52,7 @@ class Step:
             named after the step). With several, ``fn`` returns a tuple whose element i
             goes to output i, ``None`` sending nothing there; ``outputs=[]`` makes a sink.
 
-    Example:
+    Examples:
         >>> import headrace as hr
         >>> hr.Pipeline([hr.Step(lambda x: x * 2, workers=2)]).run(range(4))
         [0, 2, 4, 6]
@@ -133,7 +133,7 @@ class Source:
         outputs: in a :class:`Flow`, the one stream the items go to (default: a stream
             named after the source).
 
-    Example:
+    Examples:
         >>> import headrace as hr
         >>> def numbers():
         ...     yield from range(3)
@@ -222,7 +222,7 @@ class Parallel:
     if it produced none, or a list if it produced several; or ``join(tuple)`` when ``join``
     is given (for example, concatenating arrays).
 
-    Example:
+    Examples:
         >>> import headrace as hr
         >>> hr.Pipeline([hr.Parallel([lambda x: x + 1, [lambda x: x * 10, str]])]).run([1, 2])
         [(2, '10'), (3, '20')]

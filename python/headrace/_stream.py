@@ -17,7 +17,7 @@ class Stream:
     ``put(item)`` before a run pre-loads the stream (a loop's initial state); the seeded
     items go in at the start of every run of the flow.
 
-    Example:
+    Examples:
         >>> import headrace as hr
         >>> numbers, doubled = hr.Stream("numbers"), hr.Stream("doubled")
         >>> flow = hr.Flow([hr.Source(range(3), outputs=[numbers]),

@@ -54,6 +54,7 @@ def check_target(fmt: str, path: str | os.PathLike, schema: pa.Schema, options: 
     options (by writing an empty file of ``schema`` in memory), that the folder exists and is
     writable and that ``path`` is not a folder. Errors name the writer (``write_<fmt>``).
 
+    Examples:
         >>> import pyarrow as pa
         >>> check_target("csv", "/no/such/folder/out.csv", pa.schema([("x", pa.int64())]), {})
         Traceback (most recent call last):

@@ -1,6 +1,7 @@
 """headrace.io: loaders and savers as nodes of a dataflow (Hamilton's materialization),
 with saves that are atomic across the whole run.
 
+Examples:
     >>> import os, tempfile
     >>> import headrace as hr
     >>> def doubled(raw: hr.DataStream) -> hr.DataStream:

@@ -33,6 +33,7 @@ class Format(abc.ABC):
 class DataLoader(Format):
     """Loads one value. Subclasses are dataclasses; register them with ``hr.io.register``.
 
+    Examples:
         >>> import dataclasses
         >>> import headrace as hr
         >>> @hr.io.register

@@ -32,6 +32,7 @@ class Dataflow:
     inputs with ``hr.io.from_`` and saves results with ``hr.io.to``, atomically. Only the
     functions a request needs run, each once.
 
+    Examples:
         >>> import headrace as hr
         >>> def total(price: float, qty: int) -> float:
         ...     return price * qty

@@ -73,4 +73,9 @@ class _Formats:
 
 
 from_ = _Formats("from_", _LOADERS, Load.make)
+"""Loaders by format: ``hr.io.from_.parquet(target="raw", path=...)`` is a :class:`Load` for
+:meth:`Dataflow.materialize` or :meth:`Dataflow.execute`. :func:`loader_formats` lists the
+formats: the built-in ones and those added with :func:`register`."""
 to = _Formats("to", _SAVERS, Save.make)
+"""Savers by format: ``hr.io.to.csv(id="out", dependencies=["f"], path=...)`` is a
+:class:`Save` for :meth:`Dataflow.materialize`. :func:`saver_formats` lists the formats."""

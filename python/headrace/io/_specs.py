@@ -15,6 +15,7 @@ from headrace.io._base import DataLoader, DataSaver
 class source:  # noqa: N801 - used like a function: hr.io.source("input")
     """An argument of a loader or saver taken from the run's ``inputs``.
 
+    Examples:
         >>> import headrace as hr
         >>> spec = hr.io.from_.csv(target="raw", path=hr.io.source("csv_path"))
         >>> spec.loader({"csv_path": "data.csv"}).path

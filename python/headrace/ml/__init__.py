@@ -1,6 +1,7 @@
 """headrace.ml: Estimators, Transformers, Pipelines and Graphs of stages over DataStreams
 (Flink ML's API in Python naming), with save/load that never unpickles.
 
+Examples:
     >>> import headrace as hr
     >>> model = hr.ml.Pipeline([hr.ml.StandardScaler(["x"])]).fit({"x": [0.0, 2.0]})
     >>> model.transform({"x": [4.0]})[0].collect()["x"].to_pylist()
@@ -18,6 +19,7 @@ from ._stage import Estimator, MLFunc, Stage, Transformer
 from ._wiring import TableId
 
 load = load_stage
+"""``hr.ml.load(path)``: reads a stage written by ``stage.save(path)``, whatever its class."""
 
 __all__ = [
     "Estimator",

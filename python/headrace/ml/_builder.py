@@ -12,6 +12,7 @@ from ._wiring import Node, TableId, Wiring
 class GraphBuilder:
     """Builds a :class:`Graph` or :class:`GraphModel` from stages wired by TableIds.
 
+    Examples:
         >>> import headrace as hr
         >>> b = hr.ml.GraphBuilder()
         >>> x = b.create_table_id("x")

@@ -69,6 +69,7 @@ class _Predict:
 class LinearRegressionModel(Transformer):
     """Adds the column ``prediction`` = features . coefficients + intercept.
 
+    Examples:
         >>> import headrace as hr
         >>> m = hr.ml.LinearRegressionModel(["a", "b"], coefficients=[2.0, -1.0], intercept=0.5)
         >>> m.transform({"a": [1.0, 2.0], "b": [1.0, 0.0]})[0].collect()["prediction"].to_pylist()
@@ -120,6 +121,7 @@ class LinearRegression(Estimator):
     ``fit_intercept=False``), from the normal equations. ``parallelism`` workers (default
     ``hr.config()["threads"]``) each sum the Gramian of their batches; nulls are an error.
 
+    Examples:
         >>> import headrace as hr
         >>> data = {"a": [0.0, 1.0, 2.0, 3.0], "y": [1.0, 3.0, 5.0, 7.0]}
         >>> model = hr.ml.LinearRegression(["a"], "y").fit(data)

@@ -101,6 +101,7 @@ class OnlineMeanModel(Transformer):
     table of update rows (:func:`update_schema`), e.g. ``OnlineMean.fit``'s stream, and may
     be unbounded. See the module docstring for the exact semantics.
 
+    Examples:
         >>> import headrace as hr
         >>> model = hr.ml.OnlineMeanModel(["x"])
         >>> model.set_state_streams({"count": [2], "x": [10.0]})
@@ -147,6 +148,7 @@ class OnlineMean(Estimator):
     stream is the training stream turned into one update row per batch, so a model fitted
     on an unbounded stream keeps updating while it serves.
 
+    Examples:
         >>> import headrace as hr
         >>> train = hr.from_batches([{"x": [1.0, 3.0]}, {"x": [8.0]}])
         >>> model = hr.ml.OnlineMean(["x"], min_version_col="v").fit(train)

@@ -10,6 +10,7 @@ from typing import Any
 class WithParams:
     """``get_params()`` / ``set_params(**params)`` over the ``__init__`` arguments.
 
+    Examples:
         >>> class Shift(WithParams):
         ...     def __init__(self, column="x", by=1.0):
         ...         self.column = column

@@ -32,6 +32,7 @@ class PipelineModel(Transformer):
     """Transformers (or other MLFuncs) applied one after the other: each stage's output
     tables are the next stage's inputs.
 
+    Examples:
         >>> import headrace as hr
         >>> model = hr.ml.PipelineModel([hr.ml.StandardScalerModel(["x"], mean=[1.0], scale=[2.0])])
         >>> model.transform({"x": [1.0, 5.0]})[0].collect()["x"].to_pylist()
@@ -65,6 +66,7 @@ class Pipeline(Estimator):
     returns a :class:`PipelineModel` of the fitted and the given Transformers. Only the
     stages up to the last Estimator run during ``fit``.
 
+    Examples:
         >>> import headrace as hr
         >>> pipe = hr.ml.Pipeline([hr.ml.StandardScaler(["x"])])
         >>> model = pipe.fit({"x": [1.0, 3.0]})

@@ -29,6 +29,7 @@ def _scaled_schema(stage: Stage, columns: list[str], schemas: tuple[pa.Schema, .
 class StandardScalerModel(Transformer):
     """Replaces each of ``columns`` by ``(x - mean) / scale`` as float64.
 
+    Examples:
         >>> import headrace as hr
         >>> m = hr.ml.StandardScalerModel(["x"], mean=[10.0], scale=[5.0])
         >>> m.transform({"x": [0, 10, 20], "k": ["a", "b", "c"]})[0].collect().to_pydict()
@@ -73,6 +74,7 @@ class StandardScaler(Estimator):
     are computed by ``parallelism`` workers (default: ``hr.config()["threads"]``) and
     merged exactly, so batch boundaries do not change the result beyond rounding.
 
+    Examples:
         >>> import headrace as hr
         >>> model = hr.ml.StandardScaler(["x"]).fit({"x": [1.0, 2.0, 3.0]})
         >>> round(model.mean[0], 6), round(model.scale[0], 6)

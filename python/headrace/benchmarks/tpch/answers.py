@@ -10,6 +10,7 @@ of rows, and equal values row by row: in order for the queries with an ORDER BY
 - floats compare to a relative tolerance of ``1e-9``;
 - everything else (strings, dates, integers) must be equal.
 
+Examples:
     >>> import pyarrow as pa
     >>> from decimal import Decimal
     >>> want = pa.table({"k": ["a", "b"], "v": pa.array([Decimal("1.50"), Decimal("2.00")], pa.decimal128(38, 2)),
@@ -44,6 +45,7 @@ _SHOWN = 10  # at most this many differences are listed
 def same_value(got: Any, want: Any, rel_tol: float = REL_TOL) -> str | None:
     """None when ``got`` matches the reference value ``want``, else why not.
 
+    Examples:
         >>> same_value(0.30000000000000004, 0.3) is None
         True
         >>> same_value(decimal.Decimal("6202"), 6202) is None

@@ -13,6 +13,7 @@ columns with their standard names (``l_orderkey``, ``o_orderdate``, ...): keys a
 (``l_linenumber``, ``p_size``, ``ps_availqty`` and ``o_shippriority`` as int32), money and
 quantities as ``decimal128(15, 2)``, dates as ``date32`` and text as ``string_view``.
 
+Examples:
     >>> import tempfile
     >>> folder = tpch_data(0.01, root=tempfile.mkdtemp())      # needs tpchgen-cli
     >>> folder.name, sorted(p.name for p in folder.iterdir())[:2]
@@ -43,6 +44,7 @@ class TpchDataError(RuntimeError):
 def default_root() -> Path:
     """The cache folder that holds one sub-folder per scale factor.
 
+    Examples:
         >>> import os
         >>> os.environ["HEADRACE_TPCH_DIR"] = "/data/tpch"
         >>> str(default_root())
@@ -66,6 +68,7 @@ def _sf_name(sf: float) -> str:
 def tpch_folder(sf: float, root: str | os.PathLike[str] | None = None) -> Path:
     """Where the data of scale factor ``sf`` lives (whether or not it exists yet).
 
+    Examples:
         >>> tpch_folder(0.1, root="/tmp/tpch").as_posix()
         '/tmp/tpch/sf0.1'
         >>> tpch_folder(1, root="/tmp/tpch").name

@@ -1,6 +1,7 @@
 """The TPC-H queries as their standard SQL text (substitution parameters at their validation
 values), run by DuckDB over the Parquet files: the reference answers.
 
+Examples:
     >>> sorted(SQL)
     [1, 3, 4, 5, 6, 10, 12, 14, 19]
     >>> import tempfile

@@ -1,14 +1,15 @@
 """TPC-H queries 1, 3, 4, 5, 6, 10, 12, 14 and 19 on headrace's DataStream API.
 
 Each ``qN(folder)`` returns a lazy :class:`headrace.DataStream` over the Parquet files in
-``folder`` (see :mod:`.datagen`); ``collect()`` runs it. They are written the way a user
-would write them: a scan per table, filters with ``hr.col`` expressions (pushed into the
-Parquet reader), joins (Q4 is a semi join), group-bys, sorts and limits. SQL's date
-intervals are expressions too: ``date '1994-01-01' + interval '1' year`` is
-``hr.lit(date(1994, 1, 1)).dt.add_years(1)``, ``- interval '90' day`` subtracts a
-``datetime.timedelta``. Money stays decimal: sums of decimals are exact decimals, as in
-DuckDB; means and the ratio of Q14 are floats.
+``folder`` (see :mod:`headrace.benchmarks.tpch.datagen`); ``collect()`` runs it. They are
+written the way a user would write them: a scan per table, filters with ``hr.col``
+expressions (pushed into the Parquet reader), joins (Q4 is a semi join), group-bys, sorts
+and limits. SQL's date intervals are expressions too:
+``date '1994-01-01' + interval '1' year`` is ``hr.lit(date(1994, 1, 1)).dt.add_years(1)``,
+``- interval '90' day`` subtracts a ``datetime.timedelta``. Money stays decimal: sums of
+decimals are exact decimals, as in DuckDB; means and the ratio of Q14 are floats.
 
+Examples:
     >>> import tempfile
     >>> from headrace.benchmarks.tpch.datagen import tpch_data
     >>> folder = tpch_data(0.01, root=tempfile.mkdtemp())      # needs tpchgen-cli

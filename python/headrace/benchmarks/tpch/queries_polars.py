@@ -5,6 +5,7 @@
 the larger scale of the two (``0.07 * 10.55`` is ``0.74``), so the queries widen one factor's
 scale first (``price.cast(Decimal(38, 4)) * (1 - discount)``) to get DuckDB's exact answers.
 
+Examples:
     >>> import tempfile
     >>> from headrace.benchmarks.tpch.datagen import tpch_data
     >>> folder = tpch_data(0.01, root=tempfile.mkdtemp())      # needs tpchgen-cli and polars
