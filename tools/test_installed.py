@@ -2,12 +2,13 @@
 
 Usage: python tools/test_installed.py [pytest arguments...]
 
-Copies tests/, docs/, README.md and pyproject.toml (the pytest settings) of this checkout
-into a temporary directory and runs pytest there, so that nothing of the checkout is on
-sys.path: `import headrace` must find the installed package (a wheel), not python/headrace.
-It first checks that, and fails if headrace would come from the checkout. The docs tests
-read README.md and docs/ next to tests/, hence the copies. Exit status: pytest's.
-cibuildwheel's test-command and tools/check_wheel.sh both run it.
+Copies what the tests read into a temporary directory and runs pytest there: tests/,
+pyproject.toml (the pytest settings), README.md, docs/, mkdocs.yml and bench/ (the docs
+tests check their examples and links and build the site; bench/RESULTS.md is a page of it)
+and python/ (the site's API reference reads the sources; python/ is never on sys.path).
+`import headrace` must therefore find the installed package (a wheel): the script checks
+that first and fails if headrace would come from the checkout or from the copy. Exit
+status: pytest's. cibuildwheel's test-command and tools/check_wheel.sh both run it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ["tests", "docs", "README.md", "pyproject.toml"]
+COPIED = ["tests", "pyproject.toml", "README.md", "docs", "mkdocs.yml", "bench", "python"]
+# Not copied: the native tests, build outputs, compiled modules and caches.
+IGNORED = shutil.ignore_patterns("native", "out", "__pycache__", "*.so", "*.pyd", ".hypothesis", ".pytest_cache")
 
 
 def installed_location(cwd: Path) -> Path:
@@ -35,13 +38,13 @@ def main(argv: list[str]) -> int:
         for name in COPIED:
             source = ROOT / name
             if source.is_dir():
-                shutil.copytree(source, work / name, ignore=shutil.ignore_patterns("__pycache__", "native"))
+                shutil.copytree(source, work / name, ignore=IGNORED)
             else:
                 shutil.copy2(source, work / name)
         location = installed_location(work)
         print(f"headrace imported from {location}", flush=True)
-        if location.is_relative_to(ROOT):
-            print(f"error: headrace comes from the source tree {ROOT}, not from an installed wheel", file=sys.stderr)
+        if location.is_relative_to(ROOT) or location.is_relative_to(work.resolve()):
+            print(f"error: headrace comes from a source tree ({location}), not a wheel", file=sys.stderr)
             return 1
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *argv]
         return subprocess.run(command, cwd=work).returncode
