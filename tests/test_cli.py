@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -183,9 +184,13 @@ def test_info_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(capsys.readouterr().out)["headrace"]["version"] == hr.__version__
 
 
-@pytest.mark.skipif(shutil.which("headrace") is None, reason="the headrace console script is not on PATH")
+# The console script installed with this interpreter (not whichever is first on PATH).
+SCRIPT = shutil.which("headrace", path=sysconfig.get_path("scripts"))
+
+
+@pytest.mark.skipif(SCRIPT is None, reason="no headrace console script beside this interpreter")
 def test_console_script_info(tmp_path: Path) -> None:
-    proc = subprocess.run([shutil.which("headrace"), "info"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run([str(SCRIPT), "info"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     assert "native core (headrace._core)" in proc.stdout

@@ -7,8 +7,10 @@ import ast
 import importlib.util
 import inspect
 import os
+import site
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -126,11 +128,17 @@ def test_stub_parameters_are_the_bindings(name: str, function: object, node: ast
             assert ast.literal_eval(s_default) == ast.literal_eval(r_default), f"{name}: {s_name}'s default"
 
 
+def _site_packages() -> set[str]:
+    return {*site.getsitepackages(), site.getusersitepackages(), *sysconfig.get_paths().values()}
+
+
 @pytest.mark.timeout(300)
 def test_mypy_stubtest(tmp_path: Path) -> None:
     if importlib.util.find_spec("mypy") is None:
         pytest.skip("mypy is not installed (pip install 'headrace[test]')")
-    env = {**os.environ, "MYPYPATH": str(PACKAGE.parent)}
+    env = dict(os.environ)
+    if str(PACKAGE.parent) not in _site_packages():  # a source tree: show mypy where (it refuses site-packages)
+        env["MYPYPATH"] = str(PACKAGE.parent)
     proc = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", "headrace._core", "--allowlist", str(ALLOWLIST)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=280, check=False,

@@ -7,8 +7,11 @@ from __future__ import annotations
 import doctest
 import importlib
 import linecache
+import os
 import pkgutil
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,3 +161,38 @@ def test_api_pages_document_the_public_api() -> None:
                if name not in directives and name.rpartition(".")[0] not in directives]
     assert not missing, f"not in docs/api/*.md: {missing}"
 
+
+def _mkdocs_missing() -> str | None:
+    for module in ("mkdocs", "material", "mkdocstrings_handlers.python"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return f"{module} is not installed (pip install '.[docs]')"
+    return None
+
+
+_MKDOCS_MISSING = _mkdocs_missing()
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(_MKDOCS_MISSING is not None, reason=str(_MKDOCS_MISSING))
+def test_site_builds_strict(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}  # mkdocs-material's notice about MkDocs 2
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
+         "--site-dir", str(site)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=280,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Every public name has its entry (an HTML id) in the generated API reference.
+    ids = set()
+    for page in (site / "api").glob("*/index.html"):
+        ids |= set(re.findall(r'id="([\w.]+)"', page.read_text(encoding="utf-8")))
+    missing = [name for name in _public_names() if name not in ids]
+    assert not missing, f"no entry in the built API reference: {missing}"
+    # The Sphinx roles of the docstrings became links (docs/griffe_sphinx_roles.py).
+    pipeline = (site / "api" / "pipeline" / "index.html").read_text(encoding="utf-8")
+    assert ":class:" not in pipeline and 'href="../flow/#headrace.Flow"' in pipeline
+    # bench/RESULTS.md is a page of the site (docs/mkdocs_hooks.py).
+    assert (site / "results" / "index.html").exists()

@@ -11,11 +11,11 @@ import pyarrow.csv as pcsv
 import pyarrow.json as pjson
 import pyarrow.parquet as pq
 import pytest
-from conftest import pyarrow_read
+from conftest import configured, pyarrow_read
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from headrace import _scan
+from headrace import _core, _scan
 from headrace._expr import ColumnNotFoundError
 from headrace._scan import FORMATS, FileScan, ScanTask
 
@@ -119,9 +119,11 @@ def test_parquet_schema_comes_from_footers(tmp_path):
     scan = FileScan("parquet", path)
     assert scan.schema == sample().schema
     assert sum(t.rows for t in scan.tasks()) == 1000
-    with pytest.raises(ValueError, match="read_parquet: cannot read .*a.parquet") as info:
-        list(scan.read(scan.tasks()[0]))
-    assert isinstance(info.value.__cause__, OSError)  # pyarrow's error for a corrupt page
+    for reader, cause in [("native", _core.ParquetError), ("pyarrow", OSError)]:
+        with configured(parquet_reader=reader):
+            with pytest.raises(ValueError, match="read_parquet: cannot read .*a.parquet") as info:
+                list(FileScan("parquet", path).read(scan.tasks()[0]))
+        assert isinstance(info.value.__cause__, cause)  # the reader's own error for a corrupt page
 
 
 def test_csv_schema_comes_from_the_first_block(tmp_path):

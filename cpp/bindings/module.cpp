@@ -7,6 +7,7 @@
 #include "bindings/py_build_info.h"
 #include "bindings/py_join.h"
 #include "bindings/py_kernels.h"
+#include "bindings/py_parquet.h"
 #include "bindings/py_run.h"
 #include "stress.h"
 
@@ -19,6 +20,7 @@ PYBIND11_MODULE(_core, m) {
   headrace::py::bind_kernels(m);
   headrace::py::bind_aggregate(m);
   headrace::py::bind_join(m);
+  headrace::py::bind_parquet(m);
   headrace::py::bind_build_info(m);
 
   pyb::class_<PyRun>(m, "Run")

@@ -6,8 +6,9 @@ import os
 from typing import Any
 
 _DEFAULTS: dict[str, Any] = {"threads": None, "batch_size": 65_536, "queue_size": 8, "backend": "local",
-                             "address": None}
+                             "address": None, "parquet_reader": "native"}
 BACKENDS = ("local", "ray")
+PARQUET_READERS = ("native", "pyarrow")
 _settings: dict[str, Any] = dict(_DEFAULTS)
 
 
@@ -25,6 +26,9 @@ def config(**settings: Any) -> dict[str, Any]:
             the default.
         address (str | None): the Ray cluster to join (passed to ``ray.init``); ``None``
             joins the one named by RAY_ADDRESS, else starts a local one.
+        parquet_reader (str | None): ``"native"`` (default) decodes Parquet with headrace's
+            own reader where it can (pyarrow reads the rest); ``"pyarrow"`` reads every file
+            with pyarrow. ``None`` restores the default.
 
     Examples:
         >>> import headrace as hr
@@ -36,7 +40,7 @@ def config(**settings: Any) -> dict[str, Any]:
     for name, value in settings.items():
         if name not in _DEFAULTS:
             raise TypeError(f"config: unknown setting {name!r}; settings are {', '.join(sorted(_DEFAULTS))}")
-        if name in ("backend", "address"):
+        if name in ("backend", "address", "parquet_reader"):
             value = _text_setting(name, value)
         elif value is None:
             value = _DEFAULTS[name]
@@ -51,6 +55,11 @@ def _text_setting(name: str, value: Any) -> Any:
         return _DEFAULTS[name]
     if name == "backend":
         return backend(value)
+    if name == "parquet_reader":
+        if value not in PARQUET_READERS:
+            raise ValueError(f"config: parquet_reader must be one of {', '.join(map(repr, PARQUET_READERS))}, "
+                             f"got {value!r}")
+        return value
     if not isinstance(value, str):
         raise ValueError(f"config: address must be a string (a Ray cluster address) or None, got {value!r}")
     return value

@@ -5,6 +5,9 @@
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, Protocol, TypeAlias
 
+import numpy as np
+import numpy.typing as npt
+
 class _ArrowArrayExportable(Protocol):
     def __arrow_c_array__(self) -> tuple[object, object]: ...
 
@@ -84,6 +87,24 @@ class JoinProber:
 
 class JoinScan:
     def next(self) -> ArrowArray | None: ...
+
+class ParquetError(ValueError): ...
+class ParquetNotSupported(NotImplementedError): ...
+
+class ParquetFile:
+    def __init__(self, path: str) -> None: ...
+    def row_group_rows(self) -> list[int]: ...
+    def column_index(self, name: str) -> int: ...
+    def unsupported(
+        self, row_groups: Sequence[int], columns: Sequence[int], schema: _ArrowSchemaExportable
+    ) -> str: ...
+    def read_row_group(
+        self,
+        row_group: int,
+        columns: Sequence[int],
+        schema: _ArrowSchemaExportable,
+        selection: npt.NDArray[np.int32] | None = None,
+    ) -> ArrowArray: ...
 
 _ExchangeMode: TypeAlias = Literal["ordered", "unordered", "keep_seq", "routed"]
 # One worker instance of an executor: (step, execute, ctx, open, finish, close); see

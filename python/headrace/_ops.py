@@ -212,11 +212,9 @@ def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | 
 
     def run(task: Any) -> Iterator[pa.RecordBatch]:
         # Filtering whole row groups costs fewer calls; the survivors are cut to batch size.
-        for batch in scan.read(task, columns, None, encoded, batch_size=rows):
-            if terms is not None:
-                batch = terms.apply(batch)
-                if batch is None or not batch.num_rows:
-                    continue
+        batches = (scan.read(task, columns, None, encoded, batch_size=rows) if terms is None
+                   else scan.read_filtered(task, columns, terms, encoded, batch_size=rows))
+        for batch in batches:
             if positions:
                 arrays = batch.columns
                 for i in positions:

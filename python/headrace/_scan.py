@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -27,6 +28,8 @@ import pyarrow.json as pjson
 import pyarrow.parquet as pq
 
 from ._expr import ColumnNotFoundError, Expr, conjuncts
+from ._parquet_native import Declined, FileError, NativeParquet
+from ._scan_filter import ConjunctFilter
 
 __all__ = ["FORMATS", "FileScan", "ScanTask"]
 
@@ -64,6 +67,8 @@ _LOCAL = pafs.LocalFileSystem()
 # The types Parquet string/binary view columns are read as.
 _NOT_VIEWS = {pa.string_view().id: pa.large_string(), pa.binary_view().id: pa.large_binary()}
 _PARQUET = ds.ParquetFileFormat()
+# The row numbers a late-materialized read gives the filter's columns (see read_filtered).
+_ROW = "__headrace_scan_row"
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,18 @@ class FileScan:
 
     def __repr__(self) -> str:
         return f"FileScan({self.format!r}, {self.patterns!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_natives", None)  # native readers stay in their process
+        return state
+
+    def native(self, path: str) -> NativeParquet | None:
+        """The native reader of a Parquet file of this scan, or None (see ``_parquet_native``)."""
+        natives = self.__dict__.setdefault("_natives", {})
+        if path not in natives:
+            natives[path] = NativeParquet.open(path)
+        return natives[path]
 
     def describe(self) -> str:
         """Short text for ``explain()``, e.g. ``parquet: 3 files (data/*.parquet)``."""
@@ -313,13 +330,7 @@ class FileScan:
         names = target.names
         with _naming(self.reader, task.path):
             if self.format == "parquet":
-                fragment = parquet.make_fragment(task.path, filesystem=_LOCAL)
-                if task.row_groups is not None:
-                    # subset() keeps file order; make_fragment(row_groups=...) may not (pyarrow 26).
-                    fragment = fragment.subset(row_group_ids=list(task.row_groups))
-                schema = pa.schema([target.field(f.name) if f.name in names else f for f in self.schema])
-                batches = fragment.scanner(schema=schema, columns=names, filter=filter,
-                                           batch_size=batch_size, use_threads=False).to_batches()
+                batches = self._parquet_batches(task, target, filter, parquet, batch_size)
             elif self.format == "csv" and filter is None and names:
                 batches = self._csv_reader(task.path, names)  # only the projected columns are converted
             else:
@@ -334,6 +345,75 @@ class FileScan:
             for batch in batches:
                 if batch.num_rows:
                     yield from _conform(batch, target, batch_size)
+
+    def read_filtered(self, task: ScanTask, columns: list[str], terms: ConjunctFilter,
+                      dictionary_columns: Iterable[str] = (),
+                      batch_size: int | None = None) -> Iterator[pa.RecordBatch]:
+        """Like ``read`` followed by ``terms.apply``: the task's non-empty batches of the rows
+        that pass. Parquet row groups the native reader decodes are read late-materialized:
+        the filter's columns first, then the other columns only for the rows that passed."""
+        target = self.project(columns)
+        if dictionary_columns:
+            target = _as_dictionaries(target, set(dictionary_columns))
+        needed = {name for term in terms.terms for name in term.columns()}
+        head = pa.schema([f for f in target if f.name in needed])
+        tail = pa.schema([f for f in target if f.name not in needed])
+        groups = self._row_groups(task)
+        native = self.native(task.path) if self.format == "parquet" else None
+        remaining: ScanTask | None = task  # what pyarrow reads
+        if native is not None and len(head) > 0 and native.can_read(groups, target):
+            remaining = None
+            for k, group in enumerate(groups):
+                try:
+                    with _naming(self.reader, task.path):
+                        first = native.read(group, head)
+                        numbered = first.append_column(_ROW, pa.array(np.arange(first.num_rows, dtype=np.int32)))
+                        passed = terms.apply(numbered)
+                        if passed is None or not passed.num_rows:
+                            continue
+                        rows = passed.column(_ROW).to_numpy()
+                        rest = native.read(group, tail, rows) if len(tail) else None
+                except Declined:
+                    remaining = ScanTask(task.path, tuple(groups[k:]))
+                    break
+                arrays = [passed.column(f.name) if f.name in needed else rest.column(f.name) for f in target]
+                yield pa.RecordBatch.from_arrays(arrays, schema=target)
+        if remaining is not None:
+            for batch in self.read(remaining, columns, None, dictionary_columns, batch_size):
+                passed = terms.apply(batch)
+                if passed is not None and passed.num_rows:
+                    yield passed
+
+    def _row_groups(self, task: ScanTask) -> list[int]:
+        """The Parquet row groups of a task."""
+        if task.row_groups is not None:
+            return list(task.row_groups)
+        return list(range(len(self._infos[task.path].row_group_rows or ()))) if self.format == "parquet" else []
+
+    def _parquet_batches(self, task: ScanTask, target: pa.Schema, filter: pc.Expression | None,
+                         parquet: ds.ParquetFileFormat, batch_size: int) -> Iterator[pa.RecordBatch]:
+        """The task's row groups, natively decoded while the native reader can (one batch per
+        row group), then by pyarrow from the first row group it declines."""
+        groups = self._row_groups(task)
+        native = self.native(task.path) if filter is None and target.names else None
+        if native is not None and native.can_read(groups, target):
+            for k, group in enumerate(groups):
+                try:
+                    batch = native.read(group, target)
+                except Declined:
+                    groups = groups[k:]
+                    break
+                yield batch
+            else:
+                return
+        fragment = parquet.make_fragment(task.path, filesystem=_LOCAL)
+        if task.row_groups is not None or native is not None:
+            # subset() keeps file order; make_fragment(row_groups=...) may not (pyarrow 26).
+            fragment = fragment.subset(row_group_ids=groups)
+        names = target.names
+        schema = pa.schema([target.field(f.name) if f.name in names else f for f in self.schema])
+        yield from fragment.scanner(schema=schema, columns=names, filter=filter, batch_size=batch_size,
+                                    use_threads=False).to_batches()
 
     def _csv_reader(self, path: str, names: list[str]) -> pa.RecordBatchReader:
         """Streams ``names`` (a non-empty list) with the scan's types: every file is read alike."""
@@ -434,7 +514,7 @@ def _naming(reader: str, path: str) -> Iterator[None]:
     """Re-raise Arrow's errors about a file as ValueError naming it."""
     try:
         yield
-    except (pa.ArrowException, OSError) as exc:
+    except (pa.ArrowException, OSError, FileError) as exc:
         if isinstance(exc, OSError) and exc.errno is not None:
             raise  # the system's own error (missing file, permissions), not the file's content
         raise ValueError(f"{reader}: cannot read {path!r}: {exc}") from exc

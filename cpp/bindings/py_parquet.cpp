@@ -1,0 +1,85 @@
+#include "bindings/py_parquet.h"
+
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bindings/py_arrow.h"
+#include "parquet/file_reader.h"
+
+namespace headrace::py {
+
+namespace {
+
+namespace pyb = pybind11;
+using parquet::ParquetFileReader;
+
+std::vector<arrow::Field> schema_fields(const pyb::handle& schema) {
+  arrow::Field batch = parse_schema_object(schema);
+  if (batch.type.id != arrow::TypeId::kStruct) throw pyb::type_error("expected a schema, got " + batch.to_string());
+  return batch.children;
+}
+
+class PyParquetFile {
+ public:
+  explicit PyParquetFile(const std::string& path) {
+    pyb::gil_scoped_release release;
+    reader_ = std::make_shared<ParquetFileReader>(path);
+  }
+
+  std::vector<int64_t> row_group_rows() const {
+    std::vector<int64_t> rows;
+    for (const auto& group : reader_->metadata().row_groups) rows.push_back(group.num_rows);
+    return rows;
+  }
+
+  int column_index(const std::string& name) const { return reader_->column_index(name); }
+
+  std::string unsupported(const std::vector<int>& row_groups, const std::vector<int>& columns,
+                          const pyb::handle& schema) const {
+    return reader_->unsupported(row_groups, columns, schema_fields(schema));
+  }
+
+  // The row group's columns as a record batch of `schema`, or only the rows of `selection`.
+  PyArrowArray read_row_group(int row_group, const std::vector<int>& columns, const pyb::handle& schema,
+                              const std::optional<pyb::array_t<int32_t, pyb::array::c_style | pyb::array::forcecast>>& selection) const {
+    std::vector<arrow::Field> fields = schema_fields(schema);
+    std::optional<std::vector<int32_t>> rows;
+    if (selection) rows.emplace(selection->data(), selection->data() + selection->size());
+    std::vector<std::shared_ptr<const arrow::ArrayData>> arrays;
+    {
+      pyb::gil_scoped_release release;
+      arrays = reader_->read_row_group(row_group, columns, fields, rows ? &*rows : nullptr);
+    }
+    auto batch = std::make_shared<arrow::ArrayData>();
+    batch->length = rows ? static_cast<int64_t>(rows->size()) : reader_->metadata().row_groups[static_cast<std::size_t>(row_group)].num_rows;
+    batch->buffers = {nullptr};
+    batch->children.assign(arrays.begin(), arrays.end());
+    return PyArrowArray(arrow::Field{"", arrow::DataType{arrow::TypeId::kStruct}, false, nullptr, std::move(fields)},
+                        std::move(batch));
+  }
+
+ private:
+  std::shared_ptr<const ParquetFileReader> reader_;
+};
+
+}  // namespace
+
+void bind_parquet(pyb::module_& m) {
+  // NotSupported derives from ParquetError: registered last so that it is tried first.
+  pyb::register_exception<parquet::ParquetError>(m, "ParquetError", PyExc_ValueError);
+  pyb::register_exception<parquet::NotSupported>(m, "ParquetNotSupported", PyExc_NotImplementedError);
+  pyb::class_<PyParquetFile>(m, "ParquetFile")
+      .def(pyb::init<const std::string&>(), pyb::arg("path"))
+      .def("row_group_rows", &PyParquetFile::row_group_rows)
+      .def("column_index", &PyParquetFile::column_index, pyb::arg("name"))
+      .def("unsupported", &PyParquetFile::unsupported, pyb::arg("row_groups"), pyb::arg("columns"), pyb::arg("schema"))
+      .def("read_row_group", &PyParquetFile::read_row_group, pyb::arg("row_group"), pyb::arg("columns"),
+           pyb::arg("schema"), pyb::arg("selection") = pyb::none());
+}
+
+}  // namespace headrace::py

@@ -1,0 +1,190 @@
+// The pieces column_decoder.cpp assembles: which output rows a page fills (RowCursor), and
+// one decoder per kind of output array (fixed-width values, bools, strings, dictionary
+// indices). Each takes the chunk's dictionary page, then its data pages in order, then
+// builds the array.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "arrow/array_data.h"
+#include "arrow/builder.h"
+#include "parquet/column_decoder.h"
+#include "parquet/page_reader.h"
+
+namespace headrace::parquet::detail {
+
+// Walks the output rows page by page: all the row group's rows, or the selected ones.
+class RowCursor {
+ public:
+  explicit RowCursor(const std::vector<int32_t>* selection) : selection_(selection) {}
+
+  // Calls emit(out, v) for each output row `out` of this page that has a value, `v` being
+  // that value's index among the page's values, and marks the row valid in `validity`
+  // (null for a required column).
+  template <typename Emit>
+  void each_value(const DataPage& page, arrow::BitmapBuilder* validity, Emit&& emit) {
+    const int32_t n = page.num_rows;
+    const int64_t first = first_row_;
+    first_row_ += n;
+    if (selection_ == nullptr) {
+      if (page.defined == nullptr) {
+        for (int32_t i = 0; i < n; ++i) emit(first + i, i);
+        if (validity != nullptr) {
+          for (int32_t i = 0; i < n; ++i) validity->set(first + i);
+        }
+      } else {
+        int32_t v = 0;
+        for (int32_t i = 0; i < n; ++i) {
+          if (page.defined[i]) {
+            emit(first + i, v++);
+            validity->set(first + i);
+          }
+        }
+      }
+      return;
+    }
+    const std::vector<int32_t>& rows = *selection_;
+    const int64_t end = first + n;
+    if (page.defined == nullptr) {
+      for (; next_ < rows.size() && rows[next_] < end; ++next_) {
+        const auto out = static_cast<int64_t>(next_);
+        emit(out, static_cast<int32_t>(rows[next_] - first));
+        if (validity != nullptr) validity->set(out);
+      }
+      return;
+    }
+    int32_t row = 0;
+    int32_t v = 0;  // values before `row`
+    for (; next_ < rows.size() && rows[next_] < end; ++next_) {
+      const auto target = static_cast<int32_t>(rows[next_] - first);
+      for (; row < target; ++row) v += static_cast<int32_t>(page.defined[row]);
+      if (page.defined[target]) {
+        const auto out = static_cast<int64_t>(next_);
+        emit(out, v);
+        validity->set(out);
+      }
+    }
+  }
+
+  // Rows of the row group the pages covered.
+  int64_t rows_seen() const noexcept { return first_row_; }
+
+ private:
+  const std::vector<int32_t>* selection_;
+  int64_t first_row_ = 0;
+  std::size_t next_ = 0;
+};
+
+// Decodes a dictionary-encoded page's indices into `out` (one per value), checking each is
+// below `dictionary_size`.
+void decode_indices(const DataPage& page, std::size_t dictionary_size, std::vector<uint32_t>& out);
+bool is_dictionary_encoding(Encoding encoding) noexcept;
+// The plain-encoded byte arrays of a page or dictionary: `count` length-prefixed values.
+void parse_byte_arrays(std::span<const uint8_t> bytes, int32_t count, std::vector<std::string_view>& out);
+
+// Fixed-width output values, each converted from `stride` bytes of the plain encoding by
+// Convert (a stateless functor: Out operator()(const uint8_t*)).
+template <typename Out, typename Convert>
+class FixedWidthColumn {
+ public:
+  FixedWidthColumn(int64_t rows, std::size_t stride) : values_(static_cast<std::size_t>(rows) * sizeof(Out)), stride_(stride) {}
+
+  void dictionary(std::span<const uint8_t> bytes, int32_t count) {
+    if (count < 0 || bytes.size() / stride_ < static_cast<std::size_t>(count)) {
+      throw ParquetError("dictionary page shorter than its values");
+    }
+    dictionary_.resize(static_cast<std::size_t>(count));
+    for (int32_t i = 0; i < count; ++i) dictionary_[i] = Convert{}(bytes.data() + static_cast<std::size_t>(i) * stride_);
+  }
+
+  void page(const DataPage& page, RowCursor& cursor, arrow::BitmapBuilder* validity) {
+    Out* out = values_.as<Out>();
+    if (page.encoding == Encoding::Plain) {
+      if (page.values.size() / stride_ < static_cast<std::size_t>(page.num_values)) {
+        throw ParquetError("data page shorter than its values");
+      }
+      const uint8_t* base = page.values.data();
+      const std::size_t stride = stride_;
+      cursor.each_value(page, validity, [&](int64_t o, int32_t v) { out[o] = Convert{}(base + static_cast<std::size_t>(v) * stride); });
+    } else if (is_dictionary_encoding(page.encoding)) {
+      decode_indices(page, dictionary_.size(), indices_);
+      const Out* dictionary = dictionary_.data();
+      const uint32_t* indices = indices_.data();
+      cursor.each_value(page, validity, [&](int64_t o, int32_t v) { out[o] = dictionary[indices[v]]; });
+    } else {
+      throw NotSupported("value encoding " + std::to_string(static_cast<int>(page.encoding)));
+    }
+  }
+
+  std::shared_ptr<const arrow::ArrayData> finish(int64_t rows, arrow::AlignedBuffer validity) {
+    std::vector<arrow::AlignedBuffer> buffers;
+    buffers.push_back(std::move(validity));
+    buffers.push_back(std::move(values_));
+    return arrow::make_array(rows, std::move(buffers));
+  }
+
+ private:
+  arrow::AlignedBuffer values_;
+  std::size_t stride_;
+  std::vector<Out> dictionary_;
+  std::vector<uint32_t> indices_;
+};
+
+// Booleans: plain-encoded bits, or RLE runs (data page v2); dictionary booleans are NotSupported.
+class BoolColumn {
+ public:
+  explicit BoolColumn(int64_t rows) : bits_(rows) {}
+  void dictionary(std::span<const uint8_t>, int32_t) { throw NotSupported("dictionary-encoded booleans"); }
+  void page(const DataPage& page, RowCursor& cursor, arrow::BitmapBuilder* validity);
+  std::shared_ptr<const arrow::ArrayData> finish(int64_t rows, arrow::AlignedBuffer validity);
+
+ private:
+  arrow::BitmapBuilder bits_;
+  std::vector<uint32_t> decoded_;
+};
+
+// utf8 (Offset int32_t) or large_utf8 (int64_t) values.
+template <typename Offset>
+class StringColumn {
+ public:
+  StringColumn(int64_t rows, std::size_t expected_chars);
+  void dictionary(std::span<const uint8_t> bytes, int32_t count) { parse_byte_arrays(bytes, count, dictionary_); }
+  void page(const DataPage& page, RowCursor& cursor, arrow::BitmapBuilder* validity);
+  std::shared_ptr<const arrow::ArrayData> finish(int64_t rows, arrow::AlignedBuffer validity);
+
+ private:
+  void append(int64_t row, std::string_view value);
+
+  arrow::AlignedBuffer offsets_;
+  arrow::AlignedBuffer chars_;
+  std::size_t used_ = 0;
+  int64_t started_ = 0;  // rows whose start offset is written
+  std::vector<std::string_view> dictionary_;
+  std::vector<std::string_view> values_;
+  std::vector<uint32_t> indices_;
+};
+
+// dictionary<int32, utf8 | large_utf8>: the chunk's dictionary page becomes the array's
+// dictionary; a data page that is not dictionary-encoded is NotSupported.
+class DictionaryColumn {
+ public:
+  DictionaryColumn(int64_t rows, bool large_values) : indices_(static_cast<std::size_t>(rows) * 4), large_(large_values) {}
+  void dictionary(std::span<const uint8_t> bytes, int32_t count);
+  void page(const DataPage& page, RowCursor& cursor, arrow::BitmapBuilder* validity);
+  std::shared_ptr<const arrow::ArrayData> finish(int64_t rows, arrow::AlignedBuffer validity);
+
+ private:
+  arrow::AlignedBuffer indices_;
+  bool large_;
+  std::shared_ptr<const arrow::ArrayData> dictionary_;
+  std::size_t dictionary_size_ = 0;
+  std::vector<uint32_t> decoded_;
+};
+
+}  // namespace headrace::parquet::detail
