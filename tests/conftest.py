@@ -1,6 +1,7 @@
 import contextlib
 import os
 import signal
+import sys
 import threading
 
 import pyarrow as pa
@@ -24,6 +25,15 @@ def calls():
     return SharedLog()
 
 
+def _send_sigint() -> None:
+    if sys.platform == "win32":
+        # On Windows os.kill(pid, SIGINT) ends the process (TerminateProcess); raise_signal
+        # runs Python's handler as a console Ctrl-C does.
+        signal.raise_signal(signal.SIGINT)
+    else:
+        os.kill(os.getpid(), signal.SIGINT)
+
+
 @pytest.fixture
 def ctrl_c():
     """``ctrl_c(after)`` sends this process SIGINT in ``after`` seconds, as Ctrl-C does. Python's
@@ -33,7 +43,7 @@ def ctrl_c():
     timers: list[threading.Timer] = []
 
     def press(after: float) -> None:
-        timer = threading.Timer(after, lambda: os.kill(os.getpid(), signal.SIGINT))
+        timer = threading.Timer(after, _send_sigint)
         timers.append(timer)
         timer.start()
 

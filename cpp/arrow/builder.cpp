@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -22,14 +21,14 @@ struct OwnedBuffers {
 
 }  // namespace
 
-void AlignedBuffer::Free::operator()(uint8_t* p) const noexcept { std::free(p); }
+void AlignedBuffer::Free::operator()(uint8_t* p) const noexcept { ::operator delete(p, std::align_val_t{kAlignment}); }
 
 void AlignedBuffer::resize(std::size_t size) {
   if (size > capacity_) {
     std::size_t capacity = std::max<std::size_t>({size, 2 * capacity_, kAlignment});
     capacity = (capacity + kAlignment - 1) / kAlignment * kAlignment;
-    auto* fresh = static_cast<uint8_t*>(std::aligned_alloc(kAlignment, capacity));
-    if (fresh == nullptr) throw std::bad_alloc();
+    // Aligned operator new, not std::aligned_alloc: MSVC's C library has no aligned_alloc.
+    auto* fresh = static_cast<uint8_t*>(::operator new(capacity, std::align_val_t{kAlignment}));
     if (size_ > 0) std::memcpy(fresh, data_.get(), size_);
     std::memset(fresh + size_, 0, capacity - size_);
     data_.reset(fresh);

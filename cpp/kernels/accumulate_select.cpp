@@ -86,8 +86,7 @@ class ExtremeAccumulator final : public RowAccumulator<ExtremeState<typename Val
     if constexpr (std::is_floating_point_v<T>) {
       return std::numeric_limits<T>::quiet_NaN();
     } else if constexpr (std::is_same_v<T, int128>) {
-      constexpr auto kMax = static_cast<int128>(~static_cast<unsigned __int128>(0) >> 1);
-      return kPick == Pick::kMin ? kMax : -kMax - 1;
+      return kPick == Pick::kMin ? kInt128Max : -kInt128Max - 1;
     } else {
       return kPick == Pick::kMin ? std::numeric_limits<T>::max() : std::numeric_limits<T>::lowest();
     }

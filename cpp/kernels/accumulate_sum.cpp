@@ -72,7 +72,7 @@ class SumAccumulator final : public RowAccumulator<SumState<Sum>> {
       sum += value;
       return false;
     } else {
-      return __builtin_add_overflow(sum, value, &sum);
+      return add_overflow(sum, value, &sum);
     }
   }
 

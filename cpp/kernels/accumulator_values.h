@@ -11,10 +11,9 @@
 #include "arrow/builder.h"
 #include "kernels/aggregate_function.h"
 #include "kernels/group_keys.h"
+#include "kernels/portable.h"
 
 namespace headrace::kernels {
-
-__extension__ using int128 = __int128;
 
 // Fixed-width values of a column, offset applied. Value is what the accumulators store.
 template <typename T>

@@ -5,6 +5,8 @@
 #include <new>
 #include <numeric>
 
+#include "kernels/portable.h"
+
 namespace headrace::kernels {
 
 namespace {
@@ -16,14 +18,6 @@ constexpr std::size_t kCacheLine = 64;
 // Groups merged per step: their source and target rows are prefetched, then merged by
 // every accumulator while in cache.
 constexpr std::size_t kMergeStep = 2048;
-
-inline void prefetch_line(const std::byte* p) noexcept {
-#if defined(__GNUC__) || defined(__clang__)
-  __builtin_prefetch(p, 1, 3);
-#else
-  (void)p;
-#endif
-}
 
 }  // namespace
 
@@ -68,8 +62,8 @@ void GroupStates::prefetch(const std::byte* base, const uint32_t* groups, std::s
   if (groups_ * stride_ <= kPrefetchBytes) return;
   for (std::size_t i = 0; i < n; ++i) {
     const std::byte* row = base + groups[i] * stride_;
-    for (std::size_t at = 0; at < stride_; at += kCacheLine) prefetch_line(row + at);
-    prefetch_line(row + stride_ - 1);
+    for (std::size_t at = 0; at < stride_; at += kCacheLine) prefetch_for_write(row + at);
+    prefetch_for_write(row + stride_ - 1);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "kernels/dictionary_index.h"
+#include "kernels/portable.h"
 
 namespace headrace::kernels {
 
@@ -25,13 +26,8 @@ constexpr uint64_t kK3 = 0xa4093822299f31d1ULL;
 // Like wyhash it loses the running state if an input word equals its constant exactly
 // (the product is then 0): a 2^-64 chance per word, acceptable for non-adversarial keys.
 inline uint64_t fold_multiply(uint64_t a, uint64_t b) noexcept {
-#ifdef __SIZEOF_INT128__
-  __extension__ using u128 = unsigned __int128;
-  const u128 product = static_cast<u128>(a) * b;
-  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
-#else
-  return mix64(a ^ mix64(b));
-#endif
+  const Product128 product = multiply_64x64(a, b);
+  return product.low ^ product.high;
 }
 
 // Unaligned loads (memcpy: no alignment or aliasing assumptions).

@@ -12,20 +12,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/portable.h"
+
 namespace headrace::kernels {
 
 inline constexpr int kRadixShift = 16;
 inline constexpr int kRadixBits = 4;
 inline constexpr uint32_t kRadixPartitions = 1u << kRadixBits;
-
-// A hint that `address` will be read soon (no effect where the compiler has no prefetch).
-inline void prefetch_address(const void* address) noexcept {
-#if defined(__GNUC__) || defined(__clang__)
-  __builtin_prefetch(address);
-#else
-  (void)address;
-#endif
-}
 
 inline uint32_t radix_partition(uint64_t hash) noexcept {
   return static_cast<uint32_t>(hash >> kRadixShift) & (kRadixPartitions - 1);

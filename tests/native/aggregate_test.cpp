@@ -19,6 +19,7 @@
 
 #include "arrow/builder.h"
 #include "kernels/aggregate.h"
+#include "kernels/portable.h"
 
 using namespace headrace::arrow;
 using namespace headrace::kernels;
@@ -260,7 +261,7 @@ void test_key_types() {
   Field dec = field("d", TypeId::kDecimal128);
   dec.type.precision = 10;
   dec.type.scale = 2;
-  __extension__ using i128 = __int128;
+  using i128 = headrace::kernels::int128;  // __int128, or its portable stand-in
   auto decimals = fixed<i128>({i128{12345}, -i128{1} << 70, i128{12345}, std::nullopt});
   auto plan = make_plan({dec, dec}, {0}, {{"sum", 1, "s"}, {"mean", 1, "m"}, {"max", 1, "x"}});
   check(plan->output_fields()[1].type.to_string() == "decimal128(38, 2)", "sum of decimal128(10, 2) is decimal128(38, 2)");
