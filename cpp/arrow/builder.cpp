@@ -23,16 +23,28 @@ struct OwnedBuffers {
 
 void AlignedBuffer::Free::operator()(uint8_t* p) const noexcept { ::operator delete(p, std::align_val_t{kAlignment}); }
 
+void AlignedBuffer::reallocate(std::size_t capacity) {
+  capacity = (capacity + kAlignment - 1) / kAlignment * kAlignment;
+  // Aligned operator new, not std::aligned_alloc: MSVC's C library has no aligned_alloc.
+  auto* fresh = static_cast<uint8_t*>(::operator new(capacity, std::align_val_t{kAlignment}));
+  if (size_ > 0) std::memcpy(fresh, data_.get(), size_);
+  data_.reset(fresh);
+  capacity_ = capacity;
+}
+
+AlignedBuffer AlignedBuffer::for_overwrite(std::size_t size) {
+  AlignedBuffer buffer;
+  buffer.reallocate(std::max(size, kAlignment));
+  std::memset(buffer.data_.get() + size, 0, buffer.capacity_ - size);  // the padding only
+  buffer.size_ = size;
+  return buffer;
+}
+
 void AlignedBuffer::resize(std::size_t size) {
   if (size > capacity_) {
-    std::size_t capacity = std::max<std::size_t>({size, 2 * capacity_, kAlignment});
-    capacity = (capacity + kAlignment - 1) / kAlignment * kAlignment;
-    // Aligned operator new, not std::aligned_alloc: MSVC's C library has no aligned_alloc.
-    auto* fresh = static_cast<uint8_t*>(::operator new(capacity, std::align_val_t{kAlignment}));
-    if (size_ > 0) std::memcpy(fresh, data_.get(), size_);
-    std::memset(fresh + size_, 0, capacity - size_);
-    data_.reset(fresh);
-    capacity_ = capacity;
+    const std::size_t old_size = size_;
+    reallocate(std::max<std::size_t>({size, 2 * capacity_, kAlignment}));
+    std::memset(data_.get() + old_size, 0, capacity_ - old_size);
   } else if (size < size_) {
     std::memset(data_.get() + size, 0, size_ - size);
   }

@@ -21,6 +21,9 @@ class AlignedBuffer {
  public:
   AlignedBuffer() = default;
   explicit AlignedBuffer(std::size_t size) { resize(size); }
+  // `size` bytes whose contents are undefined (only the padding after them is zero), for a
+  // caller that writes every byte: saves zeroing memory that is overwritten at once.
+  static AlignedBuffer for_overwrite(std::size_t size);
 
   void resize(std::size_t size);
   std::size_t size() const noexcept { return size_; }
@@ -32,6 +35,8 @@ class AlignedBuffer {
   }
 
  private:
+  void reallocate(std::size_t capacity);  // keeps the first size_ bytes
+
   struct Free {
     void operator()(uint8_t* p) const noexcept;
   };

@@ -36,10 +36,36 @@ inline uint64_t load64(const unsigned char* p) noexcept {
   std::memcpy(&v, p, 8);
   return v;
 }
-inline uint64_t load_partial(const unsigned char* p, std::size_t n) noexcept {  // n <= 8
-  uint64_t v = 0;
-  std::memcpy(&v, p, n);
+inline uint32_t load32(const unsigned char* p) noexcept {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
   return v;
+}
+// The n bytes at p (n <= 8) as a zero-padded little-endian word, read without touching a
+// byte past p + n and without a memcpy call of variable size: two overlapping 4-byte loads,
+// or three single bytes, whose overlapping bytes agree.
+inline uint64_t load_partial(const unsigned char* p, std::size_t n) noexcept {
+  if (n >= 4) return load32(p) | (static_cast<uint64_t>(load32(p + n - 4)) << (8 * (n - 4)));
+  if (n == 0) return 0;
+  return static_cast<uint64_t>(p[0]) | (static_cast<uint64_t>(p[n / 2]) << (8 * (n / 2))) |
+         (static_cast<uint64_t>(p[n - 1]) << (8 * (n - 1)));
+}
+
+// hash_bytes, inlined into the column loops.
+inline uint64_t hash_bytes_inline(const unsigned char* p, std::size_t size) noexcept {
+  std::size_t n = size;
+  uint64_t h = kSeed ^ size;
+  for (; n > 16; n -= 16, p += 16) h = fold_multiply(load64(p) ^ kK1, load64(p + 8) ^ h);
+  // The last 0-16 bytes, zero-padded; the length, mixed in below, tells "a" from "a\0".
+  uint64_t a = 0, b = 0;
+  if (n > 8) {
+    a = load64(p);
+    b = load_partial(p + 8, n - 8);
+  } else {
+    a = load_partial(p, n);
+  }
+  h = fold_multiply(a ^ kK1, b ^ h ^ kK2);
+  return fold_multiply(h ^ kK3, size ^ kSeed);
 }
 
 // Writes (kFirst) or mixes (otherwise) value_hash(i) for every row, the column's null hash
@@ -65,6 +91,17 @@ void fill_fixed(const ArrayView& view, FixedKind kind, std::size_t position, uin
   const void* values = visit_fixed_kind(kind, [&]<typename T>() -> const void* { return view.values<T>(); });
   loop(FixedColumn{kind, values, nulls ? static_cast<const uint8_t*>(data.buffers[0]) : nullptr, data.offset, data.length},
        position, kFirst, out);
+}
+
+// utf8 / large_utf8 straight from the offsets (no per-row type dispatch).
+template <bool kFirst, typename Offset>
+void fill_strings(const ArrayView& view, std::size_t position, uint64_t* out) {
+  const ArrayData& data = view.data();
+  const Offset* offsets = static_cast<const Offset*>(data.buffers[1]) + data.offset;
+  const auto* chars = static_cast<const unsigned char*>(data.buffers[2]);
+  fill<kFirst>(view, position, out, [offsets, chars](int64_t i) {
+    return hash_bytes_inline(chars + offsets[i], static_cast<std::size_t>(offsets[i + 1] - offsets[i]));
+  });
 }
 
 template <bool kFirst>
@@ -107,8 +144,13 @@ void fill_values(const ArrayView& view, std::size_t position, uint64_t* out, Fix
     case TypeId::kFloat64: return fixed(FixedKind::kFloat64);
     case TypeId::kBool:
       return fill<kFirst>(view, position, out, [&view](int64_t i) { return hash_u64(view.bool_value(i) ? 1 : 0); });
-    case TypeId::kUtf8: case TypeId::kLargeUtf8: case TypeId::kUtf8View:
-      return fill<kFirst>(view, position, out, [&view](int64_t i) { return hash_bytes(view.string_value(i)); });
+    case TypeId::kUtf8: return fill_strings<kFirst, int32_t>(view, position, out);
+    case TypeId::kLargeUtf8: return fill_strings<kFirst, int64_t>(view, position, out);
+    case TypeId::kUtf8View:
+      return fill<kFirst>(view, position, out, [&view](int64_t i) {
+        const std::string_view s = view.string_value(i);
+        return hash_bytes_inline(reinterpret_cast<const unsigned char*>(s.data()), s.size());
+      });
     case TypeId::kDecimal128: {
       // Two little-endian 64-bit words per value (Arrow's layout on little-endian hosts).
       const auto* base = static_cast<const unsigned char*>(view.data().buffers[1]) + 16 * view.data().offset;
@@ -169,20 +211,7 @@ void hash_fixed_portable(const FixedColumn& column, std::size_t position, bool f
 }
 
 uint64_t hash_bytes(const void* data, std::size_t size) noexcept {
-  const auto* p = static_cast<const unsigned char*>(data);
-  std::size_t n = size;
-  uint64_t h = kSeed ^ size;
-  for (; n > 16; n -= 16, p += 16) h = fold_multiply(load64(p) ^ kK1, load64(p + 8) ^ h);
-  // The last 0-16 bytes, zero-padded; the length, mixed in below, tells "a" from "a\0".
-  uint64_t a = 0, b = 0;
-  if (n > 8) {
-    a = load64(p);
-    b = load_partial(p + 8, n - 8);
-  } else if (n > 0) {
-    a = load_partial(p, n);
-  }
-  h = fold_multiply(a ^ kK1, b ^ h ^ kK2);
-  return fold_multiply(h ^ kK3, size ^ kSeed);
+  return hash_bytes_inline(static_cast<const unsigned char*>(data), size);
 }
 
 bool is_hashable(const Field& field) noexcept {

@@ -32,7 +32,7 @@ AlignedBuffer gather_values(std::span<const ArrayData* const> batches, std::span
                                           batches[b]->offset * width);
   }
   const std::size_t n = refs.size();
-  AlignedBuffer out(n * sizeof(T));
+  auto out = AlignedBuffer::for_overwrite(n * sizeof(T));  // every value is written below
   T* values = out.as<T>();
   const uint64_t* r = refs.data();
   if (bases.size() == 1) {

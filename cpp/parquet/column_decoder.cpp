@@ -156,7 +156,8 @@ template <typename Out, typename Convert>
 std::shared_ptr<const arrow::ArrayData> fixed(std::size_t stride, std::span<const uint8_t> bytes, const ColumnChunkMeta& chunk,
                                               const LeafColumn& leaf, int64_t num_rows, const std::vector<int32_t>* selection) {
   const int64_t out_rows = selection != nullptr ? static_cast<int64_t>(selection->size()) : num_rows;
-  return run(FixedWidthColumn<Out, Convert>(out_rows, stride), bytes, chunk, leaf, num_rows, selection);
+  return run(FixedWidthColumn<Out, Convert>(out_rows, stride, leaf.max_definition_level == 0), bytes, chunk, leaf,
+             num_rows, selection);
 }
 
 template <int N>

@@ -93,7 +93,11 @@ void parse_byte_arrays(std::span<const uint8_t> bytes, int32_t count, std::vecto
 template <typename Out, typename Convert>
 class FixedWidthColumn {
  public:
-  FixedWidthColumn(int64_t rows, std::size_t stride) : values_(static_cast<std::size_t>(rows) * sizeof(Out)), stride_(stride) {}
+  // `every_row`: each output row gets a value (a required column), so the values need no zeroing.
+  FixedWidthColumn(int64_t rows, std::size_t stride, bool every_row)
+      : values_(every_row ? arrow::AlignedBuffer::for_overwrite(static_cast<std::size_t>(rows) * sizeof(Out))
+                          : arrow::AlignedBuffer(static_cast<std::size_t>(rows) * sizeof(Out))),
+        stride_(stride) {}
 
   void dictionary(std::span<const uint8_t> bytes, int32_t count) {
     if (count < 0 || bytes.size() / stride_ < static_cast<std::size_t>(count)) {
