@@ -4,7 +4,6 @@ supported type, writer option and row selection; pyarrow takes over what it decl
 from __future__ import annotations
 
 import decimal
-import os
 
 import numpy as np
 import pyarrow as pa
