@@ -3,17 +3,19 @@
 #include <fstream>
 #include <memory>
 
+#include "parquet/scratch_buffer.h"
+
 namespace headrace::parquet {
 
 namespace {
 
-// Reads `size` bytes at `offset` of the file.
-std::unique_ptr<uint8_t[]> read_range(const std::string& path, int64_t offset, int64_t size) {
+// Reads `size` bytes at `offset` of the file into this thread's chunk scratch buffer.
+const uint8_t* read_range(const std::string& path, int64_t offset, int64_t size) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw ParquetError("cannot open the file");
-  auto bytes = std::make_unique_for_overwrite<uint8_t[]>(static_cast<std::size_t>(size));
+  uint8_t* bytes = chunk_scratch().reserve(static_cast<std::size_t>(size));
   file.seekg(offset);
-  file.read(reinterpret_cast<char*>(bytes.get()), size);
+  file.read(reinterpret_cast<char*>(bytes), size);
   if (file.gcount() != size) throw ParquetError("a column chunk runs past the end of the file");
   return bytes;
 }
@@ -100,8 +102,8 @@ std::vector<std::shared_ptr<const arrow::ArrayData>> ParquetFileReader::read_row
     }
     const int64_t size = chunk.total_compressed_size;
     if (start < 0 || size < 0) throw ParquetError("a column chunk has a negative offset or size");
-    const auto bytes = read_range(path_, start, size);
-    arrays.push_back(decode_column_chunk({bytes.get(), static_cast<std::size_t>(size)}, chunk, leaves_[index], fields[c],
+    const uint8_t* bytes = read_range(path_, start, size);
+    arrays.push_back(decode_column_chunk({bytes, static_cast<std::size_t>(size)}, chunk, leaves_[index], fields[c],
                                          group.num_rows, selection));
   }
   return arrays;

@@ -11,7 +11,8 @@
 
 namespace headrace::parquet {
 
-// One data page, its values still encoded. Valid until the next call of PageReader::next.
+// One data page, its values still encoded. Valid until the next call of PageReader::next
+// (on this thread: the decompressed bytes live in the thread's page scratch buffer).
 struct DataPage {
   int32_t num_rows = 0;     // rows of the page, nulls included
   int32_t num_values = 0;   // rows that have a value
@@ -36,8 +37,8 @@ class PageReader {
   const DataPage& page() const noexcept { return page_; }
 
  private:
-  std::span<const uint8_t> decompress(std::span<const uint8_t> in, int32_t uncompressed_size,
-                                      std::vector<uint8_t>& out) const;
+  // The page's bytes, decompressed into this thread's page scratch buffer if compressed.
+  std::span<const uint8_t> decompress(std::span<const uint8_t> in, int32_t uncompressed_size) const;
   // Decodes `count` definition levels; sets page_.defined and page_.num_values.
   void decode_levels(std::span<const uint8_t> levels, int32_t count);
 
@@ -46,7 +47,6 @@ class PageReader {
   Codec codec_;
   int max_definition_level_;
   int64_t values_left_;
-  std::vector<uint8_t> page_bytes_;
   std::vector<uint8_t> dictionary_bytes_;
   std::span<const uint8_t> dictionary_;
   int32_t dictionary_count_ = 0;
