@@ -1,7 +1,8 @@
 """mkdocs hooks (mkdocs.yml `hooks:`): the site also shows bench/RESULTS.md, which lives
-outside docs/, as the page results.md. Links stay written for the repository (docs/ links to
-../bench/RESULTS.md, RESULTS.md to ../docs/*.md, both right on GitHub); this rewrites them to
-the site's pages so that `mkdocs build --strict` can check them."""
+outside docs/, as the page results.md, with its chart bench/ratios.png. Links stay written
+for the repository (docs/ links to ../bench/RESULTS.md, RESULTS.md to ../docs/*.md, both
+right on GitHub); this rewrites them to the site's pages so that `mkdocs build --strict`
+can check them."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from mkdocs.structure.pages import Page
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 # Files from outside docs/ shown on the site: their path in the repository -> their page.
-MIRRORED = {ROOT / "bench" / "RESULTS.md": "results.md"}
+MIRRORED = {ROOT / "bench" / "RESULTS.md": "results.md", ROOT / "bench" / "ratios.png": "ratios.png"}
 
 _LINK = re.compile(r"\]\((?!https?://)([^)#\s]+)")
 
