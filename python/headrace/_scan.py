@@ -367,12 +367,13 @@ class FileScan:
                 try:
                     with _naming(self.reader, task.path):
                         first = native.read(group, head)
-                        numbered = first.append_column(_ROW, pa.array(np.arange(first.num_rows, dtype=np.int32)))
-                        passed = terms.apply(numbered)
-                        if passed is None or not passed.num_rows:
-                            continue
-                        rows = passed.column(_ROW).to_numpy()
-                        rest = native.read(group, tail, rows) if len(tail) else None
+                    # The filter's own errors (outside _naming) are not the file's.
+                    numbered = first.append_column(_ROW, pa.array(np.arange(first.num_rows, dtype=np.int32)))
+                    passed = terms.apply(numbered)
+                    if passed is None or not passed.num_rows:
+                        continue
+                    with _naming(self.reader, task.path):
+                        rest = native.read(group, tail, passed.column(_ROW).to_numpy()) if len(tail) else None
                 except Declined:
                     remaining = ScanTask(task.path, tuple(groups[k:]))
                     break
