@@ -25,31 +25,24 @@ const uint8_t* read_range(const std::string& path, int64_t offset, int64_t size)
 ParquetFileReader::ParquetFileReader(std::string path) : path_(std::move(path)), metadata_(read_file_metadata(path_)) {
   const std::vector<SchemaElement>& schema = metadata_.schema;
   if (schema.empty()) throw ParquetError("the file has no schema");
-  // Depth-first over the schema tree: leaves are the column chunks, in order.
-  struct Frame {
-    int children_left;
-    bool nested;  // under a group, or repeated
-    int max_definition_level;
-  };
-  std::vector<Frame> stack{{schema[0].num_children, false, 0}};
+  // Depth-first over the schema tree: leaves are the column chunks, in order. Only
+  // top-level leaves that are not repeated are read natively; the stack holds how many
+  // children each open group has left.
+  std::vector<int> children_left{schema[0].num_children};
   for (std::size_t i = 1; i < schema.size(); ++i) {
-    while (!stack.empty() && stack.back().children_left == 0) stack.pop_back();
-    if (stack.empty()) throw ParquetError("the schema has more elements than its tree");
-    --stack.back().children_left;
+    while (!children_left.empty() && children_left.back() == 0) children_left.pop_back();
+    if (children_left.empty()) throw ParquetError("the schema has more elements than its tree");
+    --children_left.back();
     const SchemaElement& element = schema[i];
-    const bool repeated = element.repetition == Repetition::Repeated;
-    const bool optional = element.repetition == Repetition::Optional;
-    const bool nested = stack.size() > 1 || repeated;
-    const int level = stack.back().max_definition_level + (optional ? 1 : 0) + (repeated ? 1 : 0);
     if (element.num_children > 0) {
-      stack.push_back({element.num_children, true, level});
+      children_left.push_back(element.num_children);
       continue;
     }
     const int index = static_cast<int>(leaves_.size());
-    if (nested || stack.back().nested) {
-      leaves_.push_back({});
+    if (children_left.size() > 1 || element.repetition == Repetition::Repeated) {
+      leaves_.push_back({});  // nested: left to pyarrow
     } else {
-      leaves_.push_back({&element, level});
+      leaves_.push_back({&element, element.repetition == Repetition::Optional ? 1 : 0});
       top_level_.emplace(element.name, index);
     }
   }

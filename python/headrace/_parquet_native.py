@@ -39,7 +39,7 @@ def _decodable(kind: pa.DataType) -> bool:
     if pa.types.is_dictionary(kind):
         return kind.index_type == pa.int32() and (pa.types.is_string(kind.value_type)
                                                   or pa.types.is_large_string(kind.value_type))
-    return (pa.types.is_integer(kind) or pa.types.is_floating(kind) and not pa.types.is_float16(kind)
+    return (pa.types.is_integer(kind) or (pa.types.is_floating(kind) and not pa.types.is_float16(kind))
             or pa.types.is_boolean(kind) or pa.types.is_date32(kind) or pa.types.is_timestamp(kind)
             or pa.types.is_decimal128(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
