@@ -25,10 +25,19 @@
 
 namespace headrace::kernels {
 
+// GCC counts a prefetch as free of side effects, so its interprocedural analysis finds a
+// member function made only of prefetches (JoinPartition::prefetch) pure and deletes every
+// call to it, since its result is unused (GCC 12, -O2). An empty volatile asm taking the
+// address is a side effect that costs no instruction and keeps the call.
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(HEADRACE_PORTABLE)
+#define HEADRACE_KEEP_PREFETCH(address) __asm__ volatile("" : : "r"(address))
+#endif
+
 // A hint that `address` will be read soon (no effect where the compiler has no prefetch).
 inline void prefetch_address(const void* address) noexcept {
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(HEADRACE_PORTABLE)
   __builtin_prefetch(address);
+  HEADRACE_KEEP_PREFETCH(address);
 #else
   (void)address;
 #endif
@@ -38,6 +47,7 @@ inline void prefetch_address(const void* address) noexcept {
 inline void prefetch_for_write(const void* address) noexcept {
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(HEADRACE_PORTABLE)
   __builtin_prefetch(address, 1, 3);
+  HEADRACE_KEEP_PREFETCH(address);
 #else
   (void)address;
 #endif
