@@ -5,6 +5,7 @@
 
 #include "arrow/builder.h"
 #include "kernels/dictionary.h"
+#include "kernels/portable.h"
 
 namespace headrace::kernels {
 
@@ -35,12 +36,22 @@ AlignedBuffer gather_values(std::span<const ArrayData* const> batches, std::span
   auto out = AlignedBuffer::for_overwrite(n * sizeof(T));  // every value is written below
   T* values = out.as<T>();
   const uint64_t* r = refs.data();
+  // Build rows are read in probe order, all over the build side: each is loaded some
+  // rows ahead (a null reference's address is never read).
+  constexpr std::size_t kAhead = 16;
+  const std::size_t ahead = n > kAhead ? n - kAhead : 0;
   if (bases.size() == 1) {
     const T* base = bases[0];
-    for (std::size_t i = 0; i < n; ++i) values[i] = r[i] == kNullRef ? T{} : base[ref_row(r[i])];
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i < ahead && r[i + kAhead] != kNullRef) prefetch_address(base + ref_row(r[i + kAhead]));
+      values[i] = r[i] == kNullRef ? T{} : base[ref_row(r[i])];
+    }
   } else {
     const T* const* table = bases.data();
-    for (std::size_t i = 0; i < n; ++i) values[i] = r[i] == kNullRef ? T{} : table[ref_batch(r[i])][ref_row(r[i])];
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i < ahead && r[i + kAhead] != kNullRef) prefetch_address(table[ref_batch(r[i + kAhead])] + ref_row(r[i + kAhead]));
+      values[i] = r[i] == kNullRef ? T{} : table[ref_batch(r[i])][ref_row(r[i])];
+    }
   }
   return out;
 }

@@ -617,9 +617,30 @@ void test_errors() {
   check(throws_naming([&] { local.sink(Columns{}, 0); }, {"build", "columns"}), "a build batch without its columns is rejected");
 }
 
+// InlineString's word loads against a byte copy: every size around the inline part, at
+// the very end of a buffer (a read past it would show under ASan).
+void test_inline_strings() {
+  for (std::size_t n = 0; n <= 20; ++n) {
+    std::vector<char> buffer(n);
+    for (std::size_t i = 0; i < n; ++i) buffer[i] = static_cast<char>(0x80 + 7 * i + n);
+    const std::string_view s(buffer.data(), n);
+    uint32_t head = 1;
+    uint64_t tail = 1;
+    InlineString::inline_bytes(s, head, tail);
+    char bytes[InlineString::kInlineBytes] = {};
+    std::memcpy(bytes, s.data(), std::min(n, InlineString::kInlineBytes));
+    uint32_t want_head;
+    uint64_t want_tail;
+    std::memcpy(&want_head, bytes, 4);
+    std::memcpy(&want_tail, bytes + 4, 8);
+    check(head == want_head && tail == want_tail, ("inline bytes of a " + std::to_string(n) + "-byte string").c_str());
+  }
+}
+
 }  // namespace
 
 int main() {
+  test_inline_strings();
   test_random_keys();
   test_mixed_types();
   test_empty_sides();
