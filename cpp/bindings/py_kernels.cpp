@@ -1,7 +1,9 @@
 #include "bindings/py_kernels.h"
 
+#include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <string>
@@ -10,6 +12,7 @@
 #include "bindings/py_arrow.h"
 #include "kernels/hash.h"
 #include "kernels/partition.h"
+#include "kernels/row_filter.h"
 
 namespace headrace::py {
 
@@ -98,9 +101,75 @@ pyb::list hash_partition(const pyb::handle& batch, const std::vector<std::string
   return result;
 }
 
+// A literal of a row filter term from Python: ("int", value, scale) with scale -1 unless
+// the value is a decimal's unscaled value, ("float", value, -1) or ("bytes", value, -1).
+kernels::FilterLiteral filter_literal(const pyb::tuple& literal) {
+  if (literal.size() != 3) throw pyb::value_error("a row filter literal is a (kind, value, scale) tuple");
+  const auto kind = literal[0].cast<std::string>();
+  kernels::FilterLiteral out;
+  out.scale = literal[2].cast<int32_t>();
+  if (kind == "int") {
+    out.kind = kernels::FilterLiteral::Kind::kInteger;
+    const auto bytes = literal[1].attr("to_bytes")(16, "little", pyb::arg("signed") = true).cast<std::string>();
+    std::memcpy(&out.integer, bytes.data(), sizeof out.integer);  // int128 is little-endian, low word first
+  } else if (kind == "float") {
+    out.kind = kernels::FilterLiteral::Kind::kFloat;
+    out.real = literal[1].cast<double>();
+  } else if (kind == "bytes") {
+    out.kind = kernels::FilterLiteral::Kind::kBytes;
+    out.bytes = literal[1].cast<std::string>();
+  } else {
+    throw pyb::value_error("unknown row filter literal kind '" + kind + "'");
+  }
+  return out;
+}
+
+// kernels::RowFilter over imported record batches; select() returns the passing rows as a
+// numpy int32 array that owns the kernel's vector.
+class PyRowFilter {
+ public:
+  explicit PyRowFilter(const pyb::list& terms) : filter_(parse(terms)) {}
+
+  pyb::array_t<int32_t> select(const pyb::handle& batch) const {
+    const PyArrowArray imported = PyArrowArray::from_object(batch);
+    const std::vector<std::shared_ptr<const ArrayData>> columns = batch_columns(imported);
+    auto rows = std::make_unique<std::vector<int32_t>>();
+    {
+      pyb::gil_scoped_release release;
+      *rows = filter_.select(columns, imported.field().children, imported.data()->length);
+    }
+    const auto size = static_cast<pyb::ssize_t>(rows->size());
+    int32_t* data = rows->data();
+    pyb::capsule owner(rows.release(), [](void* p) { delete static_cast<std::vector<int32_t>*>(p); });
+    return pyb::array_t<int32_t>({size}, {static_cast<pyb::ssize_t>(sizeof(int32_t))}, data, owner);
+  }
+
+ private:
+  static std::vector<kernels::FilterTerm> parse(const pyb::list& terms) {
+    std::vector<kernels::FilterTerm> out;
+    for (const pyb::handle& item : terms) {
+      const auto term = item.cast<pyb::tuple>();
+      if (term.size() != 4) throw pyb::value_error("a row filter term is a (column, op, other, literals) tuple");
+      kernels::FilterTerm t;
+      t.column = term[0].cast<std::string>();
+      t.op = kernels::parse_filter_op(term[1].cast<std::string>());
+      if (!term[2].is_none()) t.other = term[2].cast<std::string>();
+      for (const pyb::handle& literal : term[3].cast<pyb::list>()) t.literals.push_back(filter_literal(literal.cast<pyb::tuple>()));
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+
+  kernels::RowFilter filter_;
+};
+
 }  // namespace
 
 void bind_kernels(pyb::module_& m) {
+  pyb::class_<PyRowFilter>(m, "RowFilter")
+      .def(pyb::init<const pyb::list&>(), pyb::arg("terms"))
+      .def("select", &PyRowFilter::select, pyb::arg("batch"),
+           "The rows of a record batch passing every term, ascending (a numpy int32 array).");
   m.def("hash_columns", &hash_columns, pyb::arg("batch"), pyb::arg("keys"),
         "The 64-bit hash of every row of a record batch over its key columns (a uint64 Arrow array).");
   m.def("hash_partition", &hash_partition, pyb::arg("batch"), pyb::arg("keys"), pyb::arg("partitions"),

@@ -1,4 +1,4 @@
-// headrace._core's kernel entry points (hash_columns, hash_partition): glue only; the
+// headrace._core's kernel entry points (hash_columns, hash_partition, RowFilter): glue only; the
 // kernels live in cpp/kernels.
 #pragma once
 

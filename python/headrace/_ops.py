@@ -105,13 +105,14 @@ def stateless(name: str, fn: Callable[[pa.RecordBatch], Any], meter: Meter) -> C
 # ---- the operators ------------------------------------------------------------------------
 
 
-def filter_fn(predicate: Expr) -> Callable[[pa.RecordBatch], Any]:
+def filter_fn(predicate: Expr, schema: pa.Schema) -> Callable[[pa.RecordBatch], Any]:
+    """The rows of a batch (of ``schema``) for which ``predicate`` is true, or None: its
+    simple terms natively, the rest through pyarrow (see ``ConjunctFilter``)."""
+    terms = ConjunctFilter(predicate, schema, [])
+
     def run(batch: pa.RecordBatch) -> pa.RecordBatch | None:
-        mask = predicate.evaluate(batch)
-        if mask.type == pa.null():  # an all-null condition keeps nothing
-            return None
-        out = batch.filter(mask)
-        return out if out.num_rows else None
+        out = terms.apply(batch)
+        return out if out is not None and out.num_rows else None
 
     return run
 

@@ -222,7 +222,7 @@ class Planner:
 
     def _per_batch(self, node: _logical.Node) -> Callable[[], Callable[[pa.RecordBatch], Any]]:
         if isinstance(node, _logical.Filter):
-            return lambda: _ops.filter_fn(node.predicate)
+            return lambda: _ops.filter_fn(node.predicate, node.inputs[0].schema)
         if isinstance(node, _logical.Project):
             need = self.push.required[id(node)]
             outputs = [(n, e) for n, e in node.outputs if n in need]

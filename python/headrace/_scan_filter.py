@@ -1,7 +1,10 @@
 """A scan's own filter, one ``&``-ed term at a time on fewer and fewer rows.
 
 A Parquet scan evaluates its filter itself (see ``_ops.scan_fn``). A filter is usually a
-conjunction, and its terms differ in cost: a comparison of a dictionary-encoded string
+conjunction. Its simple comparisons of a column with a constant or another column run
+first, natively (``_core.RowFilter``, see ``_native_filter``), term by term on the rows
+still passing; pyarrow evaluates the other terms on the rows they leave. Those differ in
+cost: a comparison of a dictionary-encoded string
 column runs on the dictionary's few values, one of a date or an integer column costs a
 nanosecond a row, one of a decimal column several. :class:`ConjunctFilter` evaluates the
 cheap terms first and, when the rows still passing are few, drops the others before it
@@ -15,6 +18,8 @@ Examples:
     >>> f = ConjunctFilter((hr.col("price") < 10) & (hr.col("day") > 4), batch.schema, [])
     >>> [str(t) for t in f.terms]                   # the integer term first
     ['col("day") > 4', 'col("price") < 10']
+    >>> len(f.native_terms)                         # both run natively (see _native_filter)
+    2
     >>> f.apply(batch).to_pydict()
     {'day': [9, 12], 'price': [Decimal('7.00'), Decimal('8.00')]}
 """
@@ -26,7 +31,9 @@ from collections.abc import Iterable
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import _core
 from ._expr import Expr, conjuncts
+from ._native_filter import native_term
 
 __all__ = ["ConjunctFilter"]
 
@@ -60,12 +67,25 @@ class ConjunctFilter:
 
         ranked = sorted(((rank(t), t) for t in conjuncts(predicate)), key=lambda pair: pair[0])  # stable
         self.terms = [t for _, t in ranked]
-        self._costly = [r >= _COSTLY for r, _ in ranked]
+        # Simple comparisons run natively first, over row numbers; pyarrow evaluates the
+        # rest (cheap first) on the rows they leave.
+        native = [(t, native_term(t, schema)) for t in self.terms]
+        self._native = _core.RowFilter([n for _, n in native if n is not None]) if any(n for _, n in native) else None
+        self.native_terms = [t for t, n in native if n is not None]
+        rest = [(r, t) for (r, t), (_, n) in zip(ranked, native) if n is None]
+        self._rest = [t for _, t in rest]
+        self._costly = [r >= _COSTLY for r, _ in rest]
 
     def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
         """The rows that pass, or None when none does."""
+        if self._native is not None:
+            rows = self._native.select(batch)
+            if len(rows) == 0:
+                return None
+            if len(rows) < batch.num_rows:
+                batch = batch.take(rows)
         mask = None
-        for term, costly in zip(self.terms, self._costly):
+        for term, costly in zip(self._rest, self._costly):
             if costly and mask is not None:  # cut the batch first if few rows are left
                 kept = pc.sum(mask).as_py() or 0
                 if kept == 0:
