@@ -3,7 +3,12 @@ and only for the join kinds that never output an unmatched probe row."""
 
 from __future__ import annotations
 
+import decimal
+from pathlib import Path
+
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from conftest import configured
 from hypothesis import given, settings
@@ -11,7 +16,7 @@ from hypothesis import strategies as st
 
 import headrace as hr
 from headrace._join import Prepared
-from headrace._join_filter import MAX_RANGE, KeyFilter
+from headrace._join_filter import MAX_RANGE, KeyFilter, KeyTerm
 
 INT_TYPES = [pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint16(), pa.uint32()]
 
@@ -89,3 +94,58 @@ def test_a_filter_that_keeps_most_rows_is_dropped_midway_with_the_same_answer(
         got = batches.join(hr.from_arrow(build), on="k").sort("x").collect()
     assert got.num_rows == 1500
     assert got.select(["k", "x", "v"]).to_pylist() == expected.select(["k", "x", "v"]).to_pylist()
+
+
+def _probe_file(tmp_path: Path, rows: int = 5000, group_rows: int = 700) -> str:
+    """A Parquet probe side: a key, a decimal and a string column, several row groups."""
+    path = str(tmp_path / "probe.parquet")
+    keys = [(i * 7) % 3000 if i % 11 else None for i in range(rows)]
+    prices = pa.array([decimal.Decimal(i) / 100 for i in range(rows)], pa.decimal128(15, 2))
+    table = pa.table({"k": pa.array(keys, pa.int64()), "price": prices, "s": [f"row {i}" for i in range(rows)]})
+    pq.write_table(table, path, row_group_size=group_rows)
+    return path
+
+
+@pytest.mark.parametrize("reader", ["native", "pyarrow"])
+@pytest.mark.parametrize("build_keys", [[5, 14, 2999, 1000], [], list(range(0, 1 << 26, 1 << 20))])
+def test_a_probe_scan_applies_the_key_filter_before_reading_its_other_columns(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: str, build_keys: list[int]) -> None:
+    """A Parquet scan that only a join's probe side reads gets the join's key filter: it reads
+    the key first and the other columns only for rows whose key is a build key (also with a
+    filter of its own, an empty build side, and keys too far apart for a bitmap, when the
+    filter is off). The answer is the one pyarrow gives."""
+    seen: list[tuple[int, int]] = []
+    original = KeyTerm.apply
+
+    def counting(self: KeyTerm, batch: pa.RecordBatch) -> pa.RecordBatch | None:
+        out = original(self, batch)
+        seen.append((batch.num_rows, 0 if out is None else out.num_rows))
+        return out
+
+    monkeypatch.setattr(KeyTerm, "apply", counting)
+    path = _probe_file(tmp_path)
+    build = pa.table({"k": pa.array(build_keys, pa.int64()), "v": pa.array(range(len(build_keys)), pa.int64())})
+    with configured(parquet_reader=reader, threads=2):
+        got = (hr.read_parquet(path).filter(hr.col("price") > 3).join(hr.from_arrow(build), on="k")
+               .sort(["k", "price"]).collect())
+    probe = pq.read_table(path)
+    probe = probe.filter(pc.greater(probe["price"], pa.scalar(decimal.Decimal(3), pa.decimal128(15, 2))))
+    expected = probe.join(build, "k", join_type="inner").sort_by([("k", "ascending"), ("price", "ascending")])
+    assert got.to_pylist() == expected.select(got.column_names).to_pylist()
+    assert seen, "the scan did not apply the key filter"
+    if build_keys and build_keys[-1] < MAX_RANGE:
+        assert sum(out for _, out in seen) < sum(rows for rows, _ in seen)  # it dropped rows in the scan
+
+
+def test_a_scan_read_elsewhere_too_gets_no_key_filter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scan another operator also reads keeps every row: the filter stays in the probe."""
+    calls: list[int] = []
+    original = KeyTerm.apply
+    monkeypatch.setattr(KeyTerm, "apply", lambda self, batch: calls.append(1) or original(self, batch))
+    path = _probe_file(tmp_path)
+    scan = hr.read_parquet(path)
+    build = hr.from_arrow(pa.table({"k": pa.array([5, 14], pa.int64())}))
+    matched = pq.read_table(path).join(build.collect(), "k", join_type="inner").num_rows
+    both = scan.join(build, on="k").select("k").union(scan.select("k"))
+    assert both.agg(n=("*", "count")).collect()["n"][0].as_py() == 5000 + matched
+    assert not calls

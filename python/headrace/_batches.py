@@ -90,3 +90,25 @@ def conform(batch: pa.RecordBatch, schema: pa.Schema, types_known: bool, where: 
                                 f"{field.type} ({exc})") from exc
         arrays.append(array)
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def take_rows(batch: pa.RecordBatch, indices: pa.Array) -> pa.RecordBatch:
+    """The rows ``indices`` of ``batch``. pyarrow has no take for string and binary views, so
+    those columns go through their large (offset) form.
+
+    Examples:
+        >>> batch = pa.record_batch({"s": pa.array(["a", "b", "c"], pa.string_view())})
+        >>> take_rows(batch, pa.array([2, 0])).to_pydict()
+        {'s': ['c', 'a']}
+    """
+    if not any(_VIEWS.get(t.id) for t in batch.schema.types):
+        return batch.take(indices)
+    arrays = []
+    for array in batch.columns:
+        wide = _VIEWS.get(array.type.id)
+        arrays.append(array.take(indices) if wide is None else array.cast(wide).take(indices).cast(array.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
+
+# View types and the offset types their rows are taken through.
+_VIEWS = {pa.string_view().id: pa.large_string(), pa.binary_view().id: pa.large_binary()}

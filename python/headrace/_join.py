@@ -36,10 +36,11 @@ import pyarrow.compute as pc
 
 from . import _core
 from ._agg_spec import is_key_type
+from ._batches import take_rows
 from ._executor import Context
-from ._join_filter import KeyFilter, filterable_key_types
+from ._join_filter import FILTER_KEEPS_AT_MOST, FILTER_TRIAL_ROWS, KeyFilter, filterable_key_types
 from ._logical import ArrowSource, FileSource, Filter, Join, Limit, Node
-from ._ops import Calls, Meter, metered, take_rows
+from ._ops import Calls, Meter, metered
 
 # The kernel's emit mode per (how, build side).
 _EMIT = {
@@ -55,13 +56,6 @@ _EMIT = {
 # The share of its input rows a filter is guessed to keep when choosing a join's build side
 # (DuckDB's default guess for a predicate it has no statistics for).
 FILTER_SELECTIVITY = 0.2
-
-
-# A worker stops using the key filter once it has checked FILTER_TRIAL_ROWS probe rows and
-# kept more than FILTER_KEEPS_AT_MOST of them: dropping a few rows before the probe costs
-# more than the probe's own miss (10M probe rows that all match: 0.60 -> 0.4 s at 1 thread).
-FILTER_TRIAL_ROWS = 1 << 18
-FILTER_KEEPS_AT_MOST = 0.5
 
 
 # The kinds that never output a probe row without a match (so such rows may be dropped

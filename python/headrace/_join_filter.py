@@ -7,6 +7,11 @@ bitmap of the build keys costs a few nanoseconds; probing the hash table and car
 row's columns there costs several times more. DuckDB and Polars push such a filter into
 the probe side's scan; here the probe operator applies it first thing, in the same worker.
 
+The filter goes further down when the probe side is a Parquet scan read only by the join:
+the scan then applies it as a :class:`KeyTerm` of its own filter, before it decodes the
+columns other than the key (late materialization), since the scan starts only once the
+table, and so every build key, is ready.
+
 It applies to a join on one integer key (of any width but uint64, on both sides) whose
 build keys span at most :data:`MAX_RANGE` values, of a kind that never outputs a probe row
 without a match (inner, semi, and the kinds built from the left side: a left/anti/semi join
@@ -31,10 +36,19 @@ import threading
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["MAX_RANGE", "KeyFilter", "filterable_key_types"]
+from ._batches import take_rows
+
+__all__ = ["FILTER_KEEPS_AT_MOST", "FILTER_TRIAL_ROWS", "MAX_RANGE", "KeyFilter", "KeyTerm",
+           "filterable_key_types"]
 
 # The widest span of build keys (max - min + 1) that gets a bitmap (one byte per value).
 MAX_RANGE = 1 << 25
+
+# A user of the key filter stops once it has checked FILTER_TRIAL_ROWS probe rows and kept
+# more than FILTER_KEEPS_AT_MOST of them: dropping a few rows before the probe costs more
+# than the probe spends on them.
+FILTER_TRIAL_ROWS = 1 << 18
+FILTER_KEEPS_AT_MOST = 0.5
 
 
 def filterable_key_types(build: pa.DataType, probe: pa.DataType) -> bool:
@@ -103,3 +117,35 @@ class KeyFilter:
         if keys.null_count:
             found &= keys.is_valid().to_numpy(zero_copy_only=False)
         return pa.array(found)
+
+
+class KeyTerm:
+    """A join's key filter applied where the probe side is read: the rows of a batch whose
+    ``column`` holds a build key. It switches itself off when the keys span too many values
+    for a bitmap, or once it has kept most of the rows it checked (shared by the scan's
+    workers; its counts are approximate under threads, which only moves that moment)."""
+
+    def __init__(self, column: str, keys: KeyFilter) -> None:
+        self.column = column
+        self._keys = keys
+        self._on: bool | None = None  # unknown until the first batch: the table is ready then
+        self._seen = 0
+        self._kept = 0
+
+    def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
+        """The rows that may match (None when none does; ``batch`` itself when the filter is off)."""
+        if self._on is None:
+            self._on = self._keys.finish()
+        if not self._on:
+            return batch
+        found = self._keys.mask(batch.column(self.column))
+        kept = int(np.count_nonzero(found.to_numpy(zero_copy_only=False)))
+        self._seen += batch.num_rows
+        self._kept += kept
+        if self._seen >= FILTER_TRIAL_ROWS and self._kept > FILTER_KEEPS_AT_MOST * self._seen:
+            self._on = False
+        if kept == 0:
+            return None
+        if kept < batch.num_rows:
+            batch = take_rows(batch, pa.array(np.flatnonzero(found.to_numpy(zero_copy_only=False))))
+        return batch

@@ -12,15 +12,16 @@ from __future__ import annotations
 import inspect
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
 
 from . import _core
-from ._batches import as_batches, conform, sliced
+from ._batches import as_batches, conform, sliced, take_rows
 from ._executor import Context, Executor, overrides
 from ._expr import Column, Expr
+from ._join_filter import KeyTerm
 from ._scan_filter import ConjunctFilter
 from ._steps import _copy_executor
 
@@ -176,39 +177,19 @@ def partition_fn(keys: list[str], partitions: int, required: list[str] | None) -
     return run
 
 
-def take_rows(batch: pa.RecordBatch, indices: pa.Array) -> pa.RecordBatch:
-    """The rows ``indices`` of ``batch``. pyarrow has no take for string and binary views, so
-    those columns go through their large (offset) form.
-
-    Examples:
-        >>> batch = pa.record_batch({"s": pa.array(["a", "b", "c"], pa.string_view())})
-        >>> take_rows(batch, pa.array([2, 0])).to_pydict()
-        {'s': ['c', 'a']}
-    """
-    if not any(_VIEWS.get(t.id) for t in batch.schema.types):
-        return batch.take(indices)
-    arrays = []
-    for array in batch.columns:
-        wide = _VIEWS.get(array.type.id)
-        arrays.append(array.take(indices) if wide is None else array.cast(wide).take(indices).cast(array.type))
-    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
-
-
-# View types and the offset types their rows are taken through.
-_VIEWS = {pa.string_view().id: pa.large_string(), pa.binary_view().id: pa.large_binary()}
-
-
 def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | None,
-            encoded: list[str]) -> Callable[[Any], Any]:
+            encoded: list[str], keys: Sequence[KeyTerm] = ()) -> Callable[[Any], Any]:
     """Reads one scan task. A Parquet filter is evaluated here rather than by the reader
-    (which only skips row groups by their statistics). The ``encoded`` string columns are
+    (which only skips row groups by their statistics), and so are the key filters of the
+    joins this scan is the probe side of (``keys``). The ``encoded`` string columns are
     read as dictionaries and decoded after the filter, only for the rows that pass: a
     filter compares their few distinct values, and decoding a dictionary costs less than
     pyarrow's reading the strings directly when it is small."""
-    if scan.format != "parquet" or (predicate is None and not encoded):
+    if scan.format != "parquet" or (predicate is None and not encoded and not keys):
         return lambda task: scan.read(task, columns, arrow_filter)
     positions = [columns.index(n) for n in encoded]
-    terms = ConjunctFilter(predicate, scan.project(columns), encoded) if predicate is not None else None
+    filtered = predicate is not None or bool(keys)
+    terms = ConjunctFilter(predicate, scan.project(columns), encoded, keys) if filtered else None
     rows = max(scan.batch_size, FILTER_ROWS) if terms is not None else scan.batch_size
 
     def run(task: Any) -> Iterator[pa.RecordBatch]:

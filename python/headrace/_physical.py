@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from . import _aggregate, _config, _core, _join, _logical, _ops
 from ._batches import sliced
+from ._join_filter import KeyTerm
 from ._plan import reorder_window
 
 # Most items a driver takes per GIL acquisition: batches are large, so a few suffice.
@@ -126,6 +127,7 @@ class Planner:
         self.meters: dict[int, list[_ops.Meter]] = {}
         self.stops: dict[int, list[threading.Event]] = {}  # per source: limits that may end it
         self.gates: dict[int, list[Any]] = {}  # per source: join tables it waits for before it starts
+        self.scan_keys: dict[int, list[KeyTerm]] = {}  # per file source: join key filters it applies
 
     # ---- building stages --------------------------------------------------------------
 
@@ -257,7 +259,7 @@ class Planner:
         reader = self._after_stage(tasks, self.threads, f"{node.name}.read")
         encoded = scan.encoded_columns(predicate.columns()) if predicate is not None else []
         encoded += [n for n in scan.encoded_columns(columns, small=True) if n not in encoded]
-        read = _ops.scan_fn(scan, columns, arrow_filter, predicate, encoded)
+        read = _ops.scan_fn(scan, columns, arrow_filter, predicate, encoded, self.scan_keys.get(id(node), []))
         reader.ops.append(lambda w, n: _ops.stateless(f"{node.name}.read", read, meter()))
         return reader
 
@@ -324,6 +326,9 @@ class Planner:
         size = self.batch_size
         build = self._after(node.inputs[prepared.build_input], self.threads, "join.build")
         keys = prepared.new_key_filter()
+        scan = self._probe_scan(probe_node)
+        if keys is not None and scan is not None and any(s is scan for s in exclusive):  # gated: every key is known
+            self.scan_keys.setdefault(id(scan), []).append(KeyTerm(prepared.probe_key, keys))
         build.ops.append(lambda w, n: _join.build_calls("join.build", prepared, table, w, n, meter(), keys))
         final = self._new("join.finalize", finalizers)
         self._connect(build, final, 0)
@@ -336,6 +341,18 @@ class Planner:
         self._connect(final, tail, 1)
         tail.ops.append(lambda w, n: _join.tail_calls("join.tail", prepared, table, size, w, n, meter()))
         return tail
+
+    def _probe_scan(self, node: _logical.Node) -> _logical.FileSource | None:
+        """The Parquet scan a join's probe side reads straight from (through filters the
+        scan absorbed), if only that join reads it and its stage is not built yet."""
+        while isinstance(node, _logical.Filter) and id(node) in self.push.absorbed:
+            if self.push.readers[id(node)] != 1:
+                return None
+            node = node.inputs[0]
+        if (not isinstance(node, _logical.FileSource) or node.scan.format != "parquet"
+                or self.push.readers[id(node)] != 1 or id(node) in self.stage_of):
+            return None
+        return node
 
     # ---- emitting the native run ----------------------------------------------------------
 

@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from . import _core, _logical
-from ._ops import take_rows
+from ._batches import take_rows
 
 _ids = itertools.count()
 

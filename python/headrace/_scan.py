@@ -355,7 +355,7 @@ class FileScan:
         target = self.project(columns)
         if dictionary_columns:
             target = _as_dictionaries(target, set(dictionary_columns))
-        needed = {name for term in terms.terms for name in term.columns()}
+        needed = terms.columns()
         head = pa.schema([f for f in target if f.name in needed])
         tail = pa.schema([f for f in target if f.name not in needed])
         groups = self._row_groups(task)

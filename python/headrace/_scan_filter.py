@@ -26,13 +26,15 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _core
+from ._batches import take_rows
 from ._expr import Expr, conjuncts
+from ._join_filter import KeyTerm
 from ._native_filter import native_term
 
 __all__ = ["ConjunctFilter"]
@@ -57,15 +59,19 @@ def _cost(kind: pa.DataType, encoded: bool) -> int:
 
 class ConjunctFilter:
     """The rows of a batch for which ``predicate`` is true, term by term (cheap terms
-    first). ``encoded``: the columns the scan reads dictionary-encoded."""
+    first), and which pass every join key filter of ``keys`` (applied after the native
+    terms). ``encoded``: the columns the scan reads dictionary-encoded."""
 
-    def __init__(self, predicate: Expr, schema: pa.Schema, encoded: Iterable[str]) -> None:
+    def __init__(self, predicate: Expr | None, schema: pa.Schema, encoded: Iterable[str],
+                 keys: Sequence[KeyTerm] = ()) -> None:
         dictionaries = set(encoded)
+        self.keys = list(keys)
 
         def rank(term: Expr) -> int:
             return max((_cost(schema.field(n).type, n in dictionaries) for n in term.columns()), default=0)
 
-        ranked = sorted(((rank(t), t) for t in conjuncts(predicate)), key=lambda pair: pair[0])  # stable
+        written = conjuncts(predicate) if predicate is not None else []
+        ranked = sorted(((rank(t), t) for t in written), key=lambda pair: pair[0])  # stable
         self.terms = [t for _, t in ranked]
         # Simple comparisons run natively first, over row numbers; pyarrow evaluates the
         # rest (cheap first) on the rows they leave.
@@ -76,6 +82,10 @@ class ConjunctFilter:
         self._rest = [t for _, t in rest]
         self._costly = [r >= _COSTLY for r, _ in rest]
 
+    def columns(self) -> set[str]:
+        """The columns the filter reads."""
+        return {name for term in self.terms for name in term.columns()} | {k.column for k in self.keys}
+
     def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
         """The rows that pass, or None when none does."""
         if self._native is not None:
@@ -83,7 +93,12 @@ class ConjunctFilter:
             if len(rows) == 0:
                 return None
             if len(rows) < batch.num_rows:
-                batch = batch.take(rows)
+                batch = take_rows(batch, rows)
+        for key in self.keys:
+            found = key.apply(batch)
+            if found is None:
+                return None
+            batch = found
         mask = None
         for term, costly in zip(self._rest, self._costly):
             if costly and mask is not None:  # cut the batch first if few rows are left
