@@ -15,6 +15,9 @@ def _label(node: _logical.Node, plan: _physical.Planner) -> str:
         predicate = plan.push.scan_filter(node)
         if predicate is not None:
             text += f", filter={predicate!r}"
+        keys = plan.scan_keys.get(id(node))
+        if keys:
+            text += f", join key filter on {', '.join(k.column for k in keys)}"
         return text
     return node.label()
 
