@@ -126,8 +126,9 @@ def test_a_probe_scan_applies_the_key_filter_before_reading_its_other_columns(
     path = _probe_file(tmp_path)
     build = pa.table({"k": pa.array(build_keys, pa.int64()), "v": pa.array(range(len(build_keys)), pa.int64())})
     with configured(parquet_reader=reader, threads=2):
-        got = (hr.read_parquet(path).filter(hr.col("price") > 3).join(hr.from_arrow(build), on="k")
-               .sort(["k", "price"]).collect())
+        query = hr.read_parquet(path).filter(hr.col("price") > 3).join(hr.from_arrow(build), on="k")
+        assert "join key filter on k" in query.explain(as_text=True)
+        got = query.sort(["k", "price"]).collect()
     probe = pq.read_table(path)
     probe = probe.filter(pc.greater(probe["price"], pa.scalar(decimal.Decimal(3), pa.decimal128(15, 2))))
     expected = probe.join(build, "k", join_type="inner").sort_by([("k", "ascending"), ("price", "ascending")])
