@@ -66,20 +66,6 @@ class Selection {
   std::vector<int32_t> rows_;
 };
 
-template <typename T>
-bool compare(FilterOp op, const T& a, const T& b) noexcept {
-  switch (op) {
-    case FilterOp::kLess: return a < b;
-    case FilterOp::kLessEqual: return a <= b;
-    case FilterOp::kGreater: return a > b;
-    case FilterOp::kGreaterEqual: return a >= b;
-    case FilterOp::kEqual: return a == b;
-    case FilterOp::kNotEqual: return a != b;
-    case FilterOp::kIn: break;
-  }
-  return false;
-}
-
 // Keeps the rows whose value (`get(row)`) compares with `literal`; nulls never pass. The
 // switch sits outside the row loop.
 template <typename Get, typename T>
