@@ -172,3 +172,14 @@ def test_a_filter_over_a_join_output_uses_the_native_terms() -> None:
     right = hr.from_arrow(pa.table({"k": [1, 2, 3, 4], "b": [10, 25, 30, 35]}))
     out = left.join(right, on="k").filter((hr.col("a") == hr.col("b")) & (hr.col("k") > 1)).sort("k").collect()
     assert out.to_pydict() == {"k": [3], "a": [30], "b": [30]}
+
+
+def test_columns_read_as_dictionaries_compare_with_literals_not_with_columns() -> None:
+    """A scan's dictionary-read string column takes native literal terms (compared once per
+    dictionary value) but not a comparison with another column, which pyarrow evaluates."""
+    schema = pa.schema({"mode": pa.string(), "other": pa.string()})
+    f = ConjunctFilter((hr.col("mode") == "MAIL") & (hr.col("mode") != hr.col("other")), schema, ["mode"])
+    assert [str(t) for t in f.native_terms] == ['col("mode") == \'MAIL\'']
+    batch = pa.record_batch({"mode": pa.array(["MAIL", "SHIP", "MAIL", None]).dictionary_encode(),
+                             "other": ["x", "SHIP", "MAIL", "y"]})
+    assert f.apply(batch).to_pydict() == {"mode": ["MAIL"], "other": ["x"]}

@@ -75,7 +75,10 @@ class ConjunctFilter:
         self.terms = [t for _, t in ranked]
         # Simple comparisons run natively first, over row numbers; pyarrow evaluates the
         # rest (cheap first) on the rows they leave.
-        native = [(t, native_term(t, schema)) for t in self.terms]
+        # The columns read dictionary-encoded arrive as dictionaries: typed so for the kernel.
+        seen_as = pa.schema([f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in dictionaries else f
+                             for f in schema])
+        native = [(t, native_term(t, seen_as)) for t in self.terms]
         self._native = _core.RowFilter([n for _, n in native if n is not None]) if any(n for _, n in native) else None
         self.native_terms = [t for t, n in native if n is not None]
         rest = [(r, t) for (r, t), (_, n) in zip(ranked, native) if n is None]
