@@ -14,6 +14,7 @@ Exchange::Exchange(std::vector<ItemQueue*> targets, Mode mode, std::uint32_t pro
       reorder_(mode == Mode::kOrdered && producers > 1),
       stats_(stats),
       producers_left_(producers),
+      take_turns_(producers > 1 && (mode == Mode::kUnordered || mode == Mode::kRouted)),
       window_(window),
       finals_(producers) {
   if (targets_.empty()) throw std::invalid_argument("an exchange needs at least one target queue");
@@ -48,6 +49,14 @@ bool Exchange::push_one(std::size_t target, Item&& item) {
 }
 
 bool Exchange::push_group(std::vector<Payload>& outputs, bool keep_seq, std::uint64_t in_seq) {
+  // Numbers taken by one producer and pushed while another producer's later numbers overtake
+  // them would reach an ordered consumer out of order (see the header).
+  std::unique_lock turn(push_turn_, std::defer_lock);
+  if (take_turns_ && !outputs.empty() && !turn.try_lock()) {
+    auto start = std::chrono::steady_clock::now();
+    turn.lock();
+    if (stats_) stats_->add_wait(std::chrono::steady_clock::now() - start);
+  }
   bool ok = true;
   if (mode_ == Mode::kRouted) {
     for (auto& payload : outputs) {

@@ -7,6 +7,13 @@
 // step reading several streams from one queue), and may be an overflow target (a loop-back
 // edge: pushes never block, see BatchQueue). A target that was closed early (a flow's stop
 // ends the loop-back streams) silently drops what is still sent to it.
+//
+// Every target receives the numbers this exchange gives in increasing order (kKeepSeq
+// aside: its numbers are its inputs'). Ordered consumers rely on it: their reorder window
+// (SeqWindow) lets only the oldest unfinished input through once it is full, so that input
+// must not be stuck behind later ones. Where several producers number, each takes its numbers
+// and pushes them as one step (push_turn_); a producer blocked on a full target then holds
+// the others back, as that target would anyway.
 #pragma once
 
 #include <atomic>
@@ -67,6 +74,8 @@ class Exchange final : public Emitter {
   bool reorder_;  // ordered with several producers: groups may arrive out of order
   StepStats* stats_;
   std::atomic<std::uint32_t> producers_left_;
+  bool take_turns_;        // several producers number the items (kUnordered, kRouted)
+  std::mutex push_turn_;   // held from taking a group's numbers to having pushed them
   std::atomic<std::uint64_t> next_out_{0};
   std::unique_ptr<std::atomic<std::uint64_t>[]> next_out_per_target_;  // kRouted
 

@@ -4,7 +4,10 @@
 // join of Parallel branches (outputs held until every branch delivered an item).
 //
 // It cannot deadlock as long as the input numbered `next` is never the one waiting: its
-// producer is always within the window, and inputs leave their queues in order.
+// producer is always within the window, and inputs leave their queues in order. The latter
+// holds because an exchange that numbers a stream pushes the numbers in order (see
+// exchange.h): were `next` still on its way while later inputs filled the queue and the
+// window, nothing would let it in.
 #pragma once
 
 #include <chrono>
