@@ -1,5 +1,5 @@
 """How DataStream runs end: Ctrl-C, failures in partitioned and multi-input plans, early
-exits, and no thread left behind."""
+exits, no thread left behind, and no wait cycle with one-slot queues."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 
 import pyarrow as pa
 import pytest
+from conftest import configured
 
 import headrace as hr
 
@@ -107,3 +108,18 @@ def test_leaving_iter_batches_early_cancels_the_run(calls):
             break
     wait_for_threads(baseline)
     assert balanced(calls)
+
+
+@pytest.mark.timeout(60)
+def test_a_union_of_a_union_with_one_slot_queues_ends():
+    # The first union's stage (3 workers: two inputs meet, so unordered) is read by the second
+    # union and by a filter whose 3 workers restore order within a window. When the union's
+    # workers numbered their outputs without taking turns, one could hold number k while
+    # the others pushed k+1, k+2, ...: the filter's workers, past the window, waited for k,
+    # and their full queue kept k out.
+    n = 1500
+    ds = hr.from_arrow(pa.table({"i": range(n)}))
+    u = ds.union(ds.filter(hr.col("i") < n // 2))
+    with configured(threads=3, batch_size=1, queue_size=1):
+        out = u.union(u.filter(hr.col("i") < n // 2)).collect()
+    assert sorted(out["i"].to_pylist()) == sorted([i for i in range(n) for _ in range(4 if i < n // 2 else 1)])

@@ -164,6 +164,17 @@ def test_parallel_unordered_pipeline_still_pairs_outputs_per_item():
     assert sorted(out) == [(x * 10, x) for x in range(100)]
 
 
+@pytest.mark.timeout(60)
+def test_parallel_after_unordered_workers_with_one_slot_queues_ends():
+    # The step's 3 workers number the items they broadcast to the branches. When they did not
+    # take turns, one could hold number k while the others pushed k+1, k+2, ...: the
+    # branches' workers, past the join's window, waited for k, and their full queues kept k out.
+    par = hr.Parallel([hr.Step(lambda x: x + 1, workers=2), hr.Step(lambda x: -x, workers=2)])
+    pipe = hr.Pipeline([hr.Step(lambda x: x, workers=3), par], queue_size=1, ordered=False)
+    out = pipe.run(range(5000))
+    assert sorted(out) == sorted((x + 1, -x) for x in range(5000))
+
+
 def test_parallel_finish_outputs_are_rejected():
     class Late(hr.Executor):
         def execute(self, batch, ctx):
