@@ -84,7 +84,7 @@ def test_a_filter_that_keeps_most_rows_is_dropped_midway_with_the_same_answer(
         monkeypatch: pytest.MonkeyPatch, trial_rows: int) -> None:
     """Once a worker's filter has kept most of the rows it checked, the worker stops using it
     (the probe drops unmatched rows as cheaply); the answer is the same either way."""
-    monkeypatch.setattr("headrace._join.FILTER_TRIAL_ROWS", trial_rows)
+    monkeypatch.setattr("headrace._join_filter.FILTER_TRIAL_ROWS", trial_rows)
     build = pa.table({"k": list(range(0, 1000, 2)), "v": list(range(500))})
     # First batches: no key matches (the filter keeps nothing); later ones: every key does.
     probe = pa.table({"k": list(range(1001, 3001, 2)) + list(range(0, 1000, 2)) * 3, "x": list(range(2500))})
@@ -115,14 +115,14 @@ def test_a_probe_scan_applies_the_key_filter_before_reading_its_other_columns(
     filter of its own, an empty build side, and keys too far apart for a bitmap, when the
     filter is off). The answer is the one pyarrow gives."""
     seen: list[tuple[int, int]] = []
-    original = KeyTerm.apply
 
-    def counting(self: KeyTerm, batch: pa.RecordBatch) -> pa.RecordBatch | None:
-        out = original(self, batch)
-        seen.append((batch.num_rows, 0 if out is None else out.num_rows))
-        return out
+    class ScanTerm(KeyTerm):  # the planner makes the scan's terms; the probe makes its own
+        def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
+            out = super().apply(batch)
+            seen.append((batch.num_rows, 0 if out is None else out.num_rows))
+            return out
 
-    monkeypatch.setattr(KeyTerm, "apply", counting)
+    monkeypatch.setattr("headrace._physical.KeyTerm", ScanTerm)
     path = _probe_file(tmp_path)
     build = pa.table({"k": pa.array(build_keys, pa.int64()), "v": pa.array(range(len(build_keys)), pa.int64())})
     with configured(parquet_reader=reader, threads=2):
@@ -140,13 +140,12 @@ def test_a_probe_scan_applies_the_key_filter_before_reading_its_other_columns(
 
 def test_a_scan_read_elsewhere_too_gets_no_key_filter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A scan another operator also reads keeps every row: the filter stays in the probe."""
-    calls: list[int] = []
-    original = KeyTerm.apply
-    monkeypatch.setattr(KeyTerm, "apply", lambda self, batch: calls.append(1) or original(self, batch))
+    made: list[int] = []  # key terms the planner gave a scan (the probe's own are not counted)
+    monkeypatch.setattr("headrace._physical.KeyTerm", lambda *args: made.append(1) or KeyTerm(*args))
     path = _probe_file(tmp_path)
     scan = hr.read_parquet(path)
     build = hr.from_arrow(pa.table({"k": pa.array([5, 14], pa.int64())}))
     matched = pq.read_table(path).join(build.collect(), "k", join_type="inner").num_rows
     both = scan.join(build, on="k").select("k").union(scan.select("k"))
     assert both.agg(n=("*", "count")).collect()["n"][0].as_py() == 5000 + matched
-    assert not calls
+    assert not made

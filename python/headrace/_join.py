@@ -36,9 +36,8 @@ import pyarrow.compute as pc
 
 from . import _core
 from ._agg_spec import is_key_type
-from ._batches import take_rows
 from ._executor import Context
-from ._join_filter import FILTER_KEEPS_AT_MOST, FILTER_TRIAL_ROWS, KeyFilter, filterable_key_types
+from ._join_filter import KeyFilter, KeyTerm, filterable_key_types
 from ._logical import ArrowSource, FileSource, Filter, Join, Limit, Node
 from ._ops import Calls, Meter, metered
 
@@ -315,26 +314,18 @@ def probe_calls(name: str, prepared: Prepared, table: Any, gate: Gate, batch_siz
     by_row = bool(prepared.by_row[prepared.probe_input])
     pending: list[pa.RecordBatch] = []
     prober: list[Any] = []
-    filtering = [keys]  # the key filter, until it turns out unusable or not worth it
-    seen = [0, 0]  # probe rows checked by the filter, and kept
+    # The key filter, per worker (it switches itself off where it does not pay).
+    term = KeyTerm(prepared.probe_key, keys) if keys is not None else None
 
     def outputs(batches: list[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         if not prober:
             prober.append(table.prober(batch_size))
-            if keys is not None and not keys.finish():  # the table is ready: so are its keys
-                filtering[0] = None
         for batch in batches:
-            if filtering[0] is not None:
-                mask = filtering[0].mask(batch.column(prepared.probe_key))
-                kept = pc.sum(mask).as_py() or 0
-                seen[0] += batch.num_rows
-                seen[1] += kept
-                if seen[0] >= FILTER_TRIAL_ROWS and seen[1] > FILTER_KEEPS_AT_MOST * seen[0]:
-                    filtering[0] = None  # it keeps most rows: the probe drops the others as cheaply
-                if kept == 0:
+            if term is not None:
+                found = term.apply(batch)
+                if found is None:
                     continue
-                if kept < batch.num_rows:  # (take_rows: pyarrow cannot filter string views)
-                    batch = take_rows(batch, pc.indices_nonzero(mask))
+                batch = found
             probed = batch
             if by_row:
                 batch = _with_row_numbers(batch, columns, pa.array(np.arange(batch.num_rows, dtype=np.int64)))

@@ -104,11 +104,15 @@ class KeyFilter:
     def mask(self, keys: pa.Array) -> pa.Array:
         """True for the rows whose key is among the build keys (null keys: False). Call
         only after :meth:`finish` returned True."""
+        return pa.array(self.matches(keys))
+
+    def matches(self, keys: pa.Array) -> np.ndarray:
+        """:meth:`mask` as a numpy array."""
         bitmap = self._bitmap
         assert bitmap is not None
         span = len(bitmap)
         if span == 0:
-            return pa.array(np.zeros(len(keys), dtype=np.bool_))
+            return np.zeros(len(keys), dtype=np.bool_)
         offsets = _int64(keys) - self._low  # a key far from the span may wrap: it then passes, harmlessly
         inside = (offsets >= 0) & (offsets < span)
         np.clip(offsets, 0, span - 1, out=offsets)
@@ -116,14 +120,15 @@ class KeyFilter:
         found &= inside
         if keys.null_count:
             found &= keys.is_valid().to_numpy(zero_copy_only=False)
-        return pa.array(found)
+        return found
 
 
 class KeyTerm:
-    """A join's key filter applied where the probe side is read: the rows of a batch whose
-    ``column`` holds a build key. It switches itself off when the keys span too many values
-    for a bitmap, or once it has kept most of the rows it checked (shared by the scan's
-    workers; its counts are approximate under threads, which only moves that moment)."""
+    """A join's key filter applied to probe batches (by each probe worker, or by the probe
+    side's scan): the rows of a batch whose ``column`` holds a build key. It switches itself
+    off when the keys span too many values for a bitmap, or once it has kept most of the
+    rows it checked (a scan's workers share one; its counts are approximate under threads,
+    which only moves that moment)."""
 
     def __init__(self, column: str, keys: KeyFilter) -> None:
         self.column = column
@@ -138,8 +143,8 @@ class KeyTerm:
             self._on = self._keys.finish()
         if not self._on:
             return batch
-        found = self._keys.mask(batch.column(self.column))
-        kept = int(np.count_nonzero(found.to_numpy(zero_copy_only=False)))
+        found = self._keys.matches(batch.column(self.column))
+        kept = int(np.count_nonzero(found))
         self._seen += batch.num_rows
         self._kept += kept
         if self._seen >= FILTER_TRIAL_ROWS and self._kept > FILTER_KEEPS_AT_MOST * self._seen:
@@ -147,5 +152,5 @@ class KeyTerm:
         if kept == 0:
             return None
         if kept < batch.num_rows:
-            batch = take_rows(batch, pa.array(np.flatnonzero(found.to_numpy(zero_copy_only=False))))
+            batch = take_rows(batch, pa.array(np.flatnonzero(found)))  # pyarrow cannot filter string views
         return batch
