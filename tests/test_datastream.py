@@ -15,6 +15,7 @@ import time
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 import headrace as hr
@@ -803,6 +804,18 @@ def test_sort_strings_unicode_and_many_batches():
     assert out == expected
     assert out["w"].to_pylist()[-1] is None
 
+
+
+def test_sort_of_a_pruned_file_scan_keeps_only_the_columns_read(tmp_path):
+    """A sort between a Parquet scan and an operator reading some columns gets only those
+    (and its keys) from the scan; it once checked its output against all of them."""
+    table = pa.table({"flag": ["a", "b", "a"], "mode": ["x", "y", "z"], "qty": [3, 1, 2], "day": [5, 6, 7]})
+    path = tmp_path / "s.parquet"
+    pq.write_table(table, path)
+    counted = hr.read_parquet(path).sort("qty").groupby("flag", maintain_order=True).agg(n=("*", "count"))
+    assert counted.collect().to_pylist() == [{"flag": "b", "n": 1}, {"flag": "a", "n": 2}]
+    filtered = hr.read_parquet(path).filter(hr.col("day") > 5).sort("qty", descending=True).select("mode")
+    assert filtered.collect().column("mode").to_pylist() == ["z", "y"]
 
 # ---- sinks ------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "kernels/dictionary.h"
+#include "kernels/group_codes.h"
 #include "kernels/hash.h"
 
 namespace headrace::kernels {
@@ -121,11 +122,16 @@ void AggregateLocalState::sink(std::span<const std::shared_ptr<const ArrayData>>
     }
   }
   // Only the columns read are decoded; keys are hashed before decoding (a dictionary is
-  // hashed once per value).
-  for (int key : plan_->keys_) decoded[key] = decode_dictionary(columns[key], fields[key]);
+  // hashed once per value), and not decoded at all when they group by their codes.
   for (const auto& aggregate : plan_->aggregates_) {
     if (aggregate.column >= 0 && !decoded[aggregate.column]) {
       decoded[aggregate.column] = decode_dictionary(columns[aggregate.column], fields[aggregate.column]);
+    }
+  }
+  const bool by_codes = group_by_codes(columns, length);
+  if (!by_codes) {
+    for (int key : plan_->keys_) {
+      if (!decoded[key]) decoded[key] = decode_dictionary(columns[key], fields[key]);
     }
   }
   std::vector<ArrayData> original_chunk(columns.size()), decoded_chunk(columns.size());
@@ -136,8 +142,56 @@ void AggregateLocalState::sink(std::span<const std::shared_ptr<const ArrayData>>
       original_chunk[c] = slice(*columns[c], start, rows);
       decoded_chunk[c] = slice(*decoded[c], start, rows);
     }
-    sink_chunk(original_chunk, decoded_chunk, static_cast<std::size_t>(rows), ordinal_base + static_cast<uint64_t>(start));
+    const uint64_t base = ordinal_base + static_cast<uint64_t>(start);
+    if (by_codes) {
+      update_states(decoded_chunk, groups_.data() + start, static_cast<std::size_t>(rows), base);
+    } else {
+      sink_chunk(original_chunk, decoded_chunk, static_cast<std::size_t>(rows), base);
+    }
   }
+}
+
+bool AggregateLocalState::group_by_codes(std::span<const std::shared_ptr<const ArrayData>> columns, int64_t length) {
+  const auto& plan = *plan_;
+  std::vector<const ArrayData*> keys;
+  std::vector<const Field*> fields;
+  for (int key : plan.keys_) {
+    keys.push_back(columns[key].get());
+    fields.push_back(&plan.input_[key]);
+  }
+  // A code table longer than the batch would cost more to clear than the rows to look up.
+  const uint64_t domain = dictionary_code_domain(keys, fields, std::max<uint64_t>(length, kChunkRows));
+  if (domain == 0) return false;
+  const auto n = static_cast<std::size_t>(length);
+  codes_.resize(n);
+  for (std::size_t c = 0; c < keys.size(); ++c) add_dictionary_codes(*keys[c], *fields[c], c == 0, codes_.data());
+  // The first row of every code present: those rows find or insert their groups.
+  constexpr uint32_t kUnseen = HashIndex::kNoId;
+  code_groups_.assign(domain, kUnseen);
+  firsts_.clear();
+  for (std::size_t i = 0; i < n; ++i) {
+    uint32_t& group = code_groups_[codes_[i]];
+    if (group == kUnseen) {
+      group = 0;
+      firsts_.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  const std::size_t distinct = firsts_.size();
+  hashes_.resize(distinct);
+  groups_.resize(distinct);
+  std::vector<std::shared_ptr<const ArrayData>> decoded;  // the firsts' keys, which keys_ point into
+  for (std::size_t c = 0; c < keys.size(); ++c) {
+    const auto firsts = take_dictionary_rows(*keys[c], *fields[c], firsts_);
+    hash_column(*firsts, *fields[c], c, hashes_);
+    decoded.push_back(decode_dictionary(firsts, *fields[c]));
+    normalize_keys(*decoded.back(), plan.decoded_[plan.keys_[c]], keys_[c]);
+  }
+  table_.find_or_insert(keys_, hashes_, groups_.data());
+  states_.resize(table_.size());
+  for (std::size_t k = 0; k < distinct; ++k) code_groups_[codes_[firsts_[k]]] = groups_[k];
+  groups_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) groups_[i] = code_groups_[codes_[i]];
+  return true;
 }
 
 void AggregateLocalState::sink_chunk(std::span<const ArrayData> original, std::span<const ArrayData> decoded,
@@ -152,9 +206,14 @@ void AggregateLocalState::sink_chunk(std::span<const ArrayData> original, std::s
   }
   table_.find_or_insert(keys_, hashes_, groups_.data());
   states_.resize(table_.size());
+  update_states(decoded, groups_.data(), n, ordinal_base);
+}
+
+void AggregateLocalState::update_states(std::span<const ArrayData> decoded, const uint32_t* groups, std::size_t n,
+                                        uint64_t ordinal_base) {
   columns_.clear();
-  for (const auto& unit : plan.units_) columns_.push_back(unit.column < 0 ? nullptr : &decoded[unit.column]);
-  states_.update(columns_, groups_.data(), n, ordinal_base);
+  for (const auto& unit : plan_->units_) columns_.push_back(unit.column < 0 ? nullptr : &decoded[unit.column]);
+  states_.update(columns_, groups, n, ordinal_base);
 }
 
 AggregateGlobalState::AggregateGlobalState(std::shared_ptr<const AggregatePlan> plan) : plan_(std::move(plan)) {

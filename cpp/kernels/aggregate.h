@@ -27,6 +27,8 @@
 //   float column are one fused accumulator (accumulate_summary.cpp): a 32-byte state and
 //   one loop for all of them, so the common "describe a column" query costs one cache line
 //   per row for two columns.
+// - Keys that are all dictionary-encoded with few combined codes skip the hashing per row:
+//   one row per code finds its group, the others index a code table (group_codes.h).
 // - As in DuckDB, a local state is radix-partitioned: bits 16-19 of the hash pick one of
 //   16 partitions, each with its own index that grows by doubling independently (the slot
 //   index skips those bits; bits 32-63 are the exchange partitioner's, see partition.h).
@@ -123,6 +125,12 @@ class AggregateLocalState {
   // dictionaries decoded (`decoded`), sliced to the chunk's rows.
   void sink_chunk(std::span<const arrow::ArrayData> original, std::span<const arrow::ArrayData> decoded,
                   std::size_t n, uint64_t ordinal_base);
+  // When every key column is dictionary-encoded with few enough combined codes
+  // (group_codes.h): every row's group into groups_, inserting new groups; else false.
+  bool group_by_codes(std::span<const std::shared_ptr<const arrow::ArrayData>> columns, int64_t length);
+  // Rows 0..n-1 of the chunk's columns into groups[i], every accumulator.
+  void update_states(std::span<const arrow::ArrayData> decoded, const uint32_t* groups, std::size_t n,
+                     uint64_t ordinal_base);
 
   std::shared_ptr<const AggregatePlan> plan_;
   GroupTable table_;
@@ -132,6 +140,11 @@ class AggregateLocalState {
   std::vector<uint64_t> hashes_;
   std::vector<uint32_t> groups_;
   std::vector<KeyValues> keys_;
+  // Scratch of group_by_codes: each row's combined code, each code's group, the first row
+  // of each code present.
+  std::vector<uint32_t> codes_;
+  std::vector<uint32_t> code_groups_;
+  std::vector<uint32_t> firsts_;
 };
 
 // The merged aggregation.

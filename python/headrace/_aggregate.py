@@ -46,11 +46,14 @@ class SeqContext(Context):
 class Prepared:
     """What one aggregation computes, checked by the kernel at plan time."""
 
-    def __init__(self, node: Aggregate) -> None:
+    def __init__(self, node: Aggregate, encoded: set[str] = frozenset()) -> None:
+        """``encoded``: the keys whose batches come dictionary-encoded (int32 indices; the
+        scan left them so, see ``Pushdown._group_key_of``)."""
         schema = node.inputs[0].schema
         columns = set(node.keys) | {s.column for s in node.specs if s.column != "*"}
         self.columns = [n for n in schema.names if n in columns]
         fields = [schema.field(n) for n in self.columns]
+        fields = [f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in encoded else f for f in fields]
         specs = [(s.function, self.columns.index(s.column) if s.column != "*" else -1, s.name) for s in node.specs]
         self.maintain_order = node.maintain_order
         if node.maintain_order:

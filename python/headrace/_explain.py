@@ -19,6 +19,9 @@ def _label(node: _logical.Node, plan: _physical.Planner) -> str:
         if keys:
             text += f", join key filter on {', '.join(k.column for k in keys)}"
         return text
+    codes = plan.encoded_keys.get(id(node))
+    if isinstance(node, _logical.Aggregate) and codes:
+        return f"{node.label()}, by the dictionary codes of {', '.join(k for k in node.keys if k in codes)}"
     return node.label()
 
 

@@ -178,16 +178,17 @@ def partition_fn(keys: list[str], partitions: int, required: list[str] | None) -
 
 
 def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | None,
-            encoded: list[str], keys: Sequence[KeyTerm] = ()) -> Callable[[Any], Any]:
+            encoded: list[str], keys: Sequence[KeyTerm] = (), kept: Sequence[str] = ()) -> Callable[[Any], Any]:
     """Reads one scan task. A Parquet filter is evaluated here rather than by the reader
     (which only skips row groups by their statistics), and so are the key filters of the
     joins this scan is the probe side of (``keys``). The ``encoded`` string columns are
     read as dictionaries and decoded after the filter, only for the rows that pass: a
     filter compares their few distinct values, and decoding a dictionary costs less than
-    pyarrow's reading the strings directly when it is small."""
+    pyarrow's reading the strings directly when it is small. Those also ``kept`` stay
+    dictionaries (int32 indices): an aggregation groups by them."""
     if scan.format != "parquet" or (predicate is None and not encoded and not keys):
         return lambda task: scan.read(task, columns, arrow_filter)
-    positions = [columns.index(n) for n in encoded]
+    positions = [columns.index(n) for n in encoded if n not in kept]
     filtered = predicate is not None or bool(keys)
     terms = ConjunctFilter(predicate, scan.project(columns), encoded, keys) if filtered else None
     rows = max(scan.batch_size, FILTER_ROWS) if terms is not None else scan.batch_size

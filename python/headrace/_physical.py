@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from . import _aggregate, _config, _core, _join, _logical, _ops
 from ._batches import sliced
+from ._expr import Column
 from ._join_filter import KeyTerm
 from ._plan import reorder_window
 
@@ -52,6 +53,39 @@ class Pushdown:
                 if source is not None and self._translatable(node, source):
                     self.absorbed.add(id(node))
                     self.predicates.setdefault(id(source), []).append(node.predicate)
+
+        # Scan columns that may reach an aggregation's keys still dictionary-encoded.
+        self.to_group_keys: dict[int, dict[str, tuple[_logical.Aggregate, str]]] = {}
+        for node in self.order:
+            if isinstance(node, _logical.FileSource):
+                for name in node.schema.names:
+                    found = self._group_key_of(node, name)
+                    if found is not None:
+                        self.to_group_keys.setdefault(id(node), {})[name] = found
+
+    def _group_key_of(self, source: _logical.FileSource, name: str) -> tuple[_logical.Aggregate, str] | None:
+        """(aggregation, key) if column ``name`` of ``source`` reaches the rest of the plan
+        only as that grouping key, through a chain of single-reader filters that do not
+        read it and projections that pass it on as it is (perhaps renamed). Such a column
+        can travel as a dictionary: the aggregation groups by its codes and decodes only
+        the keys of its result."""
+        node: _logical.Node = source
+        while len(found := self.consumers.get(id(node), [])) == 1:
+            (up,) = found
+            if isinstance(up, _logical.Aggregate):
+                return (up, name) if name in up.keys and all(s.column != name for s in up.specs) else None
+            if isinstance(up, _logical.Filter):
+                if id(up) not in self.absorbed and name in up.predicate.columns():
+                    return None
+            elif isinstance(up, _logical.Project):
+                uses = [(out, e) for out, e in up.outputs if name in e.columns()]
+                if len(uses) != 1 or not isinstance(uses[0][1], Column):
+                    return None
+                name = uses[0][0]
+            else:
+                return None
+            node = up
+        return None
 
     def _scan_below(self, node: _logical.Filter) -> _logical.FileSource | None:
         below = node.inputs[0]
@@ -128,6 +162,7 @@ class Planner:
         self.stops: dict[int, list[threading.Event]] = {}  # per source: limits that may end it
         self.gates: dict[int, list[Any]] = {}  # per source: join tables it waits for before it starts
         self.scan_keys: dict[int, list[KeyTerm]] = {}  # per file source: join key filters it applies
+        self.encoded_keys: dict[int, set[str]] = {}  # per aggregation: keys arriving dictionary-encoded
 
     # ---- building stages --------------------------------------------------------------
 
@@ -204,8 +239,11 @@ class Planner:
             return stage
         if isinstance(node, _logical.Sort):
             stage = self._after(node.inputs[0], 1, "sort")
-            sorter = _ops.SortExecutor(node.keys, node.descending, node.schema, self.batch_size)
-            stage.ops.append(lambda w, n: _ops.executor_calls("sort", sorter, w, n, [None], node.schema,
+            # Only the columns read downstream (and the keys) arrive: projection pushdown.
+            need = node.needs(self.push.required[id(node)])[0]
+            schema = pa.schema([f for f in node.schema if f.name in need])
+            sorter = _ops.SortExecutor(node.keys, node.descending, schema, self.batch_size)
+            stage.ops.append(lambda w, n: _ops.executor_calls("sort", sorter, w, n, [schema.names], schema,
                                                               False, meter()))
             return stage
         if isinstance(node, _logical.Stateful):
@@ -259,7 +297,12 @@ class Planner:
         reader = self._after_stage(tasks, self.threads, f"{node.name}.read")
         encoded = scan.encoded_columns(predicate.columns()) if predicate is not None else []
         encoded += [n for n in scan.encoded_columns(columns, small=True) if n not in encoded]
-        read = _ops.scan_fn(scan, columns, arrow_filter, predicate, encoded, self.scan_keys.get(id(node), []))
+        to_keys = self.push.to_group_keys.get(id(node), {})
+        kept = [n for n in encoded if n in to_keys]
+        for n in kept:
+            aggregate, key = to_keys[n]
+            self.encoded_keys.setdefault(id(aggregate), set()).add(key)
+        read = _ops.scan_fn(scan, columns, arrow_filter, predicate, encoded, self.scan_keys.get(id(node), []), kept)
         reader.ops.append(lambda w, n: _ops.stateless(f"{node.name}.read", read, meter()))
         return reader
 
@@ -287,10 +330,10 @@ class Planner:
     def _aggregate(self, node: _logical.Aggregate, meter: Callable[[], _ops.Meter]) -> Stage:
         """Sink into per-worker states (fused with the input's stage), then a stage that
         merges and finalizes the partitions once every state is combined."""
-        prepared = _aggregate.Prepared(node)
-        result = _core.AggregateResult(prepared.plan)
         name = node.operator
-        sink = self._after(node.inputs[0], self.threads, name)
+        sink = self._after(node.inputs[0], self.threads, name)  # first: its scans say which keys stay encoded
+        prepared = _aggregate.Prepared(node, self.encoded_keys.get(id(node), set()))
+        result = _core.AggregateResult(prepared.plan)
         sink.ops.append(lambda w, n: _aggregate.sink_calls(node.label(), prepared, result, w, n, meter()))
         final = self._new(f"{name}.finalize", min(self.threads, prepared.plan.partitions))
         self._connect(sink, final, 0)
