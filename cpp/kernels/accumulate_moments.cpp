@@ -1,5 +1,7 @@
 // mean, var and std over numbers, as float64. mean keeps a plain double sum and a count
-// (as DuckDB and Polars do: one add per row); var and std keep
+// (as DuckDB and Polars do: one add per row), except over decimals, whose unscaled values
+// it sums exactly in 128 bits (an integer add instead of a 128-bit to double conversion
+// per row, and the exact mean, as DuckDB's avg of a decimal); var and std keep
 // Welford's (count, mean, M2) per group, merged with Chan's parallel formula, and are the
 // sample statistics (ddof = 1, as pandas and Polars), null for fewer than two values.
 // Decimals are accumulated unscaled and scaled once at the end.
@@ -53,6 +55,63 @@ class MeanAccumulator final : public RowAccumulator<MeanState> {
 
  private:
   double unit_;  // the value of one unscaled step: 10^-scale for decimals, else 1
+};
+
+// One group's exact sum of unscaled decimals and its count. A sum leaving 128 bits (only
+// possible near decimal128's own limit) moves into `spill` as a double.
+struct DecimalMeanState {
+  int128 sum;
+  double spill;
+  int64_t count;
+};
+
+class DecimalMeanAccumulator final : public RowAccumulator<DecimalMeanState> {
+ public:
+  explicit DecimalMeanAccumulator(int scale)
+      : RowAccumulator(DecimalMeanState{int128{0}, 0.0, 0}), unit_(std::pow(10.0, -scale)) {}
+
+  void update(StateRows rows, const arrow::ArrayData* column, const uint32_t* groups, std::size_t n,
+              uint64_t) override {
+    const DecimalValues values(*column);
+    for_each_valid(*column, n, [&](std::size_t i) {
+      DecimalMeanState& group = at(rows, groups[i]);
+      add(group, values[i]);
+      ++group.count;
+    });
+  }
+
+  void merge(StateRows rows, const Accumulator&, StateRows source_rows, std::span<const uint32_t> source_groups,
+             std::span<const uint32_t> groups) override {
+    for (std::size_t k = 0; k < groups.size(); ++k) {
+      DecimalMeanState& group = at(rows, groups[k]);
+      const DecimalMeanState& from = at(source_rows, source_groups[k]);
+      add(group, from.sum);
+      group.spill += from.spill;
+      group.count += from.count;
+    }
+  }
+
+  std::shared_ptr<const arrow::ArrayData> finish(StateRows rows, std::size_t groups, std::size_t) override {
+    return nullable_result<PlainValues<double>>(groups, [&](std::size_t g, double& out) {
+      const DecimalMeanState& group = at(rows, g);
+      if (group.count == 0) return false;
+      out = (static_cast<double>(group.sum) + group.spill) / static_cast<double>(group.count) * unit_;
+      return true;
+    });
+  }
+
+ private:
+  static void add(DecimalMeanState& group, int128 value) noexcept {
+    int128 sum;
+    if (add_overflow(group.sum, value, &sum)) [[unlikely]] {
+      group.spill += static_cast<double>(group.sum) + static_cast<double>(value);
+      group.sum = int128{0};
+    } else {
+      group.sum = sum;
+    }
+  }
+
+  double unit_;  // 10^-scale
 };
 
 // Welford's running moments of one group.
@@ -120,7 +179,9 @@ std::unique_ptr<Accumulator> make_moments(AggregateKind kind, const arrow::Field
   const int scale = input.type.id == arrow::TypeId::kDecimal128 ? input.type.scale : 0;
   visit_fixed(input.type.id, [&]<typename Values>(std::type_identity<Values>) {
     if constexpr (!std::is_same_v<Values, BoolValues>) {
-      if (kind == AggregateKind::kMean) {
+      if (kind == AggregateKind::kMean && std::is_same_v<Values, DecimalValues>) {
+        out = std::make_unique<DecimalMeanAccumulator>(scale);
+      } else if (kind == AggregateKind::kMean) {
         out = std::make_unique<MeanAccumulator<Values>>(scale);
       } else if (kind == AggregateKind::kVar) {
         out = std::make_unique<VarianceAccumulator<Values, false>>(scale);

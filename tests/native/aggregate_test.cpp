@@ -663,6 +663,35 @@ void test_dictionary_codes() {
   check(thrown_named, "a dictionary index out of range names the column");
 }
 
+// The mean of decimals is their exact sum over the count; sums beyond 128 bits (values near
+// decimal128's limit) still give the mean, through a double.
+void test_decimal_mean() {
+  Field dec = field("d", TypeId::kDecimal128);
+  dec.type.precision = 38;
+  dec.type.scale = 2;
+  using i128 = headrace::kernels::int128;
+  i128 big = 1;
+  for (int d = 0; d < 37; ++d) big *= 10;  // 10^37: 40 of them overflow 128 bits
+  std::vector<std::optional<i128>> huge(40, big), negative(40, -big);
+  std::vector<std::optional<i128>> exact = {i128{1}, i128{2}, std::nullopt, i128{-4}, i128{7}};
+  auto plan = make_plan({field("k", TypeId::kInt32), dec}, {0}, {{"mean", 1, "m"}});
+  std::vector<Columns> batches = {
+      {fixed<int32_t>(std::vector<std::optional<int32_t>>(40, 1)), fixed(huge)},
+      {fixed<int32_t>(std::vector<std::optional<int32_t>>(40, 2)), fixed(negative)},
+      {fixed<int32_t>({3, 3, 3, 3, 3}), fixed(exact)},
+  };
+  for (int locals : {1, 3}) {
+    std::map<int32_t, double> means;
+    for (const auto& p : run(plan, batches, locals)) {
+      Result key{p[0].get(), field("k", TypeId::kInt32)}, mean{p[1].get(), field("m", TypeId::kFloat64)};
+      for (int64_t r = 0; r < p[0]->length; ++r) means[key.get<int32_t>(r)] = mean.get<double>(r);
+    }
+    check(std::fabs(means[1] / 1e35 - 1) < 1e-12 && std::fabs(means[2] / -1e35 - 1) < 1e-12,
+          "decimal means of sums beyond 128 bits");
+    check(means[3] == 0.015, "the decimal mean is the exact sum over the count (0.06 / 4)");
+  }
+}
+
 int main() {
   test_random_groups();
   test_key_types();
@@ -672,6 +701,7 @@ int main() {
   test_fused_summary();
   test_direct_window();
   test_dictionary_codes();
+  test_decimal_mean();
   test_errors();
   return headrace::testing::exit_code();
 }
