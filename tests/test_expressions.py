@@ -302,6 +302,38 @@ def test_decimal_arithmetic_is_exact(data: st.DataObject, op: str, left: tuple[i
         assert got.to_pylist() == want
 
 
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), op=st.sampled_from(["+", "-", "*"]), column=st.tuples(st.integers(1, 30), st.integers(0, 4)),
+       literal=st.one_of(st.integers(-(10 ** 20), 10 ** 20), st.decimals(-1000, 1000, places=3, allow_nan=False,
+                                                                        allow_infinity=False)),
+       literal_first=st.booleans())
+def test_decimal_arithmetic_with_a_literal_is_exact(data: st.DataObject, op: str, column: tuple[int, int],
+                                                    literal: int | Decimal, literal_first: bool) -> None:
+    # A literal is one unscaled constant on the int64 path (or, beyond 64 bits, pyarrow's).
+    precision, scale = max(column), min(column)
+    a = data.draw(decimal_arrays(precision, scale))
+    batch = pa.record_batch({"a": a})
+    fn = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y}[op]
+    expr = fn(literal, col("a")) if literal_first else fn(col("a"), literal)
+    try:
+        kind = expr.output_type(batch.schema)
+    except pa.ArrowInvalid:
+        return  # a literal whose type cannot combine with the column's (more than 38 digits)
+    with __import__("decimal").localcontext() as context:
+        context.prec = 80
+        want = [None if x is None else (fn(Decimal(literal), x) if literal_first else fn(x, Decimal(literal)))
+                for x in a.to_pylist()]
+    fits = all(w is None or len(w.as_tuple().digits) - max(0, -w.as_tuple().exponent) <= kind.precision - kind.scale
+               for w in want)
+    if not fits:
+        with pytest.raises(pa.ArrowInvalid):
+            expr.evaluate(batch)
+        return
+    got = expr.evaluate(batch)
+    assert got.type == kind
+    assert got.to_pylist() == want
+
 def test_date_column_against_date_literals() -> None:
     t = pa.table({"d": [datetime.date(2024, 1, 31), datetime.date(2024, 2, 29), None]})
     assert (col("d") >= datetime.date(2024, 2, 1)).evaluate(t).to_pylist() == [False, True, None]

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #if !defined(HEADRACE_PORTABLE) && (defined(__GNUC__) || defined(__clang__)) && defined(__SIZEOF_INT128__)
@@ -174,6 +175,29 @@ inline bool add_overflow(T a, T b, T* out) noexcept {
   } else {
     return ((a < 0) == (b < 0)) && ((*out < 0) != (a < 0));
   }
+#endif
+}
+
+// a - b and a * b into `out` for int64_t; true if the exact result does not fit, `out`
+// then holding it wrapped around.
+inline bool sub_overflow(int64_t a, int64_t b, int64_t* out) noexcept {
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(HEADRACE_PORTABLE)
+  return __builtin_sub_overflow(a, b, out);
+#else
+  *out = static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+  return ((a < 0) != (b < 0)) && ((*out < 0) != (a < 0));
+#endif
+}
+
+inline bool mul_overflow(int64_t a, int64_t b, int64_t* out) noexcept {
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(HEADRACE_PORTABLE)
+  return __builtin_mul_overflow(a, b, out);
+#else
+  *out = static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
+  if (a == 0 || b == 0) return false;
+  if (a > 0) return b > 0 ? a > kMax / b : b < kMin / a;
+  return b > 0 ? a < kMin / b : b < kMax / a;
 #endif
 }
 

@@ -7,8 +7,9 @@ a ``decimal128(38, 6)``, where raw pyarrow raises. A value that does not fit the
 raises ``pyarrow.ArrowInvalid``; nothing is rounded.
 
 Where every operand value (and the exact result) fits in 64 bits, which is the common case
-for money, the operation runs on the int64 unscaled values with numpy instead of pyarrow's
-128-bit decimal kernels (several times faster); the answer is the same.
+for money, the operation runs natively on the int64 unscaled values, in one pass
+(``cpp/kernels/decimal_arithmetic.h``), instead of pyarrow's 128-bit decimal kernels
+(several times faster); the answer is the same.
 
 Examples:
     >>> import pyarrow as pa
@@ -26,9 +27,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from . import _core
 
 __all__ = ["decimal_arithmetic", "decimal_result_type"]
 
@@ -88,84 +90,43 @@ def _widened(kind: pa.DataType) -> pa.DataType:
     return pa.decimal256(max(min(kind.precision, _MAX_PRECISION - 1), kind.scale), kind.scale)
 
 
-class _Unscaled:
-    """An operand's unscaled values as int64 (an array, or one Python int for a scalar), with
-    the largest magnitude, or None when some value does not fit in 64 bits."""
-
-    __slots__ = ("values", "valid", "largest")
-
-    def __init__(self, values: Any, valid: pa.Array | None, largest: int) -> None:
-        self.values = values
-        self.valid = valid
-        self.largest = largest
-
-
-def _unscaled(value: Any, kind: pa.DataType) -> _Unscaled | None:
-    if isinstance(value, pa.Scalar):
-        if not value.is_valid:
-            return None
-        as_int = int(value.as_py().scaleb(kind.scale))
-        return _Unscaled(as_int, None, abs(as_int)) if abs(as_int) < _INT64_LIMIT else None
-    if not isinstance(value, pa.Array) or not pa.types.is_decimal128(value.type):
-        return None
-    n = len(value)
-    if n == 0 or value.buffers()[1] is None:
-        return None  # nothing to gain; pyarrow's kernel gives the same type
-    words = np.frombuffer(value.buffers()[1], dtype=np.int64, count=2 * (value.offset + n))[2 * value.offset:]
-    low = words[0::2]
-    valid = None
-    if value.null_count:
-        valid = value.is_valid()
-        low = np.where(valid.to_numpy(zero_copy_only=False), low, 0)
-    if kind.precision > 18:  # the high word must only repeat the low word's sign
-        high = words[1::2] if valid is None else np.where(valid.to_numpy(zero_copy_only=False), words[1::2], 0)
-        if not np.array_equal(high, low >> 63):
-            return None
-    smallest, biggest = int(low.min()), int(low.max())
-    return _Unscaled(low, valid, max(-smallest, biggest))
+def _operand(value: Any, kind: pa.DataType) -> Any:
+    """An operand for the native pass: the array itself, or a scalar's unscaled value (None
+    for a null scalar, or one that needs more than 64 bits)."""
+    if isinstance(value, pa.Array):
+        return value if pa.types.is_decimal128(value.type) and value.buffers()[1] is not None else None
+    if isinstance(value, pa.Scalar) and value.is_valid:
+        unscaled = int(value.as_py().scaleb(kind.scale))
+        return unscaled if -_INT64_LIMIT <= unscaled < _INT64_LIMIT else None
+    return None
 
 
 def _on_int64(op: str, left: Any, right: Any, lt: pa.DataType, rt: pa.DataType,
               target: pa.DataType) -> pa.Array | None:
-    """The result computed on int64 unscaled values, or None where that could overflow (or
-    the operands are not plain arrays and scalars, such as a pushdown's expressions)."""
+    """The result computed natively on int64 unscaled values (one pass), or None where some
+    value or result needs more than 64 bits (or the operands are not plain arrays and
+    scalars, such as a pushdown's expressions)."""
     if not (isinstance(left, pa.Array) or isinstance(right, pa.Array)):
         return None
-    a = _unscaled(left, lt)
-    b = _unscaled(right, rt) if a is not None else None
+    a, b = _operand(left, lt), _operand(right, rt)
     if a is None or b is None:
         return None
     n = len(left) if isinstance(left, pa.Array) else len(right)
-    if op == "*":
-        if a.largest * b.largest >= _INT64_LIMIT:
-            return None
-    else:
+    if n == 0:
+        return None  # nothing to gain; pyarrow's kernel gives the same type
+    fa = fb = 1
+    if op != "*":
         fa, fb = 10 ** (target.scale - lt.scale), 10 ** (target.scale - rt.scale)
-        if a.largest * fa + b.largest * fb >= _INT64_LIMIT:
+        if fa >= _INT64_LIMIT or fb >= _INT64_LIMIT:
             return None
-    # Written straight into a buffer of pyarrow's memory pool, which reuses its memory: a
-    # large numpy temporary would be a fresh mapping of the C allocator on every batch,
-    # page-faulted on first touch (three times slower on Parquet batches).
+    # A buffer of pyarrow's memory pool, which reuses its memory: a fresh mapping of the C
+    # allocator on every batch would be page-faulted on first touch.
     buffer = pa.allocate_buffer(16 * n)
-    words = np.frombuffer(buffer, dtype=np.int64)
-    low, high = words[0::2], words[1::2]
-    if op == "*":
-        np.multiply(a.values, b.values, out=low)
-    else:
-        x = _scaled(a.values, fa, low)
-        y = _scaled(b.values, fb, high)  # the high words are scratch space until the end
-        (np.add if op == "+" else np.subtract)(x, y, out=low)
-    np.right_shift(low, 63, out=high)
-    valid = a.valid if b.valid is None else b.valid if a.valid is None else pc.and_(a.valid, b.valid)
+    if not _core.decimal_int64_arithmetic(op, a, b, fa, fb, buffer):
+        return None
+    valid = [v.is_valid() for v in (left, right) if isinstance(v, pa.Array) and v.null_count]
+    if len(valid) == 2:
+        valid = [pc.and_(*valid)]
     # is_valid() and and_() allocate their results, so the bitmap starts at offset 0.
-    validity = None if valid is None else valid.buffers()[1]
+    validity = valid[0].buffers()[1] if valid else None
     return pa.Array.from_buffers(target, n, [validity, buffer])
-
-
-def _scaled(values: Any, factor: int, out: np.ndarray) -> Any:
-    """``values * factor`` (into ``out`` for an array)."""
-    if factor == 1:
-        return values
-    if isinstance(values, int):
-        return values * factor
-    return np.multiply(values, factor, out=out)

@@ -1,5 +1,5 @@
 // Native test of cpp/kernels/portable.h: the 64x64->128-bit product, the 128-bit integer
-// and add_overflow give the results of GCC's and Clang's builtins, and byte strings hash to
+// and add_overflow (sub_overflow, mul_overflow) give the results of GCC's and Clang's builtins, and byte strings hash to
 // the same values on every compiler. Built with -DHEADRACE_PORTABLE_INT128=ON it checks the
 // fallbacks MSVC compiles, and compares them with the compiler's __int128 on random values.
 #include "check.h"
@@ -62,6 +62,38 @@ void test_add_overflow_64() {
   check(!add_overflow<uint64_t>(kAllOnes - 1, 1, &u) && u == kAllOnes, "uint64 max - 1 + 1 fits");
 }
 
+// sub_overflow and mul_overflow on int64 (the decimal kernels' checks): edges, then random
+// operands of every magnitude against the exact result in 128 bits where the compiler has it.
+void test_sub_mul_overflow_64() {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
+  int64_t r;
+  check(!sub_overflow(kMin + 1, 1, &r) && r == kMin, "int64 min + 1 - 1 fits");
+  check(sub_overflow(kMin, 1, &r) && r == kMax, "int64 min - 1 overflows, wraps to max");
+  check(sub_overflow(0, kMin, &r), "0 - min overflows");
+  check(!sub_overflow(-1, kMin, &r) && r == kMax, "-1 - min = max");
+  check(!mul_overflow(kMin, 1, &r) && r == kMin, "min * 1 fits");
+  check(mul_overflow(kMin, -1, &r), "min * -1 overflows");
+  check(mul_overflow(-1, kMin, &r), "-1 * min overflows");
+  check(!mul_overflow(-3037000499, 3037000499, &r) && r == -9223372030926249001, "-sqrt(max) * sqrt(max) fits");
+  check(mul_overflow(3037000500, 3037000500, &r), "3037000500^2 overflows");
+  check(!mul_overflow(0, kMin, &r) && r == 0, "0 * min = 0");
+#if defined(__SIZEOF_INT128__)
+  __extension__ using wide = __int128;
+  std::mt19937_64 random(11);
+  bool same = true;
+  for (int i = 0; i < 200000; ++i) {
+    const auto a = static_cast<int64_t>(random()) >> (random() % 64);
+    const auto b = static_cast<int64_t>(random()) >> (random() % 64);
+    const wide product = static_cast<wide>(a) * b, difference = static_cast<wide>(a) - b;
+    int64_t p, d;
+    const bool p_over = mul_overflow(a, b, &p), d_over = sub_overflow(a, b, &d);
+    same = same && p_over == (product != static_cast<int64_t>(product)) && (p_over || p == product);
+    same = same && d_over == (difference != static_cast<int64_t>(difference)) && (d_over || d == difference);
+  }
+  check(same, "mul_overflow and sub_overflow flag exactly the results beyond 64 bits");
+#endif
+}
+
 // The fallbacks against the compiler's own 128-bit integers (only where both exist).
 void test_against_builtin() {
 #if defined(HEADRACE_PORTABLE) && defined(__SIZEOF_INT128__)
@@ -106,6 +138,7 @@ int main() {
   test_multiply();
   test_int128();
   test_add_overflow_64();
+  test_sub_mul_overflow_64();
   test_against_builtin();
   test_hashes_everywhere_equal();
   return headrace::testing::exit_code();
