@@ -84,6 +84,10 @@ StringBuilder::StringBuilder(bool large, int64_t length, std::string column)
       validity_(length),
       offsets_(static_cast<std::size_t>(length + 1) * (large ? 8 : 4)) {}
 
+void StringBuilder::reserve_chars(std::size_t bytes) {
+  if (chars_used_ == 0 && bytes > chars_.size()) chars_ = AlignedBuffer::for_overwrite(bytes);
+}
+
 void StringBuilder::append(std::string_view value) {
   const std::size_t end = chars_used_ + value.size();
   if (!large_ && end > static_cast<std::size_t>(INT32_MAX)) {

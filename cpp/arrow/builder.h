@@ -71,6 +71,8 @@ std::shared_ptr<const ArrayData> make_array(int64_t length, std::vector<AlignedB
 class StringBuilder {
  public:
   StringBuilder(bool large, int64_t length, std::string column);
+  // Room for `bytes` characters in all, allocated once (not zeroed); before the first append.
+  void reserve_chars(std::size_t bytes);
   void append(std::string_view value);
   void append_null();
   std::shared_ptr<const ArrayData> finish();
