@@ -5,14 +5,16 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <utility>
 
+#include "arrow/buffer_pool.h"
 #include "arrow/data_type.h"
 
 namespace headrace::arrow {
 
 namespace {
 
-constexpr std::size_t kAlignment = 64;
+constexpr std::size_t kAlignment = kBufferAlignment;
 
 // What an exported built array keeps alive: its buffers.
 struct OwnedBuffers {
@@ -21,21 +23,46 @@ struct OwnedBuffers {
 
 }  // namespace
 
-void AlignedBuffer::Free::operator()(uint8_t* p) const noexcept { ::operator delete(p, std::align_val_t{kAlignment}); }
+AlignedBuffer::AlignedBuffer(AlignedBuffer&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      block_(std::exchange(other.block_, 0)) {}
+
+AlignedBuffer& AlignedBuffer::operator=(AlignedBuffer&& other) noexcept {
+  if (this != &other) {
+    if (data_ != nullptr) BufferPool::global().deallocate(data_, block_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+    block_ = std::exchange(other.block_, 0);
+  }
+  return *this;
+}
+
+AlignedBuffer::~AlignedBuffer() {
+  if (data_ != nullptr) BufferPool::global().deallocate(data_, block_);
+}
 
 void AlignedBuffer::reallocate(std::size_t capacity) {
   capacity = (capacity + kAlignment - 1) / kAlignment * kAlignment;
-  // Aligned operator new, not std::aligned_alloc: MSVC's C library has no aligned_alloc.
-  auto* fresh = static_cast<uint8_t*>(::operator new(capacity, std::align_val_t{kAlignment}));
-  if (size_ > 0) std::memcpy(fresh, data_.get(), size_);
-  data_.reset(fresh);
+  if (capacity > block_) {
+    // The block's size class may exceed `capacity`: a later growth up to it stays in place.
+    BufferPool& pool = BufferPool::global();
+    const std::size_t block = BufferPool::round_up(capacity);
+    auto* fresh = static_cast<uint8_t*>(pool.allocate(block));
+    if (size_ > 0) std::memcpy(fresh, data_, size_);
+    if (data_ != nullptr) pool.deallocate(data_, block_);
+    data_ = fresh;
+    block_ = block;
+  }
   capacity_ = capacity;
 }
 
 AlignedBuffer AlignedBuffer::for_overwrite(std::size_t size) {
   AlignedBuffer buffer;
   buffer.reallocate(std::max(size, kAlignment));
-  std::memset(buffer.data_.get() + size, 0, buffer.capacity_ - size);  // the padding only
+  std::memset(buffer.data_ + size, 0, buffer.capacity_ - size);  // the padding only
   buffer.size_ = size;
   return buffer;
 }
@@ -43,10 +70,12 @@ AlignedBuffer AlignedBuffer::for_overwrite(std::size_t size) {
 void AlignedBuffer::resize(std::size_t size) {
   if (size > capacity_) {
     const std::size_t old_size = size_;
-    reallocate(std::max<std::size_t>({size, 2 * capacity_, kAlignment}));
-    std::memset(data_.get() + old_size, 0, capacity_ - old_size);
+    std::size_t capacity = std::max<std::size_t>({size, 2 * capacity_, kAlignment});
+    if (size <= block_) capacity = std::min(capacity, block_);  // in place, the block's slack
+    reallocate(capacity);
+    std::memset(data_ + old_size, 0, capacity_ - old_size);
   } else if (size < size_) {
-    std::memset(data_.get() + size, 0, size_ - size);
+    std::memset(data_ + size, 0, size_ - size);
   }
   size_ = size;
 }

@@ -16,33 +16,38 @@
 namespace headrace::arrow {
 
 // Owned bytes, 64-byte aligned, capacity padded to a multiple of 64. Growing keeps the
-// contents; new bytes are zero.
+// contents; new bytes are zero. The memory comes from BufferPool::global(): a large block
+// may be one a freed buffer left, with its old contents (every path here zeroes what it
+// promises to, so nothing relies on fresh pages being zero).
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;
   explicit AlignedBuffer(std::size_t size) { resize(size); }
+  AlignedBuffer(AlignedBuffer&& other) noexcept;
+  AlignedBuffer& operator=(AlignedBuffer&& other) noexcept;
+  ~AlignedBuffer();
   // `size` bytes whose contents are undefined (only the padding after them is zero), for a
   // caller that writes every byte: saves zeroing memory that is overwritten at once.
   static AlignedBuffer for_overwrite(std::size_t size);
 
   void resize(std::size_t size);
   std::size_t size() const noexcept { return size_; }
-  uint8_t* data() noexcept { return data_.get(); }
-  const uint8_t* data() const noexcept { return data_.get(); }
+  uint8_t* data() noexcept { return data_; }
+  const uint8_t* data() const noexcept { return data_; }
   template <typename T>
   T* as() noexcept {
-    return reinterpret_cast<T*>(data_.get());
+    return reinterpret_cast<T*>(data_);
   }
 
  private:
   void reallocate(std::size_t capacity);  // keeps the first size_ bytes
 
-  struct Free {
-    void operator()(uint8_t* p) const noexcept;
-  };
-  std::unique_ptr<uint8_t, Free> data_;
+  uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
+  // Bytes [size_, capacity_) are zero; the block holds block_ >= capacity_ bytes (its
+  // size class), the rest undefined.
   std::size_t capacity_ = 0;
+  std::size_t block_ = 0;
 };
 
 // A bitmap of `length` bits, all 0 at first (validity: all null; bools: all false).

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <new>
 #include <numeric>
 
+#include "arrow/buffer_pool.h"
 #include "kernels/portable.h"
 
 namespace headrace::kernels {
@@ -21,7 +21,7 @@ constexpr std::size_t kMergeStep = 2048;
 
 }  // namespace
 
-void GroupStates::Free::operator()(std::byte* p) const noexcept { ::operator delete(p, std::align_val_t{kCacheLine}); }
+void GroupStates::Free::operator()(std::byte* p) const noexcept { arrow::BufferPool::global().deallocate(p, bytes); }
 
 GroupStates::GroupStates(std::vector<std::unique_ptr<Accumulator>> accumulators)
     : accumulators_(std::move(accumulators)), offsets_(accumulators_.size(), 0), buffer_(nullptr) {
@@ -47,9 +47,12 @@ void GroupStates::resize(std::size_t groups) {
   if (groups > capacity_ && stride_ > 0) {
     const std::size_t capacity = std::max({groups, 2 * capacity_, std::size_t{16}});
     // No huge pages: measured, zeroing 2 MiB pages for buffers that double cost more
-    // (kernel time) than the TLB misses they save.
-    const std::size_t bytes = (capacity * stride_ + kCacheLine - 1) / kCacheLine * kCacheLine;
-    std::unique_ptr<std::byte, Free> buffer(static_cast<std::byte*>(::operator new(bytes, std::align_val_t{kCacheLine})));
+    // (kernel time) than the TLB misses they save. The pool's blocks are cache-line aligned
+    // and may be a freed buffer's (the rows need no zeroing: add_groups writes new rows); the
+    // rows of the block's whole size class are used.
+    const std::size_t bytes = arrow::BufferPool::round_up(capacity * stride_);
+    std::unique_ptr<std::byte, Free> buffer(static_cast<std::byte*>(arrow::BufferPool::global().allocate(bytes)),
+                                            Free{bytes});
     if (groups_ > 0) std::memcpy(buffer.get(), buffer_.get(), groups_ * stride_);
     buffer_ = std::move(buffer);
     capacity_ = bytes / stride_;

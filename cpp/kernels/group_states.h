@@ -34,8 +34,14 @@ class GroupStates {
   std::vector<std::shared_ptr<const arrow::ArrayData>> finish();
 
  private:
-  struct Free {  // the buffer is allocated cache-line aligned
+  // Frees the buffer, a block of `bytes` bytes of arrow::BufferPool::global(). Constructors,
+  // not a default member initializer: with one, GCC finds Free not default-constructible
+  // within GroupStates, and unique_ptr's nullptr constructor does not compile.
+  struct Free {
+    Free() noexcept : bytes(0) {}
+    explicit Free(std::size_t size) noexcept : bytes(size) {}
     void operator()(std::byte* p) const noexcept;
+    std::size_t bytes;
   };
 
   StateRows rows(std::size_t a) const noexcept { return StateRows{buffer_.get() + offsets_[a], stride_}; }
