@@ -123,3 +123,27 @@ def test_a_union_of_a_union_with_one_slot_queues_ends():
     with configured(threads=3, batch_size=1, queue_size=1):
         out = u.union(u.filter(hr.col("i") < n // 2)).collect()
     assert sorted(out["i"].to_pylist()) == sorted([i for i in range(n) for _ in range(4 if i < n // 2 else 1)])
+
+
+def test_a_finished_run_leaves_no_cycles_holding_its_operators() -> None:
+    """Join tables and aggregation states are freed when a run ends, not when Python's
+    cycle collector next runs (the stages of a plan point at each other)."""
+    import gc
+
+    left = hr.from_arrow({"k": list(range(100)), "v": list(range(100))})
+    right = hr.from_arrow({"k": list(range(0, 100, 2)), "w": ["x"] * 50})
+    query = left.join(right, on="k").groupby("w").agg(n=("*", "count"), s=("v", "sum"))
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        with configured(threads=2):
+            assert query.collect().to_pylist() == [{"w": "x", "n": 50, "s": sum(range(0, 100, 2))}]
+        gc.collect()
+        left_over = {type(o).__name__ for o in gc.garbage} & {"Stage", "Planner", "Compiled", "Prepared", "Gate",
+                                                              "Meter", "JoinTable", "AggregateResult"}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert not left_over

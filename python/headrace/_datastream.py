@@ -362,6 +362,8 @@ class DataStream:
                     return
         finally:
             batches.close()
+            del compiled
+            plan.release()
 
     def collect(self, backend: str | None = None) -> pa.Table:
         """Runs the plan; the result as a ``pyarrow.Table``. ``backend``: ``"local"`` or

@@ -397,6 +397,20 @@ class Planner:
             return None
         return node
 
+    def release(self) -> None:
+        """Drops what a finished run no longer needs (its operators' closures, and through
+        them join tables and aggregation states), keeping the meters and each stage's worker
+        count for explain. Stages point at each other, so without this their memory would
+        wait for Python's cycle collector."""
+        for stage in self.stages:
+            stage.ops.clear()
+            stage.source = None
+            stage.inputs.clear()
+            stage.readers.clear()
+        self.gates.clear()
+        self.stops.clear()
+        self.scan_keys.clear()
+
     # ---- emitting the native run ----------------------------------------------------------
 
     def compile(self) -> Compiled:
