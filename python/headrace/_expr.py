@@ -476,11 +476,25 @@ def conjuncts(expr: Expr) -> list[Expr]:
         >>> conjuncts((col("a") > 1) & (col("b") < 2) & col("c").is_null())
         [col("a") > 1, col("b") < 2, col("c").is_null()]
     """
+    return _operands(expr, "&")
+
+
+def disjuncts(expr: Expr) -> list[Expr]:
+    """The terms of ``expr`` joined by ``|``, in the written order (``expr`` itself if none).
+
+    Examples:
+        >>> disjuncts((col("a") > 1) | ((col("b") < 2) & (col("c") > 3)))
+        [col("a") > 1, (col("b") < 2) & (col("c") > 3)]
+    """
+    return _operands(expr, "|")
+
+
+def _operands(expr: Expr, op: str) -> list[Expr]:
     terms: list[Expr] = []
     stack = [expr]
     while stack:
         term = stack.pop()
-        if isinstance(term, Binary) and term.op == "&":
+        if isinstance(term, Binary) and term.op == op:
             stack += [term.right, term.left]
         else:
             terms.append(term)

@@ -5,8 +5,9 @@ A term qualifies when it compares a column with a constant (``<``, ``<=``, ``>``
 converted the way the expression itself converts it (``coerce_literal``), is exactly a
 value of the column's type: an integer for integer, date and timestamp columns, a
 decimal's unscaled value at the column's scale, a float for float columns, UTF-8 bytes for
-string columns (plain or dictionary-encoded at run time). Every other term (arithmetic,
-``|``, string functions, null literals, an ``isin`` with a null, types that would be
+string columns (plain or dictionary-encoded at run time). An ``|`` of conjunctions of such
+terms runs natively too, one conjunction at a time (``ConjunctFilter``). Every other term
+(arithmetic, string functions, null literals, an ``isin`` with a null, types that would be
 promoted) is left to pyarrow, with unchanged results: the native kernel keeps exactly the
 rows for which the term is true.
 

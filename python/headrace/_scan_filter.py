@@ -27,13 +27,15 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _core
 from ._batches import take_rows
-from ._expr import Expr, conjuncts
+from ._expr import Expr, conjuncts, disjuncts
 from ._join_filter import KeyTerm
 from ._native_filter import native_term
 
@@ -55,6 +57,28 @@ def _cost(kind: pa.DataType, encoded: bool) -> int:
     if pa.types.is_decimal(kind):
         return 2
     return 3
+
+
+class _AnyOf:
+    """An ``|`` of conjunctions whose every term runs natively: the rows any conjunction
+    keeps (a row for which the ``|`` is null is dropped, as a filter drops it)."""
+
+    def __init__(self, branches: list[list[Any]]) -> None:
+        self._filters = [_core.RowFilter(b) for b in branches]
+
+    @classmethod
+    def of(cls, term: Expr, schema: pa.Schema) -> _AnyOf | None:
+        branches = disjuncts(term)
+        if len(branches) < 2:
+            return None
+        natives = [[native_term(t, schema) for t in conjuncts(b)] for b in branches]
+        if any(n is None for branch in natives for n in branch):
+            return None
+        return cls(natives)  # type: ignore[arg-type]
+
+    def rows(self, batch: pa.RecordBatch) -> np.ndarray:
+        """The passing rows' numbers, ascending."""
+        return np.unique(np.concatenate([f.select(batch) for f in self._filters]))
 
 
 class ConjunctFilter:
@@ -81,7 +105,11 @@ class ConjunctFilter:
         native = [(t, native_term(t, seen_as)) for t in self.terms]
         self._native = _core.RowFilter([n for _, n in native if n is not None]) if any(n for _, n in native) else None
         self.native_terms = [t for t, n in native if n is not None]
-        rest = [(r, t) for (r, t), (_, n) in zip(ranked, native) if n is None]
+        # An ``|`` of conjunctions of native terms runs natively too, one conjunction at a time.
+        any_of = {id(t): _AnyOf.of(t, seen_as) for t, n in native if n is None}
+        self._any_of = [a for a in any_of.values() if a is not None]
+        self.native_terms += [t for t, _ in native if any_of.get(id(t)) is not None]
+        rest = [(r, t) for (r, t), (_, n) in zip(ranked, native) if n is None and any_of[id(t)] is None]
         self._rest = [t for _, t in rest]
         self._costly = [r >= _COSTLY for r, _ in rest]
 
@@ -102,6 +130,12 @@ class ConjunctFilter:
             if found is None:
                 return None
             batch = found
+        for any_of in self._any_of:
+            rows = any_of.rows(batch)
+            if len(rows) == 0:
+                return None
+            if len(rows) < batch.num_rows:
+                batch = take_rows(batch, pa.array(rows))
         mask = None
         for term, costly in zip(self._rest, self._costly):
             if costly and mask is not None:  # cut the batch first if few rows are left
