@@ -16,7 +16,7 @@ where ``item`` is the number the runtime gave the stage's input item (``ctx._seq
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -46,7 +46,7 @@ class SeqContext(Context):
 class Prepared:
     """What one aggregation computes, checked by the kernel at plan time."""
 
-    def __init__(self, node: Aggregate, encoded: set[str] = frozenset()) -> None:
+    def __init__(self, node: Aggregate, encoded: Collection[str] = ()) -> None:
         """``encoded``: the keys whose batches come dictionary-encoded (int32 indices; the
         scan left them so, see ``Pushdown._group_key_of``)."""
         schema = node.inputs[0].schema

@@ -71,10 +71,13 @@ class _AnyOf:
         branches = disjuncts(term)
         if len(branches) < 2:
             return None
-        natives = [[native_term(t, schema) for t in conjuncts(b)] for b in branches]
-        if any(n is None for branch in natives for n in branch):
-            return None
-        return cls(natives)  # type: ignore[arg-type]
+        natives: list[list[Any]] = []
+        for branch in branches:
+            found = [native_term(t, schema) for t in conjuncts(branch)]
+            if any(n is None for n in found):
+                return None
+            natives.append(found)
+        return cls(natives)
 
     def rows(self, batch: pa.RecordBatch) -> np.ndarray:
         """The passing rows' numbers, ascending."""
