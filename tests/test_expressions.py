@@ -290,8 +290,7 @@ def test_decimal_arithmetic_is_exact(data: st.DataObject, op: str, left: tuple[i
         context.prec = 80
         want = [strict(fn)(x, y) for x, y in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist())]
     kind = expr.output_type(batch.schema)
-    fits = all(w is None or len(w.as_tuple().digits) - max(0, -w.as_tuple().exponent) <= kind.precision - kind.scale
-               for w in want)
+    fits = _fits(want, kind)
     for source in (batch, pa.Table.from_batches([batch])):
         if not fits:
             with pytest.raises(pa.ArrowInvalid):
@@ -301,6 +300,11 @@ def test_decimal_arithmetic_is_exact(data: st.DataObject, op: str, left: tuple[i
         assert got.type == kind
         assert got.to_pylist() == want
 
+
+def _fits(values: list[Decimal | None], kind: pa.DataType) -> bool:
+    """Every value has at most the integer digits ``kind`` holds."""
+    return all(v is None or len(v.as_tuple().digits) - max(0, -v.as_tuple().exponent) <= kind.precision - kind.scale
+               for v in values)
 
 
 @settings(max_examples=150, deadline=None)
@@ -324,8 +328,7 @@ def test_decimal_arithmetic_with_a_literal_is_exact(data: st.DataObject, op: str
         context.prec = 80
         want = [None if x is None else (fn(Decimal(literal), x) if literal_first else fn(x, Decimal(literal)))
                 for x in a.to_pylist()]
-    fits = all(w is None or len(w.as_tuple().digits) - max(0, -w.as_tuple().exponent) <= kind.precision - kind.scale
-               for w in want)
+    fits = _fits(want, kind)
     if not fits:
         with pytest.raises(pa.ArrowInvalid):
             expr.evaluate(batch)
@@ -333,6 +336,7 @@ def test_decimal_arithmetic_with_a_literal_is_exact(data: st.DataObject, op: str
     got = expr.evaluate(batch)
     assert got.type == kind
     assert got.to_pylist() == want
+
 
 def test_date_column_against_date_literals() -> None:
     t = pa.table({"d": [datetime.date(2024, 1, 31), datetime.date(2024, 2, 29), None]})

@@ -31,8 +31,7 @@ std::vector<int64_t> read_indices(const ArrayView& view, int64_t dictionary_leng
     }
     const auto index = static_cast<int64_t>(indices[i]);
     if (index < 0 || index >= dictionary_length) {
-      throw ArrowError("column '" + view.field().name + "': dictionary index " + std::to_string(index) +
-                       " out of range (dictionary of " + std::to_string(dictionary_length) + " values)");
+      dictionary_index_out_of_range(view.field().name, index, dictionary_length);
     }
     positions[i] = index;
   }

@@ -3,11 +3,18 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <type_traits>
 
 #include "arrow/array_data.h"
 
 namespace headrace::kernels {
+
+// The error of a dictionary index outside the dictionary, naming the column.
+[[noreturn]] inline void dictionary_index_out_of_range(const std::string& column, int64_t index, int64_t size) {
+  throw arrow::ArrowError("column '" + column + "': dictionary index " + std::to_string(index) +
+                          " out of range (dictionary of " + std::to_string(size) + " values)");
+}
 
 // Returns f(std::type_identity<Index>{}) for the index type of `view` (the indices of a
 // dictionary-encoded column); a type that is not an integer is an ArrowError naming the column.

@@ -11,7 +11,6 @@ namespace headrace::kernels {
 using arrow::AlignedBuffer;
 using arrow::ArrayData;
 using arrow::ArrayView;
-using arrow::ArrowError;
 using arrow::BitmapBuilder;
 using arrow::Field;
 
@@ -28,9 +27,7 @@ void add_codes(const ArrayView& view, bool first, uint32_t* codes) {
     if (!nulls || view.is_valid(i)) {
       index = static_cast<uint64_t>(static_cast<int64_t>(indices[i]));  // negative: huge
       if (index >= size) {
-        throw ArrowError("column '" + view.field().name + "': dictionary index " +
-                         std::to_string(static_cast<int64_t>(indices[i])) + " out of range (dictionary of " +
-                         std::to_string(size) + " values)");
+        dictionary_index_out_of_range(view.field().name, static_cast<int64_t>(indices[i]), static_cast<int64_t>(size));
       }
     }
     codes[i] = first ? static_cast<uint32_t>(index) : codes[i] * radix + static_cast<uint32_t>(index);

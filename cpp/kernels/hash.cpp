@@ -121,8 +121,7 @@ void fill_dictionary(const ArrayView& view, std::size_t position, uint64_t* out,
   fill<kFirst>(view, position, out, [&](int64_t i) {
     const auto index = static_cast<uint64_t>(static_cast<int64_t>(indices[i]));  // negative: huge
     if (index >= size) {
-      throw ArrowError("column '" + name + "': dictionary index " + std::to_string(static_cast<int64_t>(indices[i])) +
-                       " out of range (dictionary of " + std::to_string(size) + " values)");
+      dictionary_index_out_of_range(name, static_cast<int64_t>(indices[i]), static_cast<int64_t>(size));
     }
     return dict[index];
   });

@@ -362,7 +362,6 @@ class DataStream:
                     return
         finally:
             batches.close()
-            del compiled
             plan.release()
 
     def collect(self, backend: str | None = None) -> pa.Table:
