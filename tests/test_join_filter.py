@@ -6,6 +6,7 @@ from __future__ import annotations
 import decimal
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -117,9 +118,10 @@ def test_a_probe_scan_applies_the_key_filter_before_reading_its_other_columns(
     seen: list[tuple[int, int]] = []
 
     class ScanTerm(KeyTerm):  # the planner makes the scan's terms; the probe makes its own
-        def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
-            out = super().apply(batch)
-            seen.append((batch.num_rows, 0 if out is None else out.num_rows))
+        def keep(self, batch: pa.RecordBatch, rows: np.ndarray | None) -> np.ndarray | None:
+            out = super().keep(batch, rows)
+            checked = batch.num_rows if rows is None else len(rows)
+            seen.append((checked, checked if out is None else len(out)))
             return out
 
     monkeypatch.setattr("headrace._physical.KeyTerm", ScanTerm)

@@ -6,12 +6,14 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bindings/py_arrow.h"
 #include "kernels/decimal_arithmetic.h"
 #include "kernels/hash.h"
+#include "kernels/key_bitmap.h"
 #include "kernels/partition.h"
 #include "kernels/row_filter.h"
 
@@ -209,6 +211,55 @@ class PyRowFilter {
   kernels::RowFilter filter_;
 };
 
+// kernels::KeyBitmap: build workers add() key arrays, probe workers select() the rows of
+// a key array whose key is a build key (see python/headrace/_join_filter.py).
+class PyKeyBitmap {
+ public:
+  void add(const pyb::handle& keys) {
+    const PyArrowArray imported = PyArrowArray::from_object(keys);
+    pyb::gil_scoped_release release;
+    bitmap_.add(arrow::ArrayView(*imported.data(), imported.field()));
+  }
+
+  bool finish() {
+    pyb::gil_scoped_release release;
+    return bitmap_.finish();
+  }
+
+  pyb::array_t<int32_t> select(const pyb::handle& keys_array, const std::optional<pyb::array_t<int32_t>>& rows) const {
+    const PyArrowArray imported = PyArrowArray::from_object(keys_array);
+    const std::shared_ptr<const ArrayData>& keys = imported.data();
+    auto kept = std::make_unique<std::vector<int32_t>>();
+    if (rows) {
+      const auto given = rows->unchecked<1>();
+      kept->resize(static_cast<std::size_t>(given.shape(0)));
+      for (pyb::ssize_t i = 0; i < given.shape(0); ++i) {
+        const int32_t row = given(i);
+        if (row < 0 || row >= keys->length || (i > 0 && row <= given(i - 1))) {
+          throw pyb::value_error("join key filter: rows must be ascending row numbers of the batch");
+        }
+        (*kept)[static_cast<std::size_t>(i)] = row;
+      }
+    }
+    {
+      pyb::gil_scoped_release release;
+      const arrow::ArrayView view(*keys, imported.field());
+      if (rows) {
+        bitmap_.keep(view, *kept);
+      } else {
+        *kept = bitmap_.select(view);
+      }
+    }
+    const auto size = static_cast<pyb::ssize_t>(kept->size());
+    int32_t* data = kept->data();
+    pyb::capsule owner(kept.release(), [](void* p) { delete static_cast<std::vector<int32_t>*>(p); });
+    return pyb::array_t<int32_t>({size}, {static_cast<pyb::ssize_t>(sizeof(int32_t))}, data, owner);
+  }
+
+ private:
+  kernels::KeyBitmap bitmap_;
+};
+
 }  // namespace
 
 void bind_kernels(pyb::module_& m) {
@@ -216,6 +267,15 @@ void bind_kernels(pyb::module_& m) {
       .def(pyb::init<const pyb::list&>(), pyb::arg("terms"))
       .def("select", &PyRowFilter::select, pyb::arg("batch"),
            "The rows of a record batch passing every term, ascending (a numpy int32 array).");
+  pyb::class_<PyKeyBitmap>(m, "KeyBitmap")
+      .def(pyb::init<>())
+      .def("add", &PyKeyBitmap::add, pyb::arg("keys"), "Keeps an integer array's non-null values (thread-safe).")
+      .def("finish", &PyKeyBitmap::finish,
+           "Makes the bitmap (the first call); False when the keys span more than key_bitmap_max_span values.")
+      .def("select", &PyKeyBitmap::select, pyb::arg("keys"), pyb::arg("rows") = pyb::none(),
+           "Of `rows` (ascending int32 row numbers of the `keys` array; None: every row), those whose key is a "
+           "build key.");
+  m.attr("key_bitmap_max_span") = kernels::KeyBitmap::kMaxSpan;
   m.def("decimal_int64_arithmetic", &decimal_int64_arithmetic, pyb::arg("op"), pyb::arg("left"), pyb::arg("right"),
         pyb::arg("left_factor"), pyb::arg("right_factor"), pyb::arg("out"),
         "Exact left <op> right ('+', '-' or '*') of decimal128 arrays (or an int: an unscaled "

@@ -292,12 +292,15 @@ def build_calls(name: str, prepared: Prepared, table: Any, worker: int, workers:
     return (name, metered(execute, meter), Context(name, worker, workers), open_, finish, None)
 
 
-def finalize_calls(name: str, table: Any, gate: Gate, worker: int, workers: int) -> Calls:
+def finalize_calls(name: str, table: Any, gate: Gate, worker: int, workers: int,
+                   keys: KeyFilter | None = None) -> Calls:
     done = []
 
     def finish(ctx: Context) -> None:
         for p in range(worker, table.partitions, workers):
             table.finalize_partition(p)
+        if keys is not None:  # the key filter is ready when the gate opens (the first call makes it)
+            keys.finish()
         done.append(True)
         gate.finished_one()
 

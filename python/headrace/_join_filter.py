@@ -1,5 +1,5 @@
-"""A join's key filter: the build side's integer keys as a bitmap, so that the probe side
-drops the rows that cannot match before they reach the hash table.
+"""A join's key filter: the build side's integer keys as a bitmap (``cpp/kernels/key_bitmap.h``),
+so that the probe side drops the rows that cannot match before they reach the hash table.
 
 The probe side of a join is usually the large one (TPC-H: the 6M lines probe a table of
 tens of thousands of orders), and most of its rows find no match. Checking a key against a
@@ -31,18 +31,17 @@ Examples:
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pyarrow as pa
 
+from . import _core
 from ._batches import take_rows
 
 __all__ = ["FILTER_KEEPS_AT_MOST", "FILTER_TRIAL_ROWS", "MAX_RANGE", "KeyFilter", "KeyTerm",
            "filterable_key_types"]
 
-# The widest span of build keys (max - min + 1) that gets a bitmap (one byte per value).
-MAX_RANGE = 1 << 25
+# The widest span of build keys (max - min + 1) that gets a bitmap (one bit per value).
+MAX_RANGE: int = _core.key_bitmap_max_span
 
 # A user of the key filter stops once it has checked FILTER_TRIAL_ROWS probe rows and kept
 # more than FILTER_KEEPS_AT_MOST of them: dropping a few rows before the probe costs more
@@ -57,70 +56,35 @@ def filterable_key_types(build: pa.DataType, probe: pa.DataType) -> bool:
     return all(pa.types.is_integer(t) and not pa.types.is_uint64(t) for t in (build, probe))
 
 
-def _int64(keys: pa.Array) -> np.ndarray:
-    """The keys as int64 (a null as 0: the caller masks nulls out)."""
-    if keys.null_count:
-        keys = keys.fill_null(pa.scalar(0, keys.type))
-    return keys.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-
-
 class KeyFilter:
-    """The build keys of one join run. Build workers :meth:`add` their key columns; once
-    every build worker is done, :meth:`finish` makes the bitmap (once, whoever calls first);
-    probe workers then :meth:`mask` their key columns."""
+    """The build keys of one join run (``_core.KeyBitmap``). Build workers :meth:`add`
+    their key columns; once every build worker is done, :meth:`finish` makes the bitmap
+    (once, whoever calls first); probe workers then :meth:`rows` their batches."""
 
     def __init__(self) -> None:
-        self._parts: list[np.ndarray] = []
-        self._lock = threading.Lock()
-        self._done = False
-        self._bitmap: np.ndarray | None = None
-        self._low = 0
+        self._bitmap = _core.KeyBitmap()
 
     def add(self, keys: pa.Array | pa.ChunkedArray) -> None:
         """Keeps a build batch's keys (nulls never match, so they are left out)."""
-        chunks = keys.chunks if isinstance(keys, pa.ChunkedArray) else [keys]
-        parts = [_int64(c.drop_null() if c.null_count else c) for c in chunks if len(c)]
-        with self._lock:
-            self._parts.extend(parts)
+        for chunk in keys.chunks if isinstance(keys, pa.ChunkedArray) else [keys]:
+            self._bitmap.add(chunk)
 
     def finish(self) -> bool:
         """Makes the bitmap of the keys added so far (the first call does, the others wait
         for it); False when the keys span too many values for one (no filtering then)."""
-        with self._lock:
-            if not self._done:
-                self._done = True
-                parts, self._parts = self._parts, []
-                keys = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-                if len(keys):
-                    low, high = int(keys.min()), int(keys.max())
-                    if high - low < MAX_RANGE:
-                        self._low = low
-                        self._bitmap = np.zeros(high - low + 1, dtype=np.bool_)
-                        self._bitmap[keys - low] = True
-                else:  # no build key at all: nothing can match
-                    self._bitmap = np.zeros(0, dtype=np.bool_)
-            return self._bitmap is not None
+        return self._bitmap.finish()
+
+    def rows(self, batch: pa.RecordBatch, column: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """Of ``rows`` of ``batch`` (ascending int32 row numbers; None: every row), those
+        whose ``column`` holds a build key (a null never does). Call only after
+        :meth:`finish` returned True."""
+        return self._bitmap.select(batch.column(column), rows)
 
     def mask(self, keys: pa.Array) -> pa.Array:
-        """True for the rows whose key is among the build keys (null keys: False). Call
-        only after :meth:`finish` returned True."""
-        return pa.array(self.matches(keys))
-
-    def matches(self, keys: pa.Array) -> np.ndarray:
-        """:meth:`mask` as a numpy array."""
-        bitmap = self._bitmap
-        assert bitmap is not None
-        span = len(bitmap)
-        if span == 0:
-            return np.zeros(len(keys), dtype=np.bool_)
-        offsets = _int64(keys) - self._low  # a key far from the span may wrap: it then passes, harmlessly
-        inside = (offsets >= 0) & (offsets < span)
-        np.clip(offsets, 0, span - 1, out=offsets)
-        found = bitmap[offsets]
-        found &= inside
-        if keys.null_count:
-            found &= keys.is_valid().to_numpy(zero_copy_only=False)
-        return found
+        """True for the keys among the build keys (null keys: False)."""
+        found = np.zeros(len(keys), dtype=np.bool_)
+        found[self._bitmap.select(keys)] = True
+        return pa.array(found)
 
 
 class KeyTerm:
@@ -137,20 +101,25 @@ class KeyTerm:
         self._seen = 0
         self._kept = 0
 
-    def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
-        """The rows that may match (None when none does; ``batch`` itself when the filter is off)."""
+    def keep(self, batch: pa.RecordBatch, rows: np.ndarray | None) -> np.ndarray | None:
+        """Of ``rows`` of ``batch`` (ascending; None: every row), the ones that may match;
+        ``rows`` itself when the filter is off."""
         if self._on is None:
             self._on = self._keys.finish()
         if not self._on:
-            return batch
-        found = self._keys.matches(batch.column(self.column))
-        kept = int(np.count_nonzero(found))
-        self._seen += batch.num_rows
-        self._kept += kept
+            return rows
+        kept = self._keys.rows(batch, self.column, rows)
+        self._seen += batch.num_rows if rows is None else len(rows)
+        self._kept += len(kept)
         if self._seen >= FILTER_TRIAL_ROWS and self._kept > FILTER_KEEPS_AT_MOST * self._seen:
             self._on = False
-        if kept == 0:
+        return kept
+
+    def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
+        """The rows that may match (None when none does; ``batch`` itself when the filter is off)."""
+        rows = self.keep(batch, None)
+        if rows is None:
+            return batch
+        if len(rows) == 0:
             return None
-        if kept < batch.num_rows:
-            batch = take_rows(batch, pa.array(np.flatnonzero(found)))  # pyarrow cannot filter string views
-        return batch
+        return take_rows(batch, rows) if len(rows) < batch.num_rows else batch

@@ -375,7 +375,7 @@ class Planner:
         build.ops.append(lambda w, n: _join.build_calls("join.build", prepared, table, w, n, meter(), keys))
         final = self._new("join.finalize", finalizers)
         self._connect(build, final, 0)
-        final.ops.append(lambda w, n: _join.finalize_calls("join.finalize", table, gate, w, n))
+        final.ops.append(lambda w, n: _join.finalize_calls("join.finalize", table, gate, w, n, keys))
         probe = self._after(probe_node, self.threads, "join.probe")
         probe.ops.append(lambda w, n: _join.probe_calls(node.label(), prepared, table, gate, size, w, n, meter(),
                                                         keys))

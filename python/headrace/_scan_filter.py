@@ -122,17 +122,17 @@ class ConjunctFilter:
 
     def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
         """The rows that pass, or None when none does."""
-        if self._native is not None:
-            rows = self._native.select(batch)
+        # The native terms, then the join key filters, narrow one list of rows: one take.
+        rows = self._native.select(batch) if self._native is not None else None
+        for key in self.keys:
+            if rows is not None and len(rows) == 0:
+                break
+            rows = key.keep(batch, rows)
+        if rows is not None:
             if len(rows) == 0:
                 return None
             if len(rows) < batch.num_rows:
                 batch = take_rows(batch, rows)
-        for key in self.keys:
-            found = key.apply(batch)
-            if found is None:
-                return None
-            batch = found
         for any_of in self._any_of:
             rows = any_of.rows(batch)
             if len(rows) == 0:
