@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import headrace as hr
@@ -365,6 +365,21 @@ def test_add_months_at_month_ends_and_leap_days() -> None:
         col("x").dt.add_months(1).output_type(pa.schema({"x": pa.timestamp("s")}))
     with pytest.raises(TypeError, match="whole number"):
         col("d").dt.add_months(1.5)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(d=st.one_of(st.none(), st.dates()), months=st.integers(-30000, 30000))
+def test_a_literal_date_plus_months_folds_to_what_the_array_kernels_give(
+        d: datetime.date | None, months: int) -> None:
+    """A literal date is shifted in Python; a column of dates by the array kernels: the same
+    day, whatever the month lengths, leap years or (within years 1-9999) the distance."""
+    year = None if d is None else (d.year * 12 + d.month - 1 + months) // 12
+    assume(year is None or 1 <= year <= 9999)  # beyond: no Python date to compare
+    column = pa.table({"d": pa.array([d], pa.date32())})
+    folded = lit(d).dt.add_months(months) if d is not None else lit(None).cast(pa.date32()).dt.add_months(months)
+    by_kernels = col("d").dt.add_months(months).evaluate(column).to_pylist()
+    assert folded.evaluate(column).to_pylist() == by_kernels
+    assert str(folded.to_pyarrow(column.schema)) == str(pc.scalar(pa.scalar(by_kernels[0], pa.date32())))
 
 
 def test_timestamp_with_time_zone_and_unit() -> None:

@@ -76,6 +76,10 @@ class _Evaluate:
     def scalar(self, value: pa.Scalar) -> Any:
         return value
 
+    def constant(self, value: Any) -> pa.Scalar | None:
+        """The value as a scalar when it is one (a literal, or folded from literals)."""
+        return value if isinstance(value, pa.Scalar) else None
+
     def type_of(self, value: Any) -> pa.DataType:
         kind = value.type
         # A dictionary-encoded column behaves as its values (literals take their type).
@@ -135,6 +139,9 @@ class _Translate(_Evaluate):
 
     def scalar(self, value: pa.Scalar) -> _Sym:
         return _Sym(pc.scalar(value), value)
+
+    def constant(self, value: _Sym) -> pa.Scalar | None:
+        return value.sample if isinstance(value.sample, pa.Scalar) else None
 
     def type_of(self, value: _Sym) -> pa.DataType:
         return value.sample.type

@@ -25,6 +25,8 @@ Examples:
 
 from __future__ import annotations
 
+import calendar
+import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -59,10 +61,26 @@ class AddMonths(_Node):
         kind = ctx.type_of(date)
         if not pa.types.is_date32(kind):
             raise _type_error(self, ctx, (date,), TypeError("months can be added to date32 values only"))
+        known = ctx.constant(date)
+        if known is not None:  # a literal date: shifted here, not by some forty kernel calls
+            shifted = _shifted(known.as_py(), self.months)
+            if shifted is not None or not known.is_valid:
+                return ctx.scalar(pa.scalar(shifted, pa.date32()))
         try:
             return _add_months(ctx, date, self.months)
         except _ARROW_TYPE_ERRORS as error:
             raise _type_error(self, ctx, (date,), error) from error
+
+
+def _shifted(date: datetime.date | None, months: int) -> datetime.date | None:
+    """``date`` plus ``months`` as :func:`_add_months` computes it, or None (a null date, or
+    a year outside 1-9999, which the array kernels then compute)."""
+    if date is None:
+        return None
+    year, month = divmod(date.year * 12 + date.month - 1 + months, 12)
+    if not 1 <= year <= 9999:
+        return None
+    return datetime.date(year, month + 1, min(date.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def _add_months(ctx: _Evaluate, date: Any, months: int) -> Any:

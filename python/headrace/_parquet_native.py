@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _config, _core
+from ._footers import footer
 
 __all__ = ["NativeParquet", "Declined", "FileError"]
 
@@ -57,7 +58,7 @@ class NativeParquet:
         if _config.get("parquet_reader") != "native":
             return None
         try:
-            return NativeParquet(_core.ParquetFile(path))
+            return NativeParquet(footer(path).native)
         except (FileError, Declined, OSError):
             return None
 

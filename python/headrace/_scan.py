@@ -25,9 +25,9 @@ import pyarrow.csv as pcsv
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.json as pjson
-import pyarrow.parquet as pq
 
 from ._expr import ColumnNotFoundError, Expr, conjuncts
+from ._footers import footer
 from ._parquet_native import Declined, FileError, NativeParquet
 from ._scan_filter import ConjunctFilter
 
@@ -223,8 +223,7 @@ class FileScan:
         if filter is not None and counts:
             # Row groups whose statistics prove the filter false are never scheduled.
             with _naming(self.reader, path):
-                fragment = _PARQUET.make_fragment(path, filesystem=_LOCAL)
-                ids = [rg.id for rg in fragment.subset(filter=filter, schema=self.schema).row_groups]
+                ids = [rg.id for rg in footer(path).fragment.subset(filter=filter, schema=self.schema).row_groups]
         tasks: list[ScanTask] = []
         group: list[int] = []
         rows = 0
@@ -291,7 +290,7 @@ class FileScan:
         if not wanted:
             return []
         with _naming(self.reader, self.paths[0]):
-            meta = pq.ParquetFile(self.paths[0]).metadata
+            meta = footer(self.paths[0]).metadata
         if meta.num_row_groups == 0:
             return []
         group = meta.row_group(0)
@@ -550,9 +549,8 @@ def _directory_files(directory: str, extensions: tuple[str, ...]) -> list[str]:
 
 
 def _parquet_info(path: str) -> _FileInfo:
-    metadata = pq.read_metadata(path)
-    rows = tuple(metadata.row_group(i).num_rows for i in range(metadata.num_row_groups))
-    return _FileInfo(metadata.schema.to_arrow_schema(), rows, None)
+    parsed = footer(path)
+    return _FileInfo(parsed.schema, parsed.row_group_rows, None)
 
 
 def _ipc_info(path: str) -> _FileInfo:

@@ -1,0 +1,48 @@
+"""Parquet footers are parsed once per version of a file (``headrace._footers``): a file
+rewritten in place, even to the same size, is planned and read from its new footer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import configured
+
+import headrace as hr
+from headrace import _footers
+
+
+@pytest.mark.parametrize("reader", ["native", "pyarrow"])
+def test_a_file_rewritten_in_place_is_read_anew(tmp_path: Path, reader: str) -> None:
+    path = str(tmp_path / "t.parquet")
+    with configured(parquet_reader=reader):
+        for k in range(4):  # the same size every time: only the values (and their statistics) change
+            pq.write_table(pa.table({"a": pa.array([k, k + 10, k + 20], pa.int64())}), path, row_group_size=1)
+            query = hr.read_parquet(path).filter(hr.col("a") >= 10 + k)
+            assert query.collect().column("a").to_pylist() == [k + 10, k + 20]
+            assert hr.read_parquet(path).collect().column("a").to_pylist() == [k, k + 10, k + 20]
+
+
+def test_the_same_footer_is_parsed_once_and_the_cache_is_bounded(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_footers, "CACHED_FILES", 2)
+    paths = [str(tmp_path / f"{i}.parquet") for i in range(3)]
+    for i, path in enumerate(paths):
+        pq.write_table(pa.table({"a": [i]}), path)
+    first = _footers.footer(paths[0])
+    assert first.fragment is _footers.footer(paths[0]).fragment
+    assert first.native is _footers.footer(paths[0]).native
+    _footers.footer(paths[1])
+    _footers.footer(paths[2])  # the least recently used, paths[0], goes
+    assert _footers.footer(paths[0]) is not first
+    assert len(_footers._cache) <= 2
+
+
+def test_a_file_without_a_footer_is_not_kept_and_its_error_names_it(tmp_path: Path) -> None:
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(b"PAR1" + b"\0" * 40)
+    assert _footers.footer(str(path)) is not _footers.footer(str(path))
+    with pytest.raises(ValueError, match="broken.parquet"):
+        hr.read_parquet(str(path)).collect()
