@@ -201,16 +201,22 @@ def test_project_errors_and_empty_projection(tmp_path):
     assert sum(b.num_rows for b in counted) == 55 and all(b.num_columns == 0 for b in counted)
 
 
-def test_parquet_tasks_merge_small_row_groups_and_cover_every_row_once(tmp_path, monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_parquet_tasks_merge_small_row_groups_and_cover_every_row_once(tmp_path, monkeypatch, threads):
+    """Row groups merge into about TASK_ROWS-row tasks, as many per file as a multiple of the
+    threads, of about equal rows (within a row group of each other)."""
     monkeypatch.setattr(_scan, "TASK_ROWS", 100)
     a = write("parquet", tmp_path / "a.parquet", sample(1000), row_group_size=30)
     b = write("parquet", tmp_path / "b.parquet", sample(50, start=1000), row_group_size=30)
     scan = FileScan("parquet", [a, b])
-    tasks = scan.tasks()
-    assert [t.path for t in tasks].count(a) == 9 and [t.path for t in tasks].count(b) == 1
-    assert tasks[0] == ScanTask(a, (0, 1, 2, 3), 120)
-    assert [g for t in tasks if t.path == a for g in t.row_groups] == list(range(34))
-    assert all(t.rows >= 100 for t in tasks[:8])  # only a file's last task may be smaller
+    with configured(threads=threads):
+        tasks = scan.tasks()
+    of_a = [t for t in tasks if t.path == a]
+    assert len(of_a) == -(-10 // threads) * threads  # 1000 rows: 10 tasks, rounded up
+    assert len([t for t in tasks if t.path == b]) == min(2, threads)  # 2 row groups
+    assert [g for t in of_a for g in t.row_groups] == list(range(34))
+    share = 1000 / len(of_a)
+    assert all(abs(t.rows - share) <= 30 for t in of_a[:-1])
     assert sum(t.rows for t in tasks) == 1050
     assert read_all(scan).equals(pa.concat_tables([pq.read_table(a), pq.read_table(b)]))
 

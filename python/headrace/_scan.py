@@ -14,7 +14,7 @@ import functools
 import glob
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -26,6 +26,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.json as pjson
 
+from . import _config
 from ._expr import ColumnNotFoundError, Expr, conjuncts
 from ._footers import footer
 from ._parquet_native import Declined, FileError, NativeParquet
@@ -46,7 +47,7 @@ EXTENSIONS = {
 # A Parquet string column is read as a dictionary (then decoded) when its dictionary page
 # takes under 1/SMALL_DICTIONARY of the column chunk (see FileScan.encoded_columns).
 SMALL_DICTIONARY = 16
-# Parquet: consecutive row groups are merged into one task until it holds this many rows.
+# Parquet: consecutive row groups are merged into tasks of about this many rows (see _row_group_tasks).
 TASK_ROWS = 1_000_000
 # IPC file format: record batches are grouped into tasks of about this many bytes of file.
 IPC_TASK_BYTES = 64 << 20
@@ -224,20 +225,7 @@ class FileScan:
             # Row groups whose statistics prove the filter false are never scheduled.
             with _naming(self.reader, path):
                 ids = [rg.id for rg in footer(path).fragment.subset(filter=filter, schema=self.schema).row_groups]
-        tasks: list[ScanTask] = []
-        group: list[int] = []
-        rows = 0
-        for i in ids:
-            if not counts[i]:
-                continue
-            group.append(i)
-            rows += counts[i]
-            if rows >= TASK_ROWS:
-                tasks.append(ScanTask(path, tuple(group), rows))
-                group, rows = [], 0
-        if group:
-            tasks.append(ScanTask(path, tuple(group), rows))
-        return tasks
+        return _row_group_tasks(path, [i for i in ids if counts[i]], counts, _config.threads())
 
     def _ipc_tasks(self, path: str) -> list[ScanTask]:
         n = self._infos[path].record_batches
@@ -518,6 +506,28 @@ def _naming(reader: str, path: str) -> Iterator[None]:
         if isinstance(exc, OSError) and exc.errno is not None:
             raise  # the system's own error (missing file, permissions), not the file's content
         raise ValueError(f"{reader}: cannot read {path!r}: {exc}") from exc
+
+
+def _row_group_tasks(path: str, groups: list[int], counts: Sequence[int], workers: int) -> list[ScanTask]:
+    """Runs of consecutive row groups of about equal rows: as few as tasks of TASK_ROWS rows
+    make, rounded up to a multiple of ``workers`` so that every worker gets as many rows
+    (at most one task per row group)."""
+    total = sum(counts[i] for i in groups)
+    n = min(len(groups), -(-max(math.ceil(total / TASK_ROWS), 1) // workers) * workers)
+    tasks: list[ScanTask] = []
+    run: list[int] = []
+    rows = seen = 0
+    for i in groups:
+        run.append(i)
+        rows += counts[i]
+        seen += counts[i]
+        # Cut where the next share ends, or in this group's second half.
+        if len(tasks) < n - 1 and seen + counts[i] / 2 >= total * (len(tasks) + 1) / n:
+            tasks.append(ScanTask(path, tuple(run), rows))
+            run, rows = [], 0
+    if run:
+        tasks.append(ScanTask(path, tuple(run), rows))
+    return tasks
 
 
 def _resolve(reader: str, patterns: list[str], extensions: tuple[str, ...]) -> list[str]:
