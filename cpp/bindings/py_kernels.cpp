@@ -226,30 +226,28 @@ class PyKeyBitmap {
     return bitmap_.finish();
   }
 
-  pyb::array_t<int32_t> select(const pyb::handle& keys_array, const std::optional<pyb::array_t<int32_t>>& rows) const {
+  pyb::array_t<int32_t> select(const pyb::handle& keys_array,
+                               const std::optional<pyb::array_t<int32_t, pyb::array::c_style | pyb::array::forcecast>>& rows) const {
     const PyArrowArray imported = PyArrowArray::from_object(keys_array);
     const std::shared_ptr<const ArrayData>& keys = imported.data();
     auto kept = std::make_unique<std::vector<int32_t>>();
-    if (rows) {
-      const auto given = rows->unchecked<1>();
-      kept->resize(static_cast<std::size_t>(given.shape(0)));
-      for (pyb::ssize_t i = 0; i < given.shape(0); ++i) {
-        const int32_t row = given(i);
-        if (row < 0 || row >= keys->length || (i > 0 && row <= given(i - 1))) {
-          throw pyb::value_error("join key filter: rows must be ascending row numbers of the batch");
-        }
-        (*kept)[static_cast<std::size_t>(i)] = row;
-      }
-    }
+    const int32_t* given = rows ? rows->data() : nullptr;  // the caller's array: alive through the call
+    const auto count = static_cast<std::size_t>(rows ? rows->size() : 0);
+    bool ascending = true;
     {
       pyb::gil_scoped_release release;
       const arrow::ArrayView view(*keys, imported.field());
-      if (rows) {
-        bitmap_.keep(view, *kept);
+      if (given != nullptr) {
+        kept->assign(given, given + count);
+        for (std::size_t i = 0; i < count && ascending; ++i) {
+          ascending = given[i] >= 0 && given[i] < keys->length && (i == 0 || given[i] > given[i - 1]);
+        }
+        if (ascending) bitmap_.keep(view, *kept);
       } else {
         *kept = bitmap_.select(view);
       }
     }
+    if (!ascending) throw pyb::value_error("join key filter: rows must be ascending row numbers of the keys");
     const auto size = static_cast<pyb::ssize_t>(kept->size());
     int32_t* data = kept->data();
     pyb::capsule owner(kept.release(), [](void* p) { delete static_cast<std::vector<int32_t>*>(p); });

@@ -50,6 +50,7 @@ class NativeParquet:
 
     def __init__(self, file: _core.ParquetFile) -> None:
         self._file = file
+        self._columns: dict[pa.Schema, list[int] | None] = {}  # columns() per schema asked
 
     @staticmethod
     def open(path: str) -> NativeParquet | None:
@@ -65,13 +66,11 @@ class NativeParquet:
     def columns(self, schema: pa.Schema) -> list[int] | None:
         """The column chunk index of each field of ``schema``, or None if one is not a
         decodable top-level column."""
-        indices = []
-        for field in schema:
-            index = self._file.column_index(field.name)
-            if index < 0 or not _decodable(field.type):
-                return None
-            indices.append(index)
-        return indices
+        if schema not in self._columns:
+            indices = [self._file.column_index(field.name) for field in schema]
+            decodable = all(i >= 0 and _decodable(f.type) for i, f in zip(indices, schema))
+            self._columns[schema] = indices if decodable else None
+        return self._columns[schema]
 
     def can_read(self, row_groups: Sequence[int], schema: pa.Schema) -> bool:
         """Whether these row groups' ``schema`` columns are all natively decodable (from the metadata)."""

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -27,6 +26,7 @@ import pyarrow.fs as pafs
 import pyarrow.json as pjson
 
 from . import _config
+from ._batches import take_rows
 from ._expr import ColumnNotFoundError, Expr, conjuncts
 from ._footers import footer
 from ._parquet_native import Declined, FileError, NativeParquet
@@ -68,8 +68,6 @@ _LOCAL = pafs.LocalFileSystem()
 # The types Parquet string/binary view columns are read as.
 _NOT_VIEWS = {pa.string_view().id: pa.large_string(), pa.binary_view().id: pa.large_binary()}
 _PARQUET = ds.ParquetFileFormat()
-# The row numbers a late-materialized read gives the filter's columns (see read_filtered).
-_ROW = "__headrace_scan_row"
 
 
 @dataclass(frozen=True)
@@ -199,6 +197,10 @@ class FileScan:
         if columns is None:
             return schema
         names = [columns] if isinstance(columns, str) else list(columns)
+        projections = self.__dict__.setdefault("_projections", {})  # asked per task: kept per column list
+        found = projections.get(tuple(names))
+        if found is not None:
+            return found
         available = schema.names
         seen: set[str] = set()
         for name in names:
@@ -207,7 +209,8 @@ class FileScan:
             if name in seen:
                 raise ValueError(f"{self.reader}: column {name!r} is selected twice")
             seen.add(name)
-        return pa.schema([schema.field(available.index(name)) for name in names])
+        found = projections[tuple(names)] = pa.schema([schema.field(available.index(name)) for name in names])
+        return found
 
     def tasks(self, columns: Iterable[str] | None = None, filter: pc.Expression | None = None) -> list[ScanTask]:
         """Units of parallel work in file order; files and row groups that hold no rows get none."""
@@ -350,22 +353,27 @@ class FileScan:
         remaining: ScanTask | None = task  # what pyarrow reads
         if native is not None and len(head) > 0 and native.can_read(groups, target):
             remaining = None
+            # Where each target column comes from: the head batch (0) or the tail's (1).
+            sources = [(0, head.get_field_index(f.name)) if f.name in needed else (1, tail.get_field_index(f.name))
+                       for f in target]
             for k, group in enumerate(groups):
                 try:
                     with _naming(self.reader, task.path):
                         first = native.read(group, head)
-                    # The filter's own errors (outside _naming) are not the file's.
-                    numbered = first.append_column(_ROW, pa.array(np.arange(first.num_rows, dtype=np.int32)))
-                    passed = terms.apply(numbered)
-                    if passed is None or not passed.num_rows:
+                    rows = terms.rows(first)  # the filter's own errors (outside _naming) are not the file's
+                    if rows is not None and len(rows) == 0:
                         continue
                     with _naming(self.reader, task.path):
-                        rest = native.read(group, tail, passed.column(_ROW).to_numpy()) if len(tail) else None
+                        rest = native.read(group, tail, rows) if len(tail) else None
                 except Declined:
                     remaining = ScanTask(task.path, tuple(groups[k:]))
                     break
-                arrays = [passed.column(f.name) if f.name in needed else rest.column(f.name) for f in target]
-                yield pa.RecordBatch.from_arrays(arrays, schema=target)
+                passed = first if rows is None or len(rows) == first.num_rows else take_rows(first, rows)
+                if rest is None:
+                    yield passed
+                else:
+                    parts = (passed, rest)
+                    yield pa.RecordBatch.from_arrays([parts[s].column(i) for s, i in sources], schema=target)
         if remaining is not None:
             for batch in self.read(remaining, columns, None, dictionary_columns, batch_size):
                 passed = terms.apply(batch)

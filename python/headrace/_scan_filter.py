@@ -41,6 +41,8 @@ from ._native_filter import native_term
 
 __all__ = ["ConjunctFilter"]
 
+# The column that carries row numbers through the terms pyarrow evaluates (see rows()).
+_ROW = "__headrace_filter_row"
 # Before a costly term (a decimal or plain string column), the batch is cut to the rows
 # still passing when they are fewer than this share of it.
 NARROW_BELOW = 0.5
@@ -120,19 +122,39 @@ class ConjunctFilter:
         """The columns the filter reads."""
         return {name for term in self.terms for name in term.columns()} | {k.column for k in self.keys}
 
+    def rows(self, batch: pa.RecordBatch) -> np.ndarray | None:
+        """The numbers of the rows that pass (ascending, int32), or None when every row does."""
+        rows = self._narrowed(batch)
+        if not (self._any_of or self._rest) or (rows is not None and len(rows) == 0):
+            return rows
+        # The other terms see the rows left, numbered.
+        numbers = rows if rows is not None else np.arange(batch.num_rows, dtype=np.int32)
+        left = batch if rows is None else take_rows(batch, rows)
+        passed = self._others(left.append_column(_ROW, pa.array(numbers)))
+        return np.zeros(0, dtype=np.int32) if passed is None else passed.column(_ROW).to_numpy()
+
     def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
         """The rows that pass, or None when none does."""
-        # The native terms, then the join key filters, narrow one list of rows: one take.
-        rows = self._native.select(batch) if self._native is not None else None
-        for key in self.keys:
-            if rows is not None and len(rows) == 0:
-                break
-            rows = key.keep(batch, rows)
+        rows = self._narrowed(batch)
         if rows is not None:
             if len(rows) == 0:
                 return None
             if len(rows) < batch.num_rows:
                 batch = take_rows(batch, rows)
+        return self._others(batch)
+
+    def _narrowed(self, batch: pa.RecordBatch) -> np.ndarray | None:
+        """The rows the native terms, then the join key filters, keep (one list of row
+        numbers they narrow in turn; None: no such term)."""
+        rows = self._native.select(batch) if self._native is not None else None
+        for key in self.keys:
+            if rows is not None and len(rows) == 0:
+                break
+            rows = key.keep(batch, rows)
+        return rows
+
+    def _others(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:
+        """The rows of ``batch`` the ``|`` terms and pyarrow's terms keep (None: none)."""
         for any_of in self._any_of:
             rows = any_of.rows(batch)
             if len(rows) == 0:
