@@ -54,8 +54,10 @@ def table(n: int, seed: int, nulls: bool, kinds=TYPES) -> pa.Table:
     return pa.table({name: column(kind, n, rng, nulls) for name, kind in kinds.items()})
 
 
-def native_rows(path: str, schema: pa.Schema, rows=None) -> pa.Table:
-    reader = NativeParquet.open(path)
+def native_rows(path: str, schema: pa.Schema, rows=None, mapped: bool = True) -> pa.Table:
+    """The native reader's rows of the file, from its memory mapping or (``mapped=False``)
+    by file reads, as where mapping is unavailable."""
+    reader = NativeParquet.open(path) if mapped else NativeParquet(_core.ParquetFile(path, map_file=False))
     assert reader is not None
     meta = pq.read_metadata(path)
     batches, first = [], 0
@@ -86,7 +88,9 @@ def test_native_reads_what_pyarrow_reads(tmp_path, n, seed, nulls, options, data
     schema = FileScan("parquet", path).schema
     assert native_rows(path, schema).equals(expected.cast(schema))
     rows = sorted(data.draw(st.sets(st.integers(0, max(n - 1, 0)), max_size=n)) if n else [])
-    assert native_rows(path, schema, rows).equals(expected.cast(schema).take(pa.array(rows, pa.int64())))
+    taken = expected.cast(schema).take(pa.array(rows, pa.int64()))
+    assert native_rows(path, schema, rows).equals(taken)
+    assert native_rows(path, schema, rows, mapped=False).equals(taken)
 
 
 def test_sliced_and_dictionary_columns(tmp_path):
@@ -182,6 +186,19 @@ def test_corrupt_pages_raise_naming_the_file(tmp_path):
             read_all(path)
         except ValueError as exc:
             assert "c.parquet" in str(exc)
+
+
+@pytest.mark.parametrize("mapped", [True, False])
+def test_a_column_chunk_past_the_end_of_the_file_raises(tmp_path, mapped):
+    """A footer whose column chunks lie beyond the file's end (pages cut out of the file)."""
+    path = str(tmp_path / "cut.parquet")
+    pq.write_table(pa.table({"a": list(range(1000))}), path, compression="none")
+    original = open(path, "rb").read()
+    footer = original[-8 - int.from_bytes(original[-8:-4], "little"):]
+    open(path, "wb").write(original[:40] + footer)
+    reader = _core.ParquetFile(path, map_file=mapped)
+    with pytest.raises(_core.ParquetError, match="past the end of the file"):
+        reader.read_row_group(0, [0], pa.schema({"a": pa.int64()}))
 
 
 def test_bad_selection_is_refused(tmp_path):

@@ -26,9 +26,9 @@ std::vector<arrow::Field> schema_fields(const pyb::handle& schema) {
 
 class PyParquetFile {
  public:
-  explicit PyParquetFile(const std::string& path) {
+  PyParquetFile(const std::string& path, bool map_file) {
     pyb::gil_scoped_release release;
-    reader_ = std::make_shared<ParquetFileReader>(path);
+    reader_ = std::make_shared<ParquetFileReader>(path, map_file);
   }
 
   std::vector<int64_t> row_group_rows() const {
@@ -74,7 +74,7 @@ void bind_parquet(pyb::module_& m) {
   pyb::register_exception<parquet::ParquetError>(m, "ParquetError", PyExc_ValueError);
   pyb::register_exception<parquet::NotSupported>(m, "ParquetNotSupported", PyExc_NotImplementedError);
   pyb::class_<PyParquetFile>(m, "ParquetFile")
-      .def(pyb::init<const std::string&>(), pyb::arg("path"))
+      .def(pyb::init<const std::string&, bool>(), pyb::arg("path"), pyb::arg("map_file") = true)
       .def("row_group_rows", &PyParquetFile::row_group_rows)
       .def("column_index", &PyParquetFile::column_index, pyb::arg("name"))
       .def("unsupported", &PyParquetFile::unsupported, pyb::arg("row_groups"), pyb::arg("columns"), pyb::arg("schema"))

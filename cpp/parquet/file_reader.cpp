@@ -9,7 +9,8 @@ namespace headrace::parquet {
 
 namespace {
 
-// Reads `size` bytes at `offset` of the file into this thread's chunk scratch buffer.
+// Reads `size` bytes at `offset` of the file into this thread's chunk scratch buffer (a
+// file that is not mapped).
 const uint8_t* read_range(const std::string& path, int64_t offset, int64_t size) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw ParquetError("cannot open the file");
@@ -22,7 +23,8 @@ const uint8_t* read_range(const std::string& path, int64_t offset, int64_t size)
 
 }  // namespace
 
-ParquetFileReader::ParquetFileReader(std::string path) : path_(std::move(path)), metadata_(read_file_metadata(path_)) {
+ParquetFileReader::ParquetFileReader(std::string path, bool map_file)
+    : path_(std::move(path)), metadata_(read_file_metadata(path_)), file_(path_, map_file) {
   const std::vector<SchemaElement>& schema = metadata_.schema;
   if (schema.empty()) throw ParquetError("the file has no schema");
   // Depth-first over the schema tree: leaves are the column chunks, in order. Only
@@ -95,7 +97,15 @@ std::vector<std::shared_ptr<const arrow::ArrayData>> ParquetFileReader::read_row
     }
     const int64_t size = chunk.total_compressed_size;
     if (start < 0 || size < 0) throw ParquetError("a column chunk has a negative offset or size");
-    const uint8_t* bytes = read_range(path_, start, size);
+    const uint8_t* bytes = nullptr;
+    if (file_.mapped()) {
+      if (static_cast<uint64_t>(start) + static_cast<uint64_t>(size) > file_.size()) {
+        throw ParquetError("a column chunk runs past the end of the file");
+      }
+      bytes = file_.data() + start;
+    } else {
+      bytes = read_range(path_, start, size);
+    }
     arrays.push_back(decode_column_chunk({bytes, static_cast<std::size_t>(size)}, chunk, leaves_[index], fields[c],
                                          group.num_rows, selection));
   }

@@ -1,7 +1,7 @@
 // A Parquet file read natively, one row group at a time: the footer is parsed once; each
-// read takes the column chunks it needs from the file and decodes them (see
-// column_decoder.h for what is supported). Reads of different row groups may run in
-// parallel on one reader.
+// read takes the column chunks it needs from the file (mapped, see mapped_file.h) and
+// decodes them (see column_decoder.h for what is supported). Reads of different row groups
+// may run in parallel on one reader.
 #pragma once
 
 #include <cstdint>
@@ -13,13 +13,15 @@
 #include "arrow/array_data.h"
 #include "arrow/data_type.h"
 #include "parquet/column_decoder.h"
+#include "parquet/mapped_file.h"
 #include "parquet/metadata.h"
 
 namespace headrace::parquet {
 
 class ParquetFileReader {
  public:
-  explicit ParquetFileReader(std::string path);
+  // map_file=false reads column chunks with file reads, as where mapping is unavailable.
+  explicit ParquetFileReader(std::string path, bool map_file = true);
 
   const std::string& path() const noexcept { return path_; }
   const FileMetaData& metadata() const noexcept { return metadata_; }
@@ -42,6 +44,7 @@ class ParquetFileReader {
   FileMetaData metadata_;
   std::vector<LeafColumn> leaves_;                 // by column chunk index; nested ones have no element
   std::unordered_map<std::string, int> top_level_; // name -> column chunk index of top-level leaves
+  MappedFile file_;                                // column chunks are read from here when mapped
 };
 
 }  // namespace headrace::parquet
