@@ -289,11 +289,10 @@ class Planner:
         predicate = self.push.scan_filter(node)
         arrow_filter = predicate.to_pyarrow(node.scan.schema) if predicate is not None else None
         scan = node.scan
-        pruning = scan.pruning_filter(predicate)
         stops = self.stops.setdefault(id(node), [])
         gates = self.gates.setdefault(id(node), [])
         tasks = self._new(node.name, 1,
-                          source=_ops.source_iterator(lambda: scan.tasks(columns, pruning), None, stops, gates))
+                          source=_ops.source_iterator(lambda: scan.tasks(columns, predicate), None, stops, gates))
         reader = self._after_stage(tasks, self.threads, f"{node.name}.read")
         encoded = scan.encoded_columns(predicate.columns()) if predicate is not None else []
         encoded += [n for n in scan.encoded_columns(columns, small=True) if n not in encoded]

@@ -136,7 +136,7 @@ class RayPlanner:
 
     def _files(self, node: _logical.FileSource) -> list[Part]:
         predicate = self.push.scan_filter(node)
-        tasks = node.scan.tasks(self.push.scan_columns(node), node.scan.pruning_filter(predicate))
+        tasks = node.scan.tasks(self.push.scan_columns(node), predicate)
         count = max(1, min(self.width, len(tasks)))
         size, extra = divmod(len(tasks), count)
         parts, at = [], 0

@@ -27,9 +27,10 @@ import pyarrow.json as pjson
 
 from . import _config
 from ._batches import take_rows
-from ._expr import ColumnNotFoundError, Expr, conjuncts
+from ._expr import ColumnNotFoundError, Expr
 from ._footers import footer
 from ._parquet_native import Declined, FileError, NativeParquet
+from ._pruning import kept_row_groups
 from ._scan_filter import ConjunctFilter
 
 __all__ = ["FORMATS", "FileScan", "ScanTask"]
@@ -212,8 +213,11 @@ class FileScan:
         found = projections[tuple(names)] = pa.schema([schema.field(available.index(name)) for name in names])
         return found
 
-    def tasks(self, columns: Iterable[str] | None = None, filter: pc.Expression | None = None) -> list[ScanTask]:
-        """Units of parallel work in file order; files and row groups that hold no rows get none."""
+    def tasks(self, columns: Iterable[str] | None = None,
+              filter: Expr | pc.Expression | None = None) -> list[ScanTask]:
+        """Units of parallel work in file order; files and row groups that hold no rows get none,
+        nor Parquet row groups whose statistics prove ``filter`` false for every row (a
+        headrace expression: see ``_pruning``; a pyarrow one: pyarrow's fragment subset)."""
         self.project(columns)
         if self.format == "parquet":
             return [task for path in self.paths for task in self._parquet_tasks(path, filter)]
@@ -221,13 +225,16 @@ class FileScan:
             return [task for path in self.paths for task in self._ipc_tasks(path)]
         return [ScanTask(path) for path in self.paths if os.path.getsize(path) > 0]
 
-    def _parquet_tasks(self, path: str, filter: pc.Expression | None) -> list[ScanTask]:
+    def _parquet_tasks(self, path: str, filter: Expr | pc.Expression | None) -> list[ScanTask]:
         counts = self._infos[path].row_group_rows
         ids: Iterable[int] = range(len(counts))
         if filter is not None and counts:
             # Row groups whose statistics prove the filter false are never scheduled.
             with _naming(self.reader, path):
-                ids = [rg.id for rg in footer(path).fragment.subset(filter=filter, schema=self.schema).row_groups]
+                if isinstance(filter, Expr):
+                    ids = kept_row_groups(footer(path), self.schema, filter)
+                else:
+                    ids = [rg.id for rg in footer(path).fragment.subset(filter=filter, schema=self.schema).row_groups]
         return _row_group_tasks(path, [i for i in ids if counts[i]], counts, _config.threads())
 
     def _ipc_tasks(self, path: str) -> list[ScanTask]:
@@ -238,30 +245,6 @@ class FileScan:
         if per_task >= n:
             return [ScanTask(path)] if n else []
         return [ScanTask(path, tuple(range(i, min(i + per_task, n)))) for i in range(0, n, per_task)]
-
-    def pruning_filter(self, predicate: Expr | None) -> pc.Expression | None:
-        """The part of ``predicate`` that Parquet row-group statistics can be checked against
-        (for :meth:`tasks`): its ``&``-ed terms that read no column stored as a string or binary
-        view (whose statistics have the view type, which the read type's literals cannot meet).
-        None when no term is left.
-
-        Examples:
-            >>> import headrace as hr
-            >>> scan = FileScan("parquet", "data/*.parquet")                # doctest: +SKIP
-            >>> scan.pruning_filter((hr.col("day") > "2024-01-01") & (hr.col("view") == "a"))  # doctest: +SKIP
-            <pyarrow.compute.Expression (day > 2024-01-01)>
-        """
-        if predicate is None:
-            return None
-        views = set() if self.format != "parquet" else {
-            f.name for info in self._infos.values() for f in info.schema if f.type.id in _NOT_VIEWS}
-        terms = [term for term in conjuncts(predicate) if not term.columns() & views]
-        if not terms:
-            return None
-        kept = terms[0]
-        for term in terms[1:]:
-            kept = kept & term
-        return kept.to_pyarrow(self.schema)
 
     def encoded_columns(self, columns: Iterable[str], small: bool = False) -> list[str]:
         """Those of ``columns`` that are Parquet strings stored dictionary-encoded (judged by
