@@ -172,93 +172,80 @@ kernels::FilterLiteral filter_literal(const pyb::tuple& literal) {
   return out;
 }
 
-// kernels::RowFilter over imported record batches; select() returns the passing rows as a
-// numpy int32 array that owns the kernel's vector.
-class PyRowFilter {
- public:
-  explicit PyRowFilter(const pyb::list& terms) : filter_(parse(terms)) {}
 
-  pyb::array_t<int32_t> select(const pyb::handle& batch) const {
-    const PyArrowArray imported = PyArrowArray::from_object(batch);
-    const std::vector<std::shared_ptr<const ArrayData>> columns = batch_columns(imported);
-    auto rows = std::make_unique<std::vector<int32_t>>();
-    {
-      pyb::gil_scoped_release release;
-      *rows = filter_.select(columns, imported.field().children, imported.data()->length);
-    }
-    const auto size = static_cast<pyb::ssize_t>(rows->size());
-    int32_t* data = rows->data();
-    pyb::capsule owner(rows.release(), [](void* p) { delete static_cast<std::vector<int32_t>*>(p); });
-    return pyb::array_t<int32_t>({size}, {static_cast<pyb::ssize_t>(sizeof(int32_t))}, data, owner);
+
+std::vector<kernels::FilterTerm> parse_filter_terms(const pyb::list& terms) {
+  std::vector<kernels::FilterTerm> out;
+  for (const pyb::handle& item : terms) {
+    const auto term = item.cast<pyb::tuple>();
+    if (term.size() != 4) throw pyb::value_error("a row filter term is a (column, op, other, literals) tuple");
+    kernels::FilterTerm t;
+    t.column = term[0].cast<std::string>();
+    t.op = kernels::parse_filter_op(term[1].cast<std::string>());
+    if (!term[2].is_none()) t.other = term[2].cast<std::string>();
+    for (const pyb::handle& literal : term[3].cast<pyb::list>()) t.literals.push_back(filter_literal(literal.cast<pyb::tuple>()));
+    out.push_back(std::move(t));
   }
+  return out;
+}
 
- private:
-  static std::vector<kernels::FilterTerm> parse(const pyb::list& terms) {
-    std::vector<kernels::FilterTerm> out;
-    for (const pyb::handle& item : terms) {
-      const auto term = item.cast<pyb::tuple>();
-      if (term.size() != 4) throw pyb::value_error("a row filter term is a (column, op, other, literals) tuple");
-      kernels::FilterTerm t;
-      t.column = term[0].cast<std::string>();
-      t.op = kernels::parse_filter_op(term[1].cast<std::string>());
-      if (!term[2].is_none()) t.other = term[2].cast<std::string>();
-      for (const pyb::handle& literal : term[3].cast<pyb::list>()) t.literals.push_back(filter_literal(literal.cast<pyb::tuple>()));
-      out.push_back(std::move(t));
-    }
-    return out;
-  }
-
-  kernels::RowFilter filter_;
-};
-
-// kernels::KeyBitmap: build workers add() key arrays, probe workers select() the rows of
-// a key array whose key is a build key (see python/headrace/_join_filter.py).
-class PyKeyBitmap {
- public:
-  void add(const pyb::handle& keys) {
-    const PyArrowArray imported = PyArrowArray::from_object(keys);
-    pyb::gil_scoped_release release;
-    bitmap_.add(arrow::ArrayView(*imported.data(), imported.field()));
-  }
-
-  bool finish() {
-    pyb::gil_scoped_release release;
-    return bitmap_.finish();
-  }
-
-  pyb::array_t<int32_t> select(const pyb::handle& keys_array,
-                               const std::optional<pyb::array_t<int32_t, pyb::array::c_style | pyb::array::forcecast>>& rows) const {
-    const PyArrowArray imported = PyArrowArray::from_object(keys_array);
-    const std::shared_ptr<const ArrayData>& keys = imported.data();
-    auto kept = std::make_unique<std::vector<int32_t>>();
-    const int32_t* given = rows ? rows->data() : nullptr;  // the caller's array: alive through the call
-    const auto count = static_cast<std::size_t>(rows ? rows->size() : 0);
-    bool ascending = true;
-    {
-      pyb::gil_scoped_release release;
-      const arrow::ArrayView view(*keys, imported.field());
-      if (given != nullptr) {
-        kept->assign(given, given + count);
-        for (std::size_t i = 0; i < count && ascending; ++i) {
-          ascending = given[i] >= 0 && given[i] < keys->length && (i == 0 || given[i] > given[i - 1]);
-        }
-        if (ascending) bitmap_.keep(view, *kept);
-      } else {
-        *kept = bitmap_.select(view);
-      }
-    }
-    if (!ascending) throw pyb::value_error("join key filter: rows must be ascending row numbers of the keys");
-    const auto size = static_cast<pyb::ssize_t>(kept->size());
-    int32_t* data = kept->data();
-    pyb::capsule owner(kept.release(), [](void* p) { delete static_cast<std::vector<int32_t>*>(p); });
-    return pyb::array_t<int32_t>({size}, {static_cast<pyb::ssize_t>(sizeof(int32_t))}, data, owner);
-  }
-
- private:
-  kernels::KeyBitmap bitmap_;
-};
+// Row numbers handed to Python: a numpy int32 array that owns the vector.
+pyb::array_t<int32_t> owned_rows(std::unique_ptr<std::vector<int32_t>> rows) {
+  const auto size = static_cast<pyb::ssize_t>(rows->size());
+  int32_t* data = rows->data();
+  pyb::capsule owner(rows.release(), [](void* p) { delete static_cast<std::vector<int32_t>*>(p); });
+  return pyb::array_t<int32_t>({size}, {static_cast<pyb::ssize_t>(sizeof(int32_t))}, data, owner);
+}
 
 }  // namespace
+
+PyRowFilter::PyRowFilter(const pyb::list& terms) : filter_(parse_filter_terms(terms)) {}
+
+pyb::array_t<int32_t> PyRowFilter::select(const pyb::handle& batch) const {
+  const PyArrowArray imported = PyArrowArray::from_object(batch);
+  const std::vector<std::shared_ptr<const ArrayData>> columns = batch_columns(imported);
+  auto rows = std::make_unique<std::vector<int32_t>>();
+  {
+    pyb::gil_scoped_release release;
+    *rows = filter_.select(columns, imported.field().children, imported.data()->length);
+  }
+  return owned_rows(std::move(rows));
+}
+
+void PyKeyBitmap::add(const pyb::handle& keys) {
+  const PyArrowArray imported = PyArrowArray::from_object(keys);
+  pyb::gil_scoped_release release;
+  bitmap_.add(arrow::ArrayView(*imported.data(), imported.field()));
+}
+
+bool PyKeyBitmap::finish() {
+  pyb::gil_scoped_release release;
+  return bitmap_.finish();
+}
+
+pyb::array_t<int32_t> PyKeyBitmap::select(const pyb::handle& keys_array, const std::optional<Rows>& rows) const {
+  const PyArrowArray imported = PyArrowArray::from_object(keys_array);
+  const std::shared_ptr<const ArrayData>& keys = imported.data();
+  auto kept = std::make_unique<std::vector<int32_t>>();
+  const int32_t* given = rows ? rows->data() : nullptr;  // the caller's array: alive through the call
+  const auto count = static_cast<std::size_t>(rows ? rows->size() : 0);
+  bool ascending = true;
+  {
+    pyb::gil_scoped_release release;
+    const arrow::ArrayView view(*keys, imported.field());
+    if (given != nullptr) {
+      kept->assign(given, given + count);
+      for (std::size_t i = 0; i < count && ascending; ++i) {
+        ascending = given[i] >= 0 && given[i] < keys->length && (i == 0 || given[i] > given[i - 1]);
+      }
+      if (ascending) bitmap_.keep(view, *kept);
+    } else {
+      *kept = bitmap_.select(view);
+    }
+  }
+  if (!ascending) throw pyb::value_error("join key filter: rows must be ascending row numbers of the keys");
+  return owned_rows(std::move(kept));
+}
 
 void bind_kernels(pyb::module_& m) {
   pyb::class_<PyRowFilter>(m, "RowFilter")

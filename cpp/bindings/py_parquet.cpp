@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "bindings/py_arrow.h"
+#include "bindings/py_kernels.h"
 #include "parquet/file_reader.h"
+#include "parquet/filtered_read.h"
 
 namespace headrace::py {
 
@@ -63,6 +65,47 @@ class PyParquetFile {
                         std::move(batch));
   }
 
+  // parquet::read_filtered: (the batch of the rows that passed, as `target` orders the head
+  // and tail columns, or None; (checked, kept) per key filter).
+  pyb::tuple read_filtered(int row_group, const std::vector<int>& head_columns, const pyb::handle& head_schema,
+                           const std::vector<int>& tail_columns, const pyb::handle& tail_schema,
+                           const PyRowFilter* filter, const std::vector<std::pair<std::string, const PyKeyBitmap*>>& keys,
+                           const std::vector<std::pair<int, int>>& sources) const {
+    const std::vector<arrow::Field> head_fields = schema_fields(head_schema);
+    const std::vector<arrow::Field> tail_fields = schema_fields(tail_schema);
+    std::vector<parquet::KeyCheck> checks;
+    for (const auto& [column, bitmap] : keys) {
+      if (bitmap == nullptr) throw pyb::type_error("a key filter is a (column, KeyBitmap) pair");
+      checks.push_back({column, &bitmap->bitmap()});
+    }
+    std::vector<arrow::Field> fields;
+    for (const auto& [side, index] : sources) {
+      const std::vector<arrow::Field>& from = side == 0 ? head_fields : tail_fields;
+      if (side < 0 || side > 1 || index < 0 || static_cast<std::size_t>(index) >= from.size()) {
+        throw pyb::index_error("a source is (0 for the head or 1 for the tail, a column index of it)");
+      }
+      fields.push_back(from[static_cast<std::size_t>(index)]);
+    }
+    parquet::FilteredColumns read;
+    {
+      pyb::gil_scoped_release release;
+      read = parquet::read_filtered(*reader_, row_group, head_columns, head_fields, tail_columns, tail_fields,
+                                    filter != nullptr ? &filter->filter() : nullptr, checks);
+    }
+    pyb::list counts;
+    for (const parquet::KeyCheck& check : checks) counts.append(pyb::make_tuple(check.checked, check.kept));
+    if (read.length == 0) return pyb::make_tuple(pyb::none(), counts);
+    auto batch = std::make_shared<arrow::ArrayData>();
+    batch->length = read.length;
+    batch->buffers = {nullptr};
+    for (const auto& [side, index] : sources) {
+      batch->children.push_back((side == 0 ? read.head : read.tail).at(static_cast<std::size_t>(index)));
+    }
+    PyArrowArray out(arrow::Field{"", arrow::DataType{arrow::TypeId::kStruct}, false, nullptr, std::move(fields)},
+                     std::move(batch));
+    return pyb::make_tuple(pyb::cast(std::move(out)), counts);
+  }
+
  private:
   std::shared_ptr<const ParquetFileReader> reader_;
 };
@@ -79,7 +122,13 @@ void bind_parquet(pyb::module_& m) {
       .def("column_index", &PyParquetFile::column_index, pyb::arg("name"))
       .def("unsupported", &PyParquetFile::unsupported, pyb::arg("row_groups"), pyb::arg("columns"), pyb::arg("schema"))
       .def("read_row_group", &PyParquetFile::read_row_group, pyb::arg("row_group"), pyb::arg("columns"),
-           pyb::arg("schema"), pyb::arg("selection") = pyb::none());
+           pyb::arg("schema"), pyb::arg("selection") = pyb::none())
+      .def("read_filtered", &PyParquetFile::read_filtered, pyb::arg("row_group"), pyb::arg("head_columns"),
+           pyb::arg("head_schema"), pyb::arg("tail_columns"), pyb::arg("tail_schema"), pyb::arg("filter"),
+           pyb::arg("keys"), pyb::arg("sources"),
+           "The row group's rows passing the filter's native terms (None: every row) and then each (head "
+           "column, KeyBitmap) key filter, late-materialized; returns (a batch whose columns are `sources`' "
+           "(0: head / 1: tail, index) columns, or None if no row passed; [(checked, kept)] per key filter).");
 }
 
 }  // namespace headrace::py

@@ -127,6 +127,17 @@ class ParquetFile:
         schema: _ArrowSchemaExportable,
         selection: npt.NDArray[np.int32] | None = None,
     ) -> ArrowArray: ...
+    def read_filtered(
+        self,
+        row_group: int,
+        head_columns: Sequence[int],
+        head_schema: _ArrowSchemaExportable,
+        tail_columns: Sequence[int],
+        tail_schema: _ArrowSchemaExportable,
+        filter: RowFilter | None,
+        keys: Sequence[tuple[str, KeyBitmap]],
+        sources: Sequence[tuple[int, int]],
+    ) -> tuple[ArrowArray | None, list[tuple[int, int]]]: ...
 
 _ExchangeMode: TypeAlias = Literal["ordered", "unordered", "keep_seq", "routed"]
 # One worker instance of an executor: (step, execute, ctx, open, finish, close); see

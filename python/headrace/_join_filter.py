@@ -62,28 +62,28 @@ class KeyFilter:
     (once, whoever calls first); probe workers then :meth:`rows` their batches."""
 
     def __init__(self) -> None:
-        self._bitmap = _core.KeyBitmap()
+        self.bitmap = _core.KeyBitmap()
 
     def add(self, keys: pa.Array | pa.ChunkedArray) -> None:
         """Keeps a build batch's keys (nulls never match, so they are left out)."""
         for chunk in keys.chunks if isinstance(keys, pa.ChunkedArray) else [keys]:
-            self._bitmap.add(chunk)
+            self.bitmap.add(chunk)
 
     def finish(self) -> bool:
         """Makes the bitmap of the keys added so far (the first call does, the others wait
         for it); False when the keys span too many values for one (no filtering then)."""
-        return self._bitmap.finish()
+        return self.bitmap.finish()
 
     def rows(self, batch: pa.RecordBatch, column: str, rows: np.ndarray | None = None) -> np.ndarray:
         """Of ``rows`` of ``batch`` (ascending int32 row numbers; None: every row), those
         whose ``column`` holds a build key (a null never does). Call only after
         :meth:`finish` returned True."""
-        return self._bitmap.select(batch.column(column), rows)
+        return self.bitmap.select(batch.column(column), rows)
 
     def mask(self, keys: pa.Array) -> pa.Array:
         """True for the keys among the build keys (null keys: False)."""
         found = np.zeros(len(keys), dtype=np.bool_)
-        found[self._bitmap.select(keys)] = True
+        found[self.bitmap.select(keys)] = True
         return pa.array(found)
 
 
@@ -101,18 +101,32 @@ class KeyTerm:
         self._seen = 0
         self._kept = 0
 
+    @property
+    def active(self) -> bool:
+        """Whether the filter is on (the first ask makes the bitmap if no one has yet)."""
+        if self._on is None:
+            self._on = self._keys.finish()
+        return self._on
+
+    @property
+    def bitmap(self) -> _core.KeyBitmap:
+        """The native bitmap (for a scan that applies it in its own native call)."""
+        return self._keys.bitmap
+
+    def record(self, checked: int, kept: int) -> None:
+        """Counts rows checked and kept elsewhere (by a fused scan); may switch the filter off."""
+        self._seen += checked
+        self._kept += kept
+        if self._seen >= FILTER_TRIAL_ROWS and self._kept > FILTER_KEEPS_AT_MOST * self._seen:
+            self._on = False
+
     def keep(self, batch: pa.RecordBatch, rows: np.ndarray | None) -> np.ndarray | None:
         """Of ``rows`` of ``batch`` (ascending; None: every row), the ones that may match;
         ``rows`` itself when the filter is off."""
-        if self._on is None:
-            self._on = self._keys.finish()
-        if not self._on:
+        if not self.active:
             return rows
         kept = self._keys.rows(batch, self.column, rows)
-        self._seen += batch.num_rows if rows is None else len(rows)
-        self._kept += len(kept)
-        if self._seen >= FILTER_TRIAL_ROWS and self._kept > FILTER_KEEPS_AT_MOST * self._seen:
-            self._on = False
+        self.record(batch.num_rows if rows is None else len(rows), len(kept))
         return kept
 
     def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch | None:

@@ -77,6 +77,20 @@ class NativeParquet:
         columns = self.columns(schema)
         return bool(columns) and not self._file.unsupported(list(row_groups), columns, schema)
 
+    def read_filtered(self, row_group: int, head: pa.Schema, tail: pa.Schema, filter: _core.RowFilter | None,
+                      keys: Sequence[tuple[str, _core.KeyBitmap]], sources: Sequence[tuple[int, int]]
+                      ) -> tuple[pa.RecordBatch | None, list[tuple[int, int]]]:
+        """In one call without the GIL: the ``head`` columns, the rows passing ``filter`` and
+        then each (column, bitmap) of ``keys``, and the ``tail`` columns for those rows only;
+        the batch's columns are ``sources``' (0: head, 1: tail; index) in order, None if no row
+        passed. Also (rows checked, rows kept) per key filter. Raises ``Declined`` if it cannot."""
+        head_columns, tail_columns = self.columns(head), self.columns(tail)
+        if not head_columns or tail_columns is None:
+            raise Declined("no natively decodable columns")
+        batch, counts = self._file.read_filtered(row_group, head_columns, head, tail_columns, tail, filter,
+                                                 list(keys), list(sources))
+        return (None if batch is None else pa.record_batch(batch)), counts
+
     def read(self, row_group: int, schema: pa.Schema, rows: np.ndarray | None = None) -> pa.RecordBatch:
         """The row group's ``schema`` columns: every row, or the ``rows`` given (ascending
         row numbers within the row group). Raises ``Declined`` if it cannot."""

@@ -339,24 +339,15 @@ class FileScan:
             # Where each target column comes from: the head batch (0) or the tail's (1).
             sources = [(0, head.get_field_index(f.name)) if f.name in needed else (1, tail.get_field_index(f.name))
                        for f in target]
+            read = _fused_read if terms.fusable else _stepwise_read
             for k, group in enumerate(groups):
                 try:
-                    with _naming(self.reader, task.path):
-                        first = native.read(group, head)
-                    rows = terms.rows(first)  # the filter's own errors (outside _naming) are not the file's
-                    if rows is not None and len(rows) == 0:
-                        continue
-                    with _naming(self.reader, task.path):
-                        rest = native.read(group, tail, rows) if len(tail) else None
+                    batch = read(native, group, head, tail, terms, sources, target, self.reader, task.path)
                 except Declined:
                     remaining = ScanTask(task.path, tuple(groups[k:]))
                     break
-                passed = first if rows is None or len(rows) == first.num_rows else take_rows(first, rows)
-                if rest is None:
-                    yield passed
-                else:
-                    parts = (passed, rest)
-                    yield pa.RecordBatch.from_arrays([parts[s].column(i) for s, i in sources], schema=target)
+                if batch is not None:
+                    yield batch
         if remaining is not None:
             for batch in self.read(remaining, columns, None, dictionary_columns, batch_size):
                 passed = terms.apply(batch)
@@ -497,6 +488,38 @@ def _naming(reader: str, path: str) -> Iterator[None]:
         if isinstance(exc, OSError) and exc.errno is not None:
             raise  # the system's own error (missing file, permissions), not the file's content
         raise ValueError(f"{reader}: cannot read {path!r}: {exc}") from exc
+
+
+def _fused_read(native: NativeParquet, group: int, head: pa.Schema, tail: pa.Schema, terms: ConjunctFilter,
+                sources: list[tuple[int, int]], target: pa.Schema, reader: str, path: str) -> pa.RecordBatch | None:
+    """A row group through a filter whose every term is native: one call, without the GIL
+    (the filter's own errors are ArrowError, which ``_naming`` leaves alone)."""
+    keys = [key for key in terms.keys if key.active]
+    with _naming(reader, path):
+        batch, counts = native.read_filtered(group, head, tail, terms.native_filter,
+                                             [(key.column, key.bitmap) for key in keys], sources)
+    for key, (checked, kept) in zip(keys, counts):
+        key.record(checked, kept)
+    return batch
+
+
+def _stepwise_read(native: NativeParquet, group: int, head: pa.Schema, tail: pa.Schema, terms: ConjunctFilter,
+                   sources: list[tuple[int, int]], target: pa.Schema, reader: str, path: str
+                   ) -> pa.RecordBatch | None:
+    """A row group through a filter with terms pyarrow evaluates: the filter's columns, the
+    rows that pass, the other columns for those rows (the filter's errors are not the file's)."""
+    with _naming(reader, path):
+        first = native.read(group, head)
+    rows = terms.rows(first)
+    if rows is not None and len(rows) == 0:
+        return None
+    passed = first if rows is None or len(rows) == first.num_rows else take_rows(first, rows)
+    if not len(tail):
+        return passed
+    with _naming(reader, path):
+        rest = native.read(group, tail, rows)
+    parts = (passed, rest)
+    return pa.RecordBatch.from_arrays([parts[s].column(i) for s, i in sources], schema=target)
 
 
 def _row_group_tasks(path: str, groups: list[int], counts: Sequence[int], workers: int) -> list[ScanTask]:

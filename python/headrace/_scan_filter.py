@@ -108,7 +108,8 @@ class ConjunctFilter:
         seen_as = pa.schema([f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in dictionaries else f
                              for f in schema])
         native = [(t, native_term(t, seen_as)) for t in self.terms]
-        self._native = _core.RowFilter([n for _, n in native if n is not None]) if any(n for _, n in native) else None
+        found = [n for _, n in native if n is not None]
+        self.native_filter = _core.RowFilter(found) if found else None
         self.native_terms = [t for t, n in native if n is not None]
         # An ``|`` of conjunctions of native terms runs natively too, one conjunction at a time.
         any_of = {id(t): _AnyOf.of(t, seen_as) for t, n in native if n is None}
@@ -117,6 +118,8 @@ class ConjunctFilter:
         rest = [(r, t) for (r, t), (_, n) in zip(ranked, native) if n is None and any_of[id(t)] is None]
         self._rest = [t for _, t in rest]
         self._costly = [r >= _COSTLY for r, _ in rest]
+        # Every term native (or a key filter): a Parquet scan may run it inside its read.
+        self.fusable = not self._any_of and not self._rest
 
     def columns(self) -> set[str]:
         """The columns the filter reads."""
@@ -146,7 +149,7 @@ class ConjunctFilter:
     def _narrowed(self, batch: pa.RecordBatch) -> np.ndarray | None:
         """The rows the native terms, then the join key filters, keep (one list of row
         numbers they narrow in turn; None: no such term)."""
-        rows = self._native.select(batch) if self._native is not None else None
+        rows = self.native_filter.select(batch) if self.native_filter is not None else None
         for key in self.keys:
             if rows is not None and len(rows) == 0:
                 break

@@ -1,0 +1,86 @@
+"""A Parquet scan whose filter is all native terms reads each row group in one native call
+(``_core.ParquetFile.read_filtered``): the same rows as the step-by-step read and as the
+predicate over the whole table, for any row-group size, nulls, dictionary-read strings and
+join key filters."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from headrace import col
+from headrace._join_filter import KeyFilter, KeyTerm
+from headrace._parquet_native import NativeParquet
+from headrace._scan import FileScan
+from headrace._scan_filter import ConjunctFilter
+
+DAY = datetime.date(2024, 1, 1)
+SCHEMA = pa.schema({"i": pa.int32(), "m": pa.decimal128(12, 2), "s": pa.string(), "t": pa.date32(),
+                    "note": pa.string()})
+TERMS = [col("i") > 0, col("m") < 5, col("s") == "a", col("s").isin(["b", "c"]), col("t") >= DAY,
+         col("i") != col("i")]
+ROW = st.fixed_dictionaries({
+    "i": st.one_of(st.none(), st.integers(-5, 5)),
+    "m": st.one_of(st.none(), st.decimals(-10, 10, places=2, allow_nan=False, allow_infinity=False)),
+    "s": st.one_of(st.none(), st.sampled_from(["a", "b", "c", "ü" * 40])),
+    "t": st.one_of(st.none(), st.dates(DAY - datetime.timedelta(days=3), DAY + datetime.timedelta(days=3))),
+    "note": st.one_of(st.none(), st.text(max_size=8)),
+})
+
+
+def _read(path: str, columns: list[str], predicate, keys: list[int] | None, encoded: list[str],
+          fused: bool) -> list[dict]:
+    scan = FileScan("parquet", path)
+    terms = []
+    if keys is not None:
+        build = KeyFilter()
+        build.add(pa.array(keys, pa.int64()))
+        terms = [KeyTerm("i", build)]
+    f = ConjunctFilter(predicate, scan.project(columns), encoded, terms)
+    assert f.fusable
+    f.fusable = fused
+    calls: list[int] = []
+    original = NativeParquet.read_filtered
+
+    def counted(self: NativeParquet, *args: object) -> object:
+        calls.append(1)
+        return original(self, *args)
+
+    NativeParquet.read_filtered = counted  # type: ignore[method-assign]
+    try:
+        rows = [row for task in scan.tasks(columns) for batch in scan.read_filtered(task, columns, f, encoded)
+                for row in batch.to_pylist()]
+    finally:
+        NativeParquet.read_filtered = original  # type: ignore[method-assign]
+    assert bool(calls) == (fused and bool(scan.tasks(columns)))  # one call per row group when fused
+    return rows
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(ROW, max_size=60), picked=st.lists(st.integers(0, len(TERMS) - 1), max_size=3),
+       group=st.integers(1, 25), keys=st.one_of(st.none(), st.lists(st.integers(-5, 5), max_size=6)),
+       encoded=st.booleans(), tail=st.booleans())
+def test_fused_and_stepwise_reads_keep_the_predicates_rows(tmp_path: Path, rows: list[dict], picked: list[int],
+                                                           group: int, keys: list[int] | None, encoded: bool,
+                                                           tail: bool) -> None:
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    path = str(tmp_path / "t.parquet")
+    pq.write_table(table, path, row_group_size=group)
+    predicate = TERMS[picked[0]] if picked else col("i") == col("i")
+    for i in picked[1:]:
+        predicate = predicate & TERMS[i]
+    columns = ["note", "i", "s", "m", "t"] if tail else ["i", "s", "m", "t"]
+    keep = predicate.evaluate(table).to_pylist()
+    want = [{c: row[c] for c in columns} for row, k in zip(rows, keep)
+            if k and (keys is None or row["i"] in keys)]
+    as_dictionary = ["s"] if encoded else []
+    for fused in (True, False):
+        got = _read(path, columns, predicate, keys, as_dictionary, fused)
+        assert got == [{c: Decimal(str(r[c])) if c == "m" and r[c] is not None else r[c] for c in columns}
+                       for r in want], f"fused={fused}"
