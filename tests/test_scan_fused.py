@@ -1,7 +1,7 @@
 """A Parquet scan whose filter is all native terms reads each row group in one native call
 (``_core.ParquetFile.read_filtered``): the same rows as the step-by-step read and as the
 predicate over the whole table, for any row-group size, nulls, dictionary-read strings and
-join key filters."""
+join key filters. The small batches it leaves are joined, rows and order kept."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from headrace import col
+from headrace._batches import coalesced
 from headrace._join_filter import KeyFilter, KeyTerm
 from headrace._parquet_native import NativeParquet
 from headrace._scan import FileScan
@@ -84,3 +85,32 @@ def test_fused_and_stepwise_reads_keep_the_predicates_rows(tmp_path: Path, rows:
         got = _read(path, columns, predicate, keys, as_dictionary, fused)
         assert got == [{c: Decimal(str(r[c])) if c == "m" and r[c] is not None else r[c] for c in columns}
                        for r in want], f"fused={fused}"
+
+
+@settings(max_examples=200, deadline=None)
+@given(sizes=st.lists(st.integers(0, 12), max_size=12), size=st.integers(1, 20),
+       kinds=st.lists(st.sampled_from(["plain", "dictionary", "no columns"]), min_size=12, max_size=12))
+def test_coalesced_batches_keep_every_row_in_order(sizes: list[int], size: int, kinds: list[str]) -> None:
+    """The scan joins the small batches a selective filter leaves; rows and their order stay."""
+    batches, start = [], 0
+    for n, kind in zip(sizes, kinds):
+        values = list(range(start, start + n))
+        start += n
+        if kind == "no columns":
+            batches.append(pa.RecordBatch.from_pylist([{}] * n))
+        elif kind == "dictionary":
+            batches.append(pa.record_batch({"x": pa.array(values).dictionary_encode()}))
+        else:
+            batches.append(pa.record_batch({"x": pa.array(values)}))
+    out = list(coalesced(batches, size))
+    counts = [b.num_rows for b in batches if b.num_columns == 0 and b.num_rows]  # empty batches are dropped
+    assert [b.num_rows for b in out if b.num_columns == 0] == counts
+    with_columns = [v for b in out if b.num_columns for v in b.column(0).to_pylist()]
+    assert with_columns == [v for b in batches if b.num_columns for v in b.column(0).to_pylist()]
+    assert all(b.num_rows for b in out)
+
+    def plain(b: pa.RecordBatch) -> bool:
+        return b.num_columns > 0 and not pa.types.is_dictionary(b.schema.types[0])
+
+    for b, after in zip(out, out[1:]):  # a short plain batch ends a run of small ones
+        assert not plain(b) or b.num_rows >= size or not plain(after) or after.num_rows >= size

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -63,6 +63,44 @@ def sliced(batches: Any, size: int) -> Iterator[pa.RecordBatch]:
             continue
         for start in range(0, rows, size):
             yield batch.slice(start, size)
+
+
+def coalesced(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.RecordBatch]:
+    """The non-empty batches in order, consecutive ones of fewer than ``size`` rows joined into
+    one (up to ``size`` rows or more): a selective filter leaves a few rows per row group, and every
+    operator after it pays per batch. Batches with a dictionary column (their dictionaries
+    differ) or without columns pass as they are.
+
+    Examples:
+        >>> small = [pa.record_batch({"x": [i, i]}) for i in range(3)]
+        >>> [b.num_rows for b in coalesced(small + [pa.record_batch({"x": list(range(9))})] + small, 5)]
+        [6, 9, 6]
+    """
+    held: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        if (batch.num_rows >= size or not batch.num_columns  # no column: nothing to join, only rows
+                or any(pa.types.is_dictionary(t) for t in batch.schema.types)):
+            if held:
+                yield _joined(held)
+                held, rows = [], 0
+            yield batch
+            continue
+        held.append(batch)
+        rows += batch.num_rows
+        if rows >= size:
+            yield _joined(held)
+            held, rows = [], 0
+    if held:
+        yield _joined(held)
+
+
+def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 def conform(batch: pa.RecordBatch, schema: pa.Schema, types_known: bool, where: str) -> pa.RecordBatch:

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from . import _core
-from ._batches import as_batches, conform, sliced, take_rows
+from ._batches import as_batches, coalesced, conform, sliced, take_rows
 from ._executor import Context, Executor, overrides
 from ._expr import Column, Expr
 from ._join_filter import KeyTerm
@@ -193,17 +193,24 @@ def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | 
     terms = ConjunctFilter(predicate, scan.project(columns), encoded, keys) if filtered else None
     rows = max(scan.batch_size, FILTER_ROWS) if terms is not None else scan.batch_size
 
-    def run(task: Any) -> Iterator[pa.RecordBatch]:
-        # Filtering whole row groups costs fewer calls; the survivors are cut to batch size.
-        batches = (scan.read(task, columns, None, encoded, batch_size=rows) if terms is None
-                   else scan.read_filtered(task, columns, terms, encoded, batch_size=rows))
+    def decoded(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             if positions:
                 arrays = batch.columns
                 for i in positions:
                     arrays[i] = arrays[i].cast(arrays[i].type.value_type)
                 batch = pa.RecordBatch.from_arrays(arrays, names=columns)
-            yield from sliced([batch], scan.batch_size)
+            yield batch
+
+    def run(task: Any) -> Iterator[pa.RecordBatch]:
+        # Filtering whole row groups costs fewer calls; the survivors are cut to batch size,
+        # or joined up to it when row groups leave few.
+        if terms is None:
+            batches = decoded(scan.read(task, columns, None, encoded, batch_size=rows))
+        else:
+            batches = coalesced(decoded(scan.read_filtered(task, columns, terms, encoded, batch_size=rows)),
+                                scan.batch_size)
+        yield from sliced(batches, scan.batch_size)
 
     return run
 
