@@ -188,6 +188,23 @@ def test_corrupt_pages_raise_naming_the_file(tmp_path):
             assert "c.parquet" in str(exc)
 
 
+@pytest.mark.parametrize("picked", [1, 300, 4000, 20000])
+def test_a_sparse_read_of_a_large_dictionary_converts_only_the_entries_it_needs(tmp_path, picked):
+    """Few rows of a dictionary-encoded column of mostly distinct values (the decoder keeps the
+    dictionary's plain bytes then), and as many rows as that takes to convert it whole."""
+    path = str(tmp_path / "d.parquet")
+    n = 20000
+    decimals = [None if i % 13 == 0 else decimal.Decimal(i * 7919 % 100003) / 100 for i in range(n)]
+    table = pa.table({"m": pa.array(decimals, pa.decimal128(15, 2)),
+                      "i": pa.array([None if i % 11 == 0 else (i * 31) % 9000 for i in range(n)], pa.int64()),
+                      "d": pa.array([i % 5000 for i in range(n)], pa.int32()).cast(pa.date32())})
+    pq.write_table(table, path, row_group_size=n, dictionary_pagesize_limit=1 << 22)
+    assert all(pq.read_metadata(path).row_group(0).column(c).has_dictionary_page for c in range(3))
+    rows = np.sort(np.random.default_rng(picked).choice(n, picked, replace=False)).astype(np.int32)
+    got = NativeParquet.open(path).read(0, table.schema, rows)
+    assert got.equals(pa.record_batch(table.take(pa.array(rows)).combine_chunks().to_batches()[0]))
+
+
 @pytest.mark.parametrize("mapped", [True, False])
 def test_a_column_chunk_past_the_end_of_the_file_raises(tmp_path, mapped):
     """A footer whose column chunks lie beyond the file's end (pages cut out of the file)."""

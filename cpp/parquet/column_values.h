@@ -89,7 +89,10 @@ bool is_dictionary_encoding(Encoding encoding) noexcept;
 void parse_byte_arrays(std::span<const uint8_t> bytes, int32_t count, std::vector<std::string_view>& out);
 
 // Fixed-width output values, each converted from `stride` bytes of the plain encoding by
-// Convert (a stateless functor: Out operator()(const uint8_t*)).
+// Convert (a stateless functor: Out operator()(const uint8_t*)). A dictionary is converted
+// once, entry by entry, unless the read outputs far fewer rows than it has entries (a
+// sparse selection over a column of mostly distinct values): then its plain bytes are kept
+// and only the entries the rows name are converted.
 template <typename Out, typename Convert>
 class FixedWidthColumn {
  public:
@@ -97,13 +100,20 @@ class FixedWidthColumn {
   FixedWidthColumn(int64_t rows, std::size_t stride, bool every_row)
       : values_(every_row ? arrow::AlignedBuffer::for_overwrite(static_cast<std::size_t>(rows) * sizeof(Out))
                           : arrow::AlignedBuffer(static_cast<std::size_t>(rows) * sizeof(Out))),
-        stride_(stride) {}
+        stride_(stride),
+        rows_(static_cast<std::size_t>(rows)) {}
 
   void dictionary(std::span<const uint8_t> bytes, int32_t count) {
     if (count < 0 || bytes.size() / stride_ < static_cast<std::size_t>(count)) {
       throw ParquetError("dictionary page shorter than its values");
     }
-    dictionary_.resize(static_cast<std::size_t>(count));
+    dictionary_size_ = static_cast<std::size_t>(count);
+    if (rows_ * 4 < dictionary_size_) {  // the page's buffer is reused: keep a copy of its bytes
+      plain_dictionary_ = arrow::AlignedBuffer::for_overwrite(dictionary_size_ * stride_);  // pooled: no page faults
+      std::memcpy(plain_dictionary_.data(), bytes.data(), dictionary_size_ * stride_);
+      return;
+    }
+    dictionary_.resize(dictionary_size_);
     for (int32_t i = 0; i < count; ++i) dictionary_[i] = Convert{}(bytes.data() + static_cast<std::size_t>(i) * stride_);
   }
 
@@ -117,9 +127,15 @@ class FixedWidthColumn {
       const std::size_t stride = stride_;
       cursor.each_value(page, validity, [&](int64_t o, int32_t v) { out[o] = Convert{}(base + static_cast<std::size_t>(v) * stride); });
     } else if (is_dictionary_encoding(page.encoding)) {
-      decode_indices(page, dictionary_.size(), indices_);
-      const Out* dictionary = dictionary_.data();
+      decode_indices(page, dictionary_size_, indices_);
       const uint32_t* indices = indices_.data();
+      if (plain_dictionary_.size() != 0) {
+        const uint8_t* plain = plain_dictionary_.data();
+        const std::size_t stride = stride_;
+        cursor.each_value(page, validity, [&](int64_t o, int32_t v) { out[o] = Convert{}(plain + indices[v] * stride); });
+        return;
+      }
+      const Out* dictionary = dictionary_.data();
       cursor.each_value(page, validity, [&](int64_t o, int32_t v) { out[o] = dictionary[indices[v]]; });
     } else {
       throw NotSupported("value encoding " + std::to_string(static_cast<int>(page.encoding)));
@@ -136,7 +152,10 @@ class FixedWidthColumn {
  private:
   arrow::AlignedBuffer values_;
   std::size_t stride_;
-  std::vector<Out> dictionary_;
+  std::size_t rows_;  // rows the read outputs
+  std::size_t dictionary_size_ = 0;
+  std::vector<Out> dictionary_;             // converted entries
+  arrow::AlignedBuffer plain_dictionary_;   // or the plain bytes, for a sparse read
   std::vector<uint32_t> indices_;
 };
 
