@@ -113,8 +113,9 @@ class FixedWidthColumn {
       std::memcpy(plain_dictionary_.data(), bytes.data(), dictionary_size_ * stride_);
       return;
     }
-    dictionary_.resize(dictionary_size_);
-    for (int32_t i = 0; i < count; ++i) dictionary_[i] = Convert{}(bytes.data() + static_cast<std::size_t>(i) * stride_);
+    dictionary_ = arrow::AlignedBuffer::for_overwrite(dictionary_size_ * sizeof(Out));  // pooled: no page faults
+    Out* entries = dictionary_.as<Out>();
+    for (int32_t i = 0; i < count; ++i) entries[i] = Convert{}(bytes.data() + static_cast<std::size_t>(i) * stride_);
   }
 
   void page(const DataPage& page, RowCursor& cursor, arrow::BitmapBuilder* validity) {
@@ -135,7 +136,7 @@ class FixedWidthColumn {
         cursor.each_value(page, validity, [&](int64_t o, int32_t v) { out[o] = Convert{}(plain + indices[v] * stride); });
         return;
       }
-      const Out* dictionary = dictionary_.data();
+      const Out* dictionary = dictionary_.as<Out>();
       cursor.each_value(page, validity, [&](int64_t o, int32_t v) { out[o] = dictionary[indices[v]]; });
     } else {
       throw NotSupported("value encoding " + std::to_string(static_cast<int>(page.encoding)));
@@ -154,7 +155,7 @@ class FixedWidthColumn {
   std::size_t stride_;
   std::size_t rows_;  // rows the read outputs
   std::size_t dictionary_size_ = 0;
-  std::vector<Out> dictionary_;             // converted entries
+  arrow::AlignedBuffer dictionary_;         // converted entries
   arrow::AlignedBuffer plain_dictionary_;   // or the plain bytes, for a sparse read
   std::vector<uint32_t> indices_;
 };
