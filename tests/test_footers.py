@@ -3,6 +3,7 @@ rewritten in place, even to the same size, is planned and read from its new foot
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -23,6 +24,30 @@ def test_a_file_rewritten_in_place_is_read_anew(tmp_path: Path, reader: str) -> 
             query = hr.read_parquet(path).filter(hr.col("a") >= 10 + k)
             assert query.collect().column("a").to_pylist() == [k + 10, k + 20]
             assert hr.read_parquet(path).collect().column("a").to_pylist() == [k, k + 10, k + 20]
+
+
+def test_a_file_rewritten_with_the_same_bytes_is_read_again(tmp_path: Path) -> None:
+    path = str(tmp_path / "same.parquet")
+    table = pa.table({"a": pa.array(range(50), pa.int64())})
+    pq.write_table(table, path)
+    assert hr.read_parquet(path).collect().equals(table)
+    first = _footers.footer(path)
+    os.utime(path, ns=(0, 1))  # the same bytes, another modification time
+    assert _footers.footer(path) is not first
+    assert hr.read_parquet(path).collect().equals(table)
+
+
+def test_a_scan_kept_across_a_rewrite_refuses_the_changed_file(tmp_path: Path) -> None:
+    """A DataStream built before its file was rewritten (shorter) fails naming the file,
+    never reading past the new end of a mapping."""
+    path = str(tmp_path / "t.parquet")
+    pq.write_table(pa.table({"a": pa.array(range(5000), pa.int64())}), path, row_group_size=1000)
+    stream = hr.read_parquet(path).filter(hr.col("a") >= 0)
+    assert stream.collect().num_rows == 5000
+    pq.write_table(pa.table({"a": pa.array(range(10), pa.int64())}), path)
+    with pytest.raises(hr.PipelineError, match=r"t\.parquet.*changed since its footer was read") as info:
+        stream.collect()
+    assert isinstance(info.value.__cause__, ValueError)  # naming the file, chained to the reader's error
 
 
 def test_the_same_footer_is_parsed_once_and_the_cache_is_bounded(tmp_path: Path,

@@ -86,6 +86,10 @@ std::vector<std::shared_ptr<const arrow::ArrayData>> ParquetFileReader::read_row
       previous = row;
     }
   }
+  if (file_.mapped() && !file_.current(path_)) {
+    throw ParquetError("the file has changed since its footer was read (another size, inode or modification "
+                       "time); read it again");
+  }
   std::vector<std::shared_ptr<const arrow::ArrayData>> arrays;
   arrays.reserve(columns.size());
   for (std::size_t c = 0; c < columns.size(); ++c) {

@@ -12,6 +12,18 @@ namespace headrace::parquet {
 
 #ifdef HEADRACE_HAS_MMAP
 
+namespace {
+
+int64_t modified_ns(const struct stat& info) noexcept {
+#if defined(__APPLE__)
+  return static_cast<int64_t>(info.st_mtimespec.tv_sec) * 1000000000 + info.st_mtimespec.tv_nsec;
+#else
+  return static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
+#endif
+}
+
+}  // namespace
+
 MappedFile::MappedFile(const std::string& path, bool map) noexcept {
   if (!map) return;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -23,6 +35,8 @@ MappedFile::MappedFile(const std::string& path, bool map) noexcept {
     if (address != MAP_FAILED) {
       data_ = static_cast<const uint8_t*>(address);
       size_ = size;
+      inode_ = static_cast<uint64_t>(info.st_ino);
+      modified_ns_ = modified_ns(info);
     }
   }
   ::close(fd);  // the mapping stays valid without the descriptor
@@ -32,10 +46,17 @@ MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
+bool MappedFile::current(const std::string& path) const noexcept {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && static_cast<uint64_t>(info.st_ino) == inode_ &&
+         static_cast<std::size_t>(info.st_size) == size_ && modified_ns(info) == modified_ns_;
+}
+
 #else
 
 MappedFile::MappedFile(const std::string&, bool) noexcept {}
 MappedFile::~MappedFile() = default;
+bool MappedFile::current(const std::string&) const noexcept { return true; }  // never mapped here
 
 #endif
 

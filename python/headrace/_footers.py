@@ -4,10 +4,11 @@ Planning a query over a Parquet file reads its footer several times: the schema 
 counts, the row-group statistics that prune row groups, the footer the native reader
 parses. Parsing TPC-H lineitem's 53-row-group footer costs about a millisecond each time,
 and pruning by its statistics three more, at every query. :func:`footer` keeps what was
-parsed, keyed by the file's path *and the footer's bytes*: a rewritten file whose footer
-differs is parsed afresh, and one whose footer is byte for byte the same gives the same
-schema, row groups, statistics and column chunk offsets, so what was kept still holds. Reading
-the footer's bytes to compare them costs a few microseconds.
+parsed, keyed by the file's path, inode, size, modification time *and the footer's bytes*:
+a rewritten file is parsed afresh (the native reader maps the file it parsed, and refuses
+to read one that changed since), and a footer byte for byte the same, of an unchanged file,
+gives the same schema, row groups, statistics and column chunk offsets. Reading the
+footer's bytes to compare them costs a few microseconds.
 
 Examples:
     >>> import pyarrow as pa, pyarrow.parquet as pq, tempfile, os
@@ -25,6 +26,7 @@ Examples:
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections import OrderedDict
 
@@ -82,7 +84,7 @@ class Footer:
         return _core.ParquetFile(self.path)
 
 
-_cache: OrderedDict[tuple[str, bytes], Footer] = OrderedDict()
+_cache: OrderedDict[tuple[str, tuple[int, int, int], bytes], Footer] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -90,8 +92,11 @@ def footer(path: str) -> Footer:
     """The parsed footer of the Parquet file at ``path`` as it is now: the one kept for the
     same footer bytes, or a new one (kept, unless the file has no readable footer: then
     its parts raise pyarrow's or the native reader's error about it)."""
-    key = (path, _footer_bytes(path))
-    if not key[1]:
+    stat = os.stat(path)
+    # The inode, size and modification time too: the native reader maps the file, and refuses
+    # to read a file that is no longer the one it mapped (even with the same footer).
+    key = (path, (stat.st_ino, stat.st_size, stat.st_mtime_ns), _footer_bytes(path))
+    if not key[2]:
         return Footer(path)
     with _lock:
         found = _cache.get(key)
