@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -31,3 +33,18 @@ def test_import_time_script_reports_a_median(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "(no_such_module_xyz is not installed: skipped)" in proc.stdout
     assert any(line.startswith("headrace ") and line.endswith("ms") for line in proc.stdout.splitlines()), proc.stdout
+
+
+@pytest.mark.parametrize("environment, tuned", [
+    ({}, True), ({"HEADRACE_MALLOC_TUNING": "0"}, False), ({"MALLOC_TRIM_THRESHOLD_": "1048576"}, False),
+    ({"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=1048576"}, False),
+])
+def test_the_allocator_is_tuned_on_import_unless_the_environment_says_otherwise(environment, tuned):
+    """glibc's mmap and trim thresholds are raised on import (arrow/allocator_tuning.h) unless
+    the user set malloc's tunables or HEADRACE_MALLOC_TUNING=0; never off glibc."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("HEADRACE_MALLOC_TUNING", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES")}
+    out = subprocess.run([sys.executable, "-c", "import headrace._core as c; print(c.allocator_tuned)"],
+                         env={**env, **environment}, capture_output=True, text=True, timeout=120, check=True)
+    on_glibc = platform.libc_ver()[0] == "glibc"
+    assert out.stdout.strip() == str(tuned and on_glibc)

@@ -8,6 +8,7 @@
 #include "bindings/py_join.h"
 #include "bindings/py_kernels.h"
 #include "bindings/py_parquet.h"
+#include "arrow/allocator_tuning.h"
 #include "bindings/py_run.h"
 #include "stress.h"
 
@@ -16,6 +17,7 @@ using headrace::py::PyRun;
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "headrace's native runtime (internal; use the headrace package)";
+  m.attr("allocator_tuned") = headrace::arrow::tune_allocator();
   headrace::py::bind_arrow(m);
   headrace::py::bind_kernels(m);
   headrace::py::bind_aggregate(m);

@@ -101,6 +101,7 @@ class RowFilter:
     def select(self, batch: _ArrowArrayExportable) -> npt.NDArray[np.int32]: ...
 
 key_bitmap_max_span: int
+allocator_tuned: bool
 
 class KeyBitmap:
     def __init__(self) -> None: ...
