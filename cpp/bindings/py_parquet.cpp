@@ -65,14 +65,16 @@ class PyParquetFile {
                         std::move(batch));
   }
 
-  // parquet::read_filtered: (the batch of the rows that passed, as `target` orders the head
-  // and tail columns, or None; (checked, kept) per key filter).
+  // parquet::read_filtered: (the batch of the rows that passed, its columns `sources`' (0:
+  // head, 1: middle, 2: tail; index), or None; (checked, kept) per key filter).
   pyb::tuple read_filtered(int row_group, const std::vector<int>& head_columns, const pyb::handle& head_schema,
+                           const std::vector<int>& middle_columns, const pyb::handle& middle_schema,
                            const std::vector<int>& tail_columns, const pyb::handle& tail_schema,
                            const PyRowFilter* filter, const std::vector<std::pair<std::string, const PyKeyBitmap*>>& keys,
                            const std::vector<std::pair<int, int>>& sources) const {
-    const std::vector<arrow::Field> head_fields = schema_fields(head_schema);
-    const std::vector<arrow::Field> tail_fields = schema_fields(tail_schema);
+    const parquet::ColumnSet sets[3] = {{head_columns, schema_fields(head_schema)},
+                                        {middle_columns, schema_fields(middle_schema)},
+                                        {tail_columns, schema_fields(tail_schema)}};
     std::vector<parquet::KeyCheck> checks;
     for (const auto& [column, bitmap] : keys) {
       if (bitmap == nullptr) throw pyb::type_error("a key filter is a (column, KeyBitmap) pair");
@@ -80,16 +82,15 @@ class PyParquetFile {
     }
     std::vector<arrow::Field> fields;
     for (const auto& [side, index] : sources) {
-      const std::vector<arrow::Field>& from = side == 0 ? head_fields : tail_fields;
-      if (side < 0 || side > 1 || index < 0 || static_cast<std::size_t>(index) >= from.size()) {
-        throw pyb::index_error("a source is (0 for the head or 1 for the tail, a column index of it)");
+      if (side < 0 || side > 2 || index < 0 || static_cast<std::size_t>(index) >= sets[side].fields.size()) {
+        throw pyb::index_error("a source is (0: head, 1: middle or 2: tail; a column index of it)");
       }
-      fields.push_back(from[static_cast<std::size_t>(index)]);
+      fields.push_back(sets[side].fields[static_cast<std::size_t>(index)]);
     }
     parquet::FilteredColumns read;
     {
       pyb::gil_scoped_release release;
-      read = parquet::read_filtered(*reader_, row_group, head_columns, head_fields, tail_columns, tail_fields,
+      read = parquet::read_filtered(*reader_, row_group, sets[0], sets[1], sets[2],
                                     filter != nullptr ? &filter->filter() : nullptr, checks);
     }
     pyb::list counts;
@@ -98,9 +99,8 @@ class PyParquetFile {
     auto batch = std::make_shared<arrow::ArrayData>();
     batch->length = read.length;
     batch->buffers = {nullptr};
-    for (const auto& [side, index] : sources) {
-      batch->children.push_back((side == 0 ? read.head : read.tail).at(static_cast<std::size_t>(index)));
-    }
+    const std::vector<std::shared_ptr<const arrow::ArrayData>>* parts[3] = {&read.head, &read.middle, &read.tail};
+    for (const auto& [side, index] : sources) batch->children.push_back(parts[side]->at(static_cast<std::size_t>(index)));
     PyArrowArray out(arrow::Field{"", arrow::DataType{arrow::TypeId::kStruct}, false, nullptr, std::move(fields)},
                      std::move(batch));
     return pyb::make_tuple(pyb::cast(std::move(out)), counts);
@@ -124,11 +124,12 @@ void bind_parquet(pyb::module_& m) {
       .def("read_row_group", &PyParquetFile::read_row_group, pyb::arg("row_group"), pyb::arg("columns"),
            pyb::arg("schema"), pyb::arg("selection") = pyb::none())
       .def("read_filtered", &PyParquetFile::read_filtered, pyb::arg("row_group"), pyb::arg("head_columns"),
-           pyb::arg("head_schema"), pyb::arg("tail_columns"), pyb::arg("tail_schema"), pyb::arg("filter"),
-           pyb::arg("keys"), pyb::arg("sources"),
-           "The row group's rows passing the filter's native terms (None: every row) and then each (head "
-           "column, KeyBitmap) key filter, late-materialized; returns (a batch whose columns are `sources`' "
-           "(0: head / 1: tail, index) columns, or None if no row passed; [(checked, kept)] per key filter).");
+           pyb::arg("head_schema"), pyb::arg("middle_columns"), pyb::arg("middle_schema"), pyb::arg("tail_columns"),
+           pyb::arg("tail_schema"), pyb::arg("filter"), pyb::arg("keys"), pyb::arg("sources"),
+           "The row group's rows passing the filter's native terms over the head columns (None: every row) and "
+           "then each (head or middle column, KeyBitmap) key filter, late-materialized; returns (a batch whose "
+           "columns are `sources`' (0: head, 1: middle, 2: tail; index) columns, or None if no row passed; "
+           "[(checked, kept)] per key filter).");
 }
 
 }  // namespace headrace::py

@@ -31,39 +31,90 @@ std::shared_ptr<const ArrayData> gather(const std::shared_ptr<const ArrayData>& 
 
 }  // namespace
 
-FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, const std::vector<int>& head_columns,
-                              const std::vector<Field>& head_fields, const std::vector<int>& tail_columns,
-                              const std::vector<Field>& tail_fields, const kernels::RowFilter* filter,
+namespace {
+
+std::size_t find(const std::vector<Field>& fields, const std::string& name) {
+  std::size_t c = 0;
+  while (c < fields.size() && fields[c].name != name) ++c;
+  return c;
+}
+
+std::vector<std::shared_ptr<const ArrayData>> gather_all(const std::vector<std::shared_ptr<const ArrayData>>& columns,
+                                                         const std::vector<Field>& fields,
+                                                         const std::vector<int32_t>& at) {
+  const std::vector<uint64_t> refs(at.begin(), at.end());  // batch 0: a ref is the row number
+  std::vector<std::shared_ptr<const ArrayData>> out;
+  for (std::size_t c = 0; c < columns.size(); ++c) out.push_back(gather(columns[c], fields[c], refs));
+  return out;
+}
+
+}  // namespace
+
+FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, const ColumnSet& head,
+                              const ColumnSet& middle, const ColumnSet& tail, const kernels::RowFilter* filter,
                               std::span<KeyCheck> keys) {
   FilteredColumns out;
-  std::vector<std::shared_ptr<const ArrayData>> head = reader.read_row_group(row_group, head_columns, head_fields, nullptr);
+  std::vector<std::shared_ptr<const ArrayData>> head_arrays =
+      reader.read_row_group(row_group, head.columns, head.fields, nullptr);
   const int64_t rows_in_group = reader.metadata().row_groups.at(static_cast<std::size_t>(row_group)).num_rows;
   std::optional<std::vector<int32_t>> rows;  // nullopt: every row still passes
-  if (filter != nullptr) rows = filter->select(head, head_fields, rows_in_group);
-  for (KeyCheck& key : keys) {
-    if (rows && rows->empty()) break;
-    std::size_t c = 0;
-    while (c < head_fields.size() && head_fields[c].name != key.column) ++c;
-    if (c == head_fields.size()) throw ArrowError("join key filter: the scan read no column '" + key.column + "'");
-    const arrow::ArrayView view(*head[c], head_fields[c]);
-    if (rows) {
-      key.checked += static_cast<int64_t>(rows->size());
-      key.keys->keep(view, *rows);
+  if (filter != nullptr) rows = filter->select(head_arrays, head.fields, rows_in_group);
+  auto checked = [&](KeyCheck& key, const arrow::ArrayView& view, std::optional<std::vector<int32_t>>& kept,
+                     int64_t all) {
+    if (kept) {
+      key.checked += static_cast<int64_t>(kept->size());
+      key.keys->keep(view, *kept);
     } else {
-      key.checked += rows_in_group;
-      rows = key.keys->select(view);
+      key.checked += all;
+      kept = key.keys->select(view);
     }
-    key.kept += static_cast<int64_t>(rows->size());
+    key.kept += static_cast<int64_t>(kept->size());
+  };
+  // Keys on head columns check row numbers; then the middle is read for the rows left, and
+  // keys on its columns check positions in it.
+  for (KeyCheck& key : keys) {
+    const std::size_t c = find(head.fields, key.column);
+    if (c == head.fields.size()) continue;
+    if (rows && rows->empty()) return out;
+    checked(key, arrow::ArrayView(*head_arrays[c], head.fields[c]), rows, rows_in_group);
   }
   if (rows && rows->empty()) return out;
-  const bool every_row = !rows || static_cast<int64_t>(rows->size()) == rows_in_group;
-  if (every_row) {
-    out.head = std::move(head);
+  std::vector<std::shared_ptr<const ArrayData>> middle_arrays;
+  std::optional<std::vector<int32_t>> positions;  // of the middle's rows still passing; nullopt: all
+  if (!middle.columns.empty()) {
+    middle_arrays = reader.read_row_group(row_group, middle.columns, middle.fields, rows ? &*rows : nullptr);
+    const int64_t read = rows ? static_cast<int64_t>(rows->size()) : rows_in_group;
+    for (KeyCheck& key : keys) {
+      const std::size_t c = find(middle.fields, key.column);
+      if (c == middle.fields.size()) {
+        if (find(head.fields, key.column) == head.fields.size()) {
+          throw ArrowError("join key filter: the scan read no column '" + key.column + "'");
+        }
+        continue;
+      }
+      if (positions && positions->empty()) return out;
+      checked(key, arrow::ArrayView(*middle_arrays[c], middle.fields[c]), positions, read);
+    }
+    if (positions) {
+      if (positions->empty()) return out;
+      std::vector<int32_t> narrowed;
+      narrowed.reserve(positions->size());
+      for (const int32_t p : *positions) narrowed.push_back(rows ? (*rows)[static_cast<std::size_t>(p)] : p);
+      rows = std::move(narrowed);
+    }
   } else {
-    const std::vector<uint64_t> refs(rows->begin(), rows->end());  // batch 0: a ref is the row number
-    for (std::size_t c = 0; c < head.size(); ++c) out.head.push_back(gather(head[c], head_fields[c], refs));
+    for (KeyCheck& key : keys) {
+      if (find(head.fields, key.column) == head.fields.size()) {
+        throw ArrowError("join key filter: the scan read no column '" + key.column + "'");
+      }
+    }
   }
-  if (!tail_columns.empty()) out.tail = reader.read_row_group(row_group, tail_columns, tail_fields, every_row ? nullptr : &*rows);
+  const bool every_row = !rows || static_cast<int64_t>(rows->size()) == rows_in_group;
+  out.head = every_row ? std::move(head_arrays) : gather_all(head_arrays, head.fields, *rows);
+  out.middle = positions ? gather_all(middle_arrays, middle.fields, *positions) : std::move(middle_arrays);
+  if (!tail.columns.empty()) {
+    out.tail = reader.read_row_group(row_group, tail.columns, tail.fields, every_row ? nullptr : &*rows);
+  }
   out.length = every_row ? rows_in_group : static_cast<int64_t>(rows->size());
   return out;
 }

@@ -1,7 +1,8 @@
 // One row group read through a scan's filter in one call (late materialization): the
-// filter's columns (the "head") are decoded, the RowFilter terms and then the join key
-// bitmaps narrow the row numbers, the head columns are gathered to the rows left, and the
-// other columns (the "tail") are decoded for those rows only. Python's scan takes the same
+// filter's columns (the "head") are decoded and the RowFilter terms narrow the row numbers;
+// the join key columns the terms do not read (the "middle") are decoded for those rows only
+// before the key bitmaps narrow them further; the head and middle columns are gathered to
+// the rows left, and the other columns (the "tail") are decoded for those rows only. Python's scan takes the same
 // steps one call at a time when its filter has terms only pyarrow evaluates
 // (python/headrace/_scan.py); in one call they hold the GIL only to start and to finish.
 #pragma once
@@ -24,24 +25,30 @@ namespace headrace::parquet {
 // A join key filter applied after the RowFilter terms, with what it saw (for the caller's
 // decision to keep using it).
 struct KeyCheck {
-  std::string column;  // one of the head columns
+  std::string column;  // one of the head or middle columns
   const kernels::KeyBitmap* keys = nullptr;
   int64_t checked = 0;  // rows it was asked about
   int64_t kept = 0;     // rows it kept
 };
 
 struct FilteredColumns {
-  std::vector<std::shared_ptr<const arrow::ArrayData>> head;  // gathered to the rows that passed
-  std::vector<std::shared_ptr<const arrow::ArrayData>> tail;  // decoded for those rows
+  std::vector<std::shared_ptr<const arrow::ArrayData>> head;    // gathered to the rows that passed
+  std::vector<std::shared_ptr<const arrow::ArrayData>> middle;  // likewise
+  std::vector<std::shared_ptr<const arrow::ArrayData>> tail;    // decoded for those rows
   int64_t length = 0;                                         // 0: no row passed (nothing read after)
+};
+
+// The columns of a read: chunk indices and the fields they are read as.
+struct ColumnSet {
+  std::vector<int> columns;
+  std::vector<arrow::Field> fields;
 };
 
 // The rows of `row_group` passing `filter` (may be null: every row) and then every key
 // check. Throws what read_row_group throws (NotSupported: the caller reads the row group
-// another way), ArrowError for a filter or key column the head lacks.
-FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, const std::vector<int>& head_columns,
-                              const std::vector<arrow::Field>& head_fields, const std::vector<int>& tail_columns,
-                              const std::vector<arrow::Field>& tail_fields, const kernels::RowFilter* filter,
+// another way), ArrowError for a filter or key column neither the head nor the middle has.
+FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, const ColumnSet& head,
+                              const ColumnSet& middle, const ColumnSet& tail, const kernels::RowFilter* filter,
                               std::span<KeyCheck> keys);
 
 }  // namespace headrace::parquet

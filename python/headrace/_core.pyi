@@ -133,6 +133,8 @@ class ParquetFile:
         row_group: int,
         head_columns: Sequence[int],
         head_schema: _ArrowSchemaExportable,
+        middle_columns: Sequence[int],
+        middle_schema: _ArrowSchemaExportable,
         tail_columns: Sequence[int],
         tail_schema: _ArrowSchemaExportable,
         filter: RowFilter | None,

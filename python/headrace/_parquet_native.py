@@ -77,17 +77,18 @@ class NativeParquet:
         columns = self.columns(schema)
         return bool(columns) and not self._file.unsupported(list(row_groups), columns, schema)
 
-    def read_filtered(self, row_group: int, head: pa.Schema, tail: pa.Schema, filter: _core.RowFilter | None,
-                      keys: Sequence[tuple[str, _core.KeyBitmap]], sources: Sequence[tuple[int, int]]
-                      ) -> tuple[pa.RecordBatch | None, list[tuple[int, int]]]:
-        """In one call without the GIL: the ``head`` columns, the rows passing ``filter`` and
-        then each (column, bitmap) of ``keys``, and the ``tail`` columns for those rows only;
-        the batch's columns are ``sources``' (0: head, 1: tail; index) in order, None if no row
-        passed. Also (rows checked, rows kept) per key filter. Raises ``Declined`` if it cannot."""
-        head_columns, tail_columns = self.columns(head), self.columns(tail)
-        if not head_columns or tail_columns is None:
+    def read_filtered(self, row_group: int, head: pa.Schema, middle: pa.Schema, tail: pa.Schema,
+                      filter: _core.RowFilter | None, keys: Sequence[tuple[str, _core.KeyBitmap]],
+                      sources: Sequence[tuple[int, int]]) -> tuple[pa.RecordBatch | None, list[tuple[int, int]]]:
+        """In one call without the GIL: the ``head`` columns and the rows passing ``filter``;
+        the ``middle`` columns for those rows and the rows then passing each (column, bitmap)
+        of ``keys``; the ``tail`` columns for those rows only. The batch's columns are
+        ``sources``' (0: head, 1: middle, 2: tail; index) in order, None if no row passed.
+        Also (rows checked, rows kept) per key filter. Raises ``Declined`` if it cannot."""
+        parts = [self.columns(head), self.columns(middle), self.columns(tail)]
+        if any(p is None for p in parts) or not (head or middle):
             raise Declined("no natively decodable columns")
-        batch, counts = self._file.read_filtered(row_group, head_columns, head, tail_columns, tail, filter,
+        batch, counts = self._file.read_filtered(row_group, parts[0], head, parts[1], middle, parts[2], tail, filter,
                                                  list(keys), list(sources))
         return (None if batch is None else pa.record_batch(batch)), counts
 

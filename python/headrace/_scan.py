@@ -329,20 +329,21 @@ class FileScan:
         if dictionary_columns:
             target = _as_dictionaries(target, set(dictionary_columns))
         needed = terms.columns()
-        head = pa.schema([f for f in target if f.name in needed])
-        tail = pa.schema([f for f in target if f.name not in needed])
         groups = self._row_groups(task)
         native = self.native(task.path) if self.format == "parquet" else None
         remaining: ScanTask | None = task  # what pyarrow reads
-        if native is not None and len(head) > 0 and native.can_read(groups, target):
+        if native is not None and needed and native.can_read(groups, target):
             remaining = None
-            # Where each target column comes from: the head batch (0) or the tail's (1).
-            sources = [(0, head.get_field_index(f.name)) if f.name in needed else (1, tail.get_field_index(f.name))
-                       for f in target]
-            read = _fused_read if terms.fusable else _stepwise_read
+            if terms.fusable:  # the terms' columns, then the key columns, then the others
+                in_terms = terms.term_columns()
+                split = _Split.of(target, [in_terms, needed - in_terms])
+                read = _fused_read
+            else:  # the filter's columns, then the others
+                split = _Split.of(target, [needed])
+                read = _stepwise_read
             for k, group in enumerate(groups):
                 try:
-                    batch = read(native, group, head, tail, terms, sources, target, self.reader, task.path)
+                    batch = read(native, group, split, terms, target, self.reader, task.path)
                 except Declined:
                     remaining = ScanTask(task.path, tuple(groups[k:]))
                     break
@@ -490,24 +491,45 @@ def _naming(reader: str, path: str) -> Iterator[None]:
         raise ValueError(f"{reader}: cannot read {path!r}: {exc}") from exc
 
 
-def _fused_read(native: NativeParquet, group: int, head: pa.Schema, tail: pa.Schema, terms: ConjunctFilter,
-                sources: list[tuple[int, int]], target: pa.Schema, reader: str, path: str) -> pa.RecordBatch | None:
+class _Split(NamedTuple):
+    """A late-materialized read's target columns in the parts read in turn, and where each
+    target column is: (part, index in it)."""
+
+    parts: list[pa.Schema]
+    sources: list[tuple[int, int]]
+
+    @staticmethod
+    def of(target: pa.Schema, first: list[set[str]]) -> _Split:
+        """Parts of the target columns named in each of ``first`` (in turn), then the rest."""
+        taken = set().union(*first)
+        parts = [pa.schema([f for f in target if f.name in names]) for names in first]
+        parts.append(pa.schema([f for f in target if f.name not in taken]))
+        sources = []
+        for f in target:
+            part = next(i for i, p in enumerate(parts) if f.name in p.names)
+            sources.append((part, parts[part].get_field_index(f.name)))
+        return _Split(parts, sources)
+
+
+def _fused_read(native: NativeParquet, group: int, split: _Split, terms: ConjunctFilter, target: pa.Schema,
+                reader: str, path: str) -> pa.RecordBatch | None:
     """A row group through a filter whose every term is native: one call, without the GIL
     (the filter's own errors are ArrowError, which ``_naming`` leaves alone)."""
     keys = [key for key in terms.keys if key.active]
+    head, middle, tail = split.parts
     with _naming(reader, path):
-        batch, counts = native.read_filtered(group, head, tail, terms.native_filter,
-                                             [(key.column, key.bitmap) for key in keys], sources)
+        batch, counts = native.read_filtered(group, head, middle, tail, terms.native_filter,
+                                             [(key.column, key.bitmap) for key in keys], split.sources)
     for key, (checked, kept) in zip(keys, counts):
         key.record(checked, kept)
     return batch
 
 
-def _stepwise_read(native: NativeParquet, group: int, head: pa.Schema, tail: pa.Schema, terms: ConjunctFilter,
-                   sources: list[tuple[int, int]], target: pa.Schema, reader: str, path: str
-                   ) -> pa.RecordBatch | None:
+def _stepwise_read(native: NativeParquet, group: int, split: _Split, terms: ConjunctFilter, target: pa.Schema,
+                   reader: str, path: str) -> pa.RecordBatch | None:
     """A row group through a filter with terms pyarrow evaluates: the filter's columns, the
     rows that pass, the other columns for those rows (the filter's errors are not the file's)."""
+    head, tail = split.parts
     with _naming(reader, path):
         first = native.read(group, head)
     rows = terms.rows(first)
@@ -519,7 +541,7 @@ def _stepwise_read(native: NativeParquet, group: int, head: pa.Schema, tail: pa.
     with _naming(reader, path):
         rest = native.read(group, tail, rows)
     parts = (passed, rest)
-    return pa.RecordBatch.from_arrays([parts[s].column(i) for s, i in sources], schema=target)
+    return pa.RecordBatch.from_arrays([parts[s].column(i) for s, i in split.sources], schema=target)
 
 
 def _row_group_tasks(path: str, groups: list[int], counts: Sequence[int], workers: int) -> list[ScanTask]:

@@ -121,6 +121,10 @@ class ConjunctFilter:
         # Every term native (or a key filter): a Parquet scan may run it inside its read.
         self.fusable = not self._any_of and not self._rest
 
+    def term_columns(self) -> set[str]:
+        """The columns the filter's terms read (not its key filters')."""
+        return {name for term in self.terms for name in term.columns()}
+
     def columns(self) -> set[str]:
         """The columns the filter reads."""
         return {name for term in self.terms for name in term.columns()} | {k.column for k in self.keys}
