@@ -91,8 +91,8 @@ void parse_byte_arrays(std::span<const uint8_t> bytes, int32_t count, std::vecto
 // Fixed-width output values, each converted from `stride` bytes of the plain encoding by
 // Convert (a stateless functor: Out operator()(const uint8_t*)). A dictionary is converted
 // once, entry by entry, unless the read outputs far fewer rows than it has entries (a
-// sparse selection over a column of mostly distinct values): then its plain bytes are kept
-// and only the entries the rows name are converted.
+// sparse selection over a column of mostly distinct values): then only the entries the rows
+// name are converted, from the page's plain bytes.
 template <typename Out, typename Convert>
 class FixedWidthColumn {
  public:
@@ -108,9 +108,8 @@ class FixedWidthColumn {
       throw ParquetError("dictionary page shorter than its values");
     }
     dictionary_size_ = static_cast<std::size_t>(count);
-    if (rows_ * 4 < dictionary_size_) {  // the page's buffer is reused: keep a copy of its bytes
-      plain_dictionary_ = arrow::AlignedBuffer::for_overwrite(dictionary_size_ * stride_);  // pooled: no page faults
-      std::memcpy(plain_dictionary_.data(), bytes.data(), dictionary_size_ * stride_);
+    if (rows_ * 4 < dictionary_size_) {  // the bytes stay valid while the chunk is decoded (page_reader.h)
+      plain_dictionary_ = bytes.data();
       return;
     }
     dictionary_ = arrow::AlignedBuffer::for_overwrite(dictionary_size_ * sizeof(Out));  // pooled: no page faults
@@ -130,8 +129,8 @@ class FixedWidthColumn {
     } else if (is_dictionary_encoding(page.encoding)) {
       decode_indices(page, dictionary_size_, indices_);
       const uint32_t* indices = indices_.data();
-      if (plain_dictionary_.size() != 0) {
-        const uint8_t* plain = plain_dictionary_.data();
+      if (plain_dictionary_ != nullptr) {
+        const uint8_t* plain = plain_dictionary_;
         const std::size_t stride = stride_;
         cursor.each_value(page, validity, [&](int64_t o, int32_t v) { out[o] = Convert{}(plain + indices[v] * stride); });
         return;
@@ -156,7 +155,7 @@ class FixedWidthColumn {
   std::size_t rows_;  // rows the read outputs
   std::size_t dictionary_size_ = 0;
   arrow::AlignedBuffer dictionary_;         // converted entries
-  arrow::AlignedBuffer plain_dictionary_;   // or the plain bytes, for a sparse read
+  const uint8_t* plain_dictionary_ = nullptr;  // or the plain bytes, for a sparse read
   std::vector<uint32_t> indices_;
 };
 

@@ -24,7 +24,8 @@ int bit_width(int max_level) {
 PageReader::PageReader(std::span<const uint8_t> bytes, Codec codec, int max_definition_level, int64_t num_values)
     : bytes_(bytes), codec_(codec), max_definition_level_(max_definition_level), values_left_(num_values) {}
 
-std::span<const uint8_t> PageReader::decompress(std::span<const uint8_t> in, int32_t uncompressed_size) const {
+std::span<const uint8_t> PageReader::decompress(std::span<const uint8_t> in, int32_t uncompressed_size,
+                                                ScratchBuffer& into) const {
   if (codec_ == Codec::Uncompressed) return in;
   if (codec_ != Codec::Snappy) throw NotSupported("compression codec " + std::to_string(static_cast<int>(codec_)));
   if (uncompressed_size < 0) throw ParquetError("negative uncompressed page size");
@@ -33,7 +34,7 @@ std::span<const uint8_t> PageReader::decompress(std::span<const uint8_t> in, int
     throw ParquetError("page decompresses to " + std::to_string(size) + " bytes, its header says " +
                        std::to_string(uncompressed_size));
   }
-  uint8_t* out = page_scratch().reserve(size);  // valid until the next page: see next()
+  uint8_t* out = into.reserve(size);  // the page buffer: valid until the next page (see next())
   snappy_decompress(in.data(), in.size(), out, size);
   return {out, size};
 }
@@ -69,16 +70,16 @@ PageReader::Next PageReader::next() {
       if (header.dictionary->encoding != Encoding::Plain && header.dictionary->encoding != Encoding::PlainDictionary) {
         throw NotSupported("dictionary page encoding " + std::to_string(static_cast<int>(header.dictionary->encoding)));
       }
-      const std::span<const uint8_t> values = decompress(body, header.uncompressed_page_size);
-      dictionary_bytes_.assign(values.begin(), values.end());
-      dictionary_ = dictionary_bytes_;
+      // Into its own buffer (the data pages reuse the page buffer): this thread decodes one
+      // chunk at a time, so it stays valid for the reader's lifetime.
+      dictionary_ = decompress(body, header.uncompressed_page_size, dictionary_scratch());
       dictionary_count_ = header.dictionary->num_values;
       return Next::kDictionary;
     }
     if (header.type == PageType::DataPage) {
       if (!header.data) throw ParquetError("data page without its header");
       const DataPageHeader& data = *header.data;
-      std::span<const uint8_t> bytes = decompress(body, header.uncompressed_page_size);
+      std::span<const uint8_t> bytes = decompress(body, header.uncompressed_page_size, page_scratch());
       std::span<const uint8_t> levels;
       if (max_definition_level_ > 0) {
         if (data.definition_level_encoding != Encoding::Rle) throw NotSupported("bit-packed definition levels");
@@ -107,7 +108,8 @@ PageReader::Next PageReader::next() {
                        static_cast<std::size_t>(data.definition_levels_byte_length));
       const std::span<const uint8_t> rest = body.subspan(static_cast<std::size_t>(level_bytes));
       const bool compressed = data.is_compressed && codec_ != Codec::Uncompressed;
-      page_.values = compressed ? decompress(rest, header.uncompressed_page_size - static_cast<int32_t>(level_bytes))
+      page_.values = compressed ? decompress(rest, header.uncompressed_page_size - static_cast<int32_t>(level_bytes),
+                                             page_scratch())
                                 : rest;
       page_.num_rows = data.num_values;
       page_.encoding = data.encoding;

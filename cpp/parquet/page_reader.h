@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "parquet/metadata.h"
+#include "parquet/scratch_buffer.h"
 
 namespace headrace::parquet {
 
@@ -31,14 +32,16 @@ class PageReader {
   Next next();
 
   // The dictionary page's values (plain-encoded) and their count, after kDictionary; they
-  // stay valid for the reader's lifetime.
+  // stay valid for the reader's lifetime (in the chunk's bytes, or in this thread's
+  // dictionary buffer, which only the next chunk's dictionary page overwrites).
   std::span<const uint8_t> dictionary_values() const noexcept { return dictionary_; }
   int32_t dictionary_count() const noexcept { return dictionary_count_; }
   const DataPage& page() const noexcept { return page_; }
 
  private:
-  // The page's bytes, decompressed into this thread's page scratch buffer if compressed.
-  std::span<const uint8_t> decompress(std::span<const uint8_t> in, int32_t uncompressed_size) const;
+  // The page's bytes, decompressed into `into` (one of this thread's scratch buffers) if
+  // compressed.
+  std::span<const uint8_t> decompress(std::span<const uint8_t> in, int32_t uncompressed_size, ScratchBuffer& into) const;
   // Decodes `count` definition levels; sets page_.defined and page_.num_values.
   void decode_levels(std::span<const uint8_t> levels, int32_t count);
 
@@ -47,7 +50,6 @@ class PageReader {
   Codec codec_;
   int max_definition_level_;
   int64_t values_left_;
-  std::vector<uint8_t> dictionary_bytes_;
   std::span<const uint8_t> dictionary_;
   int32_t dictionary_count_ = 0;
   std::vector<uint32_t> levels_;

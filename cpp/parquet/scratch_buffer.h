@@ -25,12 +25,17 @@ class ScratchBuffer {
   std::size_t capacity_ = 0;
 };
 
-// This thread's buffer for column chunk bytes, and the one for decompressed pages.
+// This thread's buffer for column chunk bytes, the one for decompressed data pages, and the
+// one for the decompressed dictionary page of the chunk it decodes.
 inline ScratchBuffer& chunk_scratch() {
   thread_local ScratchBuffer buffer;
   return buffer;
 }
 inline ScratchBuffer& page_scratch() {
+  thread_local ScratchBuffer buffer;
+  return buffer;
+}
+inline ScratchBuffer& dictionary_scratch() {
   thread_local ScratchBuffer buffer;
   return buffer;
 }
