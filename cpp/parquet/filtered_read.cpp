@@ -12,8 +12,8 @@ using arrow::Field;
 
 namespace {
 
-// Column `c` of the head at `refs` (row numbers): a dictionary column's indices are
-// gathered and keep their dictionary.
+// A column at `refs` (row numbers): a dictionary column's indices are gathered and keep
+// their dictionary.
 std::shared_ptr<const ArrayData> gather(const std::shared_ptr<const ArrayData>& column, const Field& field,
                                         std::span<const uint64_t> refs) {
   if (!field.dictionary) {
@@ -28,10 +28,6 @@ std::shared_ptr<const ArrayData> gather(const std::shared_ptr<const ArrayData>& 
   out->dictionary = column->dictionary;
   return out;
 }
-
-}  // namespace
-
-namespace {
 
 std::size_t find(const std::vector<Field>& fields, const std::string& name) {
   std::size_t c = 0;
@@ -54,6 +50,11 @@ FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, co
                               const ColumnSet& middle, const ColumnSet& tail, const kernels::RowFilter* filter,
                               std::span<KeyCheck> keys) {
   FilteredColumns out;
+  for (const KeyCheck& key : keys) {
+    if (find(head.fields, key.column) == head.fields.size() && find(middle.fields, key.column) == middle.fields.size()) {
+      throw ArrowError("join key filter: the scan read no column '" + key.column + "'");
+    }
+  }
   std::vector<std::shared_ptr<const ArrayData>> head_arrays =
       reader.read_row_group(row_group, head.columns, head.fields, nullptr);
   const int64_t rows_in_group = reader.metadata().row_groups.at(static_cast<std::size_t>(row_group)).num_rows;
@@ -86,12 +87,7 @@ FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, co
     const int64_t read = rows ? static_cast<int64_t>(rows->size()) : rows_in_group;
     for (KeyCheck& key : keys) {
       const std::size_t c = find(middle.fields, key.column);
-      if (c == middle.fields.size()) {
-        if (find(head.fields, key.column) == head.fields.size()) {
-          throw ArrowError("join key filter: the scan read no column '" + key.column + "'");
-        }
-        continue;
-      }
+      if (c == middle.fields.size()) continue;
       if (positions && positions->empty()) return out;
       checked(key, arrow::ArrayView(*middle_arrays[c], middle.fields[c]), positions, read);
     }
@@ -101,12 +97,6 @@ FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, co
       narrowed.reserve(positions->size());
       for (const int32_t p : *positions) narrowed.push_back(rows ? (*rows)[static_cast<std::size_t>(p)] : p);
       rows = std::move(narrowed);
-    }
-  } else {
-    for (KeyCheck& key : keys) {
-      if (find(head.fields, key.column) == head.fields.size()) {
-        throw ArrowError("join key filter: the scan read no column '" + key.column + "'");
-      }
     }
   }
   const bool every_row = !rows || static_cast<int64_t>(rows->size()) == rows_in_group;

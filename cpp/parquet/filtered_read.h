@@ -1,10 +1,12 @@
 // One row group read through a scan's filter in one call (late materialization): the
-// filter's columns (the "head") are decoded and the RowFilter terms narrow the row numbers;
-// the join key columns the terms do not read (the "middle") are decoded for those rows only
-// before the key bitmaps narrow them further; the head and middle columns are gathered to
-// the rows left, and the other columns (the "tail") are decoded for those rows only. Python's scan takes the same
-// steps one call at a time when its filter has terms only pyarrow evaluates
-// (python/headrace/_scan.py); in one call they hold the GIL only to start and to finish.
+// filter's columns (the "head") are decoded, the RowFilter terms narrow the row numbers
+// and the bitmaps of the join keys among the head columns narrow them further; the join key
+// columns the terms do not read (the "middle") are decoded for the rows left, and their
+// bitmaps narrow those; the head and middle columns are gathered to the rows left, and the
+// other columns (the "tail") are decoded for those rows only.
+// Python's scan takes the same steps one call at a time when its filter has terms only
+// pyarrow evaluates (python/headrace/_scan.py); in one call they hold the GIL only to start
+// and to finish.
 #pragma once
 
 #include <cstdint>
