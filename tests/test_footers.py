@@ -71,3 +71,18 @@ def test_a_file_without_a_footer_is_not_kept_and_its_error_names_it(tmp_path: Pa
     assert _footers.footer(str(path)) is not _footers.footer(str(path))
     with pytest.raises(ValueError, match="broken.parquet"):
         hr.read_parquet(str(path)).collect()
+
+
+def test_a_deleted_or_rewritten_file_is_forgotten_at_the_next_new_file(tmp_path: Path) -> None:
+    """A kept native reader maps its file: a deleted file's footer is dropped (and its
+    mapping with it) once another file version is parsed, not kept until 256 files later."""
+    gone, rewritten, other = (str(tmp_path / f"{n}.parquet") for n in ("gone", "rewritten", "other"))
+    for path in (gone, rewritten):
+        pq.write_table(pa.table({"a": [1, 2, 3]}), path)
+        _footers.footer(path).native  # noqa: B018 - parsed and mapped
+    os.remove(gone)
+    pq.write_table(pa.table({"a": [1, 2, 3, 4]}), rewritten)
+    pq.write_table(pa.table({"a": [1]}), other)
+    _footers.footer(other)
+    kept = {key[0] for key in _footers._cache}
+    assert gone not in kept and rewritten not in kept and other in kept

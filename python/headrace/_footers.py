@@ -90,12 +90,12 @@ _lock = threading.Lock()
 
 def footer(path: str) -> Footer:
     """The parsed footer of the Parquet file at ``path`` as it is now: the one kept for the
-    same footer bytes, or a new one (kept, unless the file has no readable footer: then
-    its parts raise pyarrow's or the native reader's error about it)."""
-    stat = os.stat(path)
+    same file version (inode, size, modification time) and footer bytes, or a new one
+    (kept, unless the file has no readable footer: then its parts raise pyarrow's or the
+    native reader's error about it)."""
     # The inode, size and modification time too: the native reader maps the file, and refuses
     # to read a file that is no longer the one it mapped (even with the same footer).
-    key = (path, (stat.st_ino, stat.st_size, stat.st_mtime_ns), _footer_bytes(path))
+    key = (path, _version(path), _footer_bytes(path))
     if not key[2]:
         return Footer(path)
     with _lock:
@@ -103,10 +103,29 @@ def footer(path: str) -> Footer:
         if found is not None:
             _cache.move_to_end(key)
             return found
+        _forget_changed_files()
         found = _cache[key] = Footer(path)
         while len(_cache) > CACHED_FILES:
             _cache.popitem(last=False)
         return found
+
+
+def _version(path: str) -> tuple[int, int, int]:
+    stat = os.stat(path)
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _forget_changed_files() -> None:
+    """Drops the kept footers of files deleted or rewritten since (a kept native reader maps
+    its file, which keeps a deleted file's disk space until it is unmapped). Runs on every
+    new file version, a stat per kept file."""
+    for key in list(_cache):
+        try:
+            current = _version(key[0])
+        except OSError:
+            current = None
+        if current != key[1]:
+            del _cache[key]
 
 
 def _footer_bytes(path: str) -> bytes:
