@@ -172,8 +172,6 @@ kernels::FilterLiteral filter_literal(const pyb::tuple& literal) {
   return out;
 }
 
-
-
 std::vector<kernels::FilterTerm> parse_filter_terms(const pyb::list& terms) {
   std::vector<kernels::FilterTerm> out;
   for (const pyb::handle& item : terms) {
