@@ -38,7 +38,7 @@ from . import _core
 from ._agg_spec import is_key_type
 from ._executor import Context
 from ._join_filter import KeyFilter, KeyTerm, filterable_key_types
-from ._logical import ArrowSource, FileSource, Filter, Join, Limit, Node
+from ._logical import Aggregate, ArrowSource, FileSource, Filter, Join, Limit, Node
 from ._ops import Calls, Meter, metered
 
 # The kernel's emit mode per (how, build side).
@@ -57,6 +57,12 @@ _EMIT = {
 FILTER_SELECTIVITY = 0.2
 
 
+# The share of its input rows a group-by is guessed to keep: its keys usually repeat, and an
+# aggregate joined to a whole table (totals per customer, then the customers' names) is
+# usually the smaller side, which then builds the join and filters the table's scan.
+GROUPBY_SELECTIVITY = 0.1
+
+
 # The kinds that never output a probe row without a match (so such rows may be dropped
 # before the probe): the unmatched probe rows of the others are part of their output.
 _FILTERABLE = frozenset({"inner", "probe_semi", "build_semi", "build_anti", "build_outer"})
@@ -65,9 +71,10 @@ _FILTERABLE = frozenset({"inner", "probe_semi", "build_semi", "build_anti", "bui
 def known_rows(node: Node) -> float | None:
     """An estimate of the rows a plan's output has, from its sources' sizes (in-memory tables,
     Parquet footers), for choosing a join's build side; None when a source's size is unknown.
-    A filter keeps :data:`FILTER_SELECTIVITY` of its input, a join as many rows as its larger
-    input (a semi or anti join: its left one), a limit at most its ``n``; other nodes keep
-    their inputs' rows.
+    A filter keeps :data:`FILTER_SELECTIVITY` of its input, a group-by
+    :data:`GROUPBY_SELECTIVITY` (an aggregate without keys one row), a join as many rows as
+    its larger input (a semi or anti join: its left one), a limit at most its ``n``; other
+    nodes keep their inputs' rows.
 
     Examples:
         >>> import headrace as hr
@@ -76,6 +83,8 @@ def known_rows(node: Node) -> float | None:
         20.0
         >>> known_rows(t.join(t.filter(hr.col("k") > 5), on="k")._node)
         100
+        >>> known_rows(t.groupby("k").agg(n=("k", "count"))._node)
+        10.0
     """
     if isinstance(node, ArrowSource):
         return node.rows
@@ -86,6 +95,8 @@ def known_rows(node: Node) -> float | None:
         return None
     if isinstance(node, Filter):
         return inputs[0] * FILTER_SELECTIVITY  # type: ignore[operator]
+    if isinstance(node, Aggregate):
+        return inputs[0] * GROUPBY_SELECTIVITY if node.keys else 1  # type: ignore[operator]
     if isinstance(node, Join):
         return inputs[0] if node.how in ("semi", "anti") else max(inputs)  # type: ignore[type-var]
     if isinstance(node, Limit):
