@@ -28,9 +28,12 @@ void JoinBuildLocal::sink(std::span<const std::shared_ptr<const ArrayData>> colu
   const auto n = static_cast<std::size_t>(length);
   const uint64_t* hashes = batch.keys.hashes.data();
   const bool null_chain = plan.nulls_equal() && plan.word_key() && !batch.keys.keys[0].nulls.empty();
+  const uint64_t* words = plan.word_key() ? batch.keys.keys[0].words.data() : nullptr;
   if (batch.keys.never.empty() && !null_chain) {
     for (std::size_t i = 0; i < n; ++i) {
-      partitions_[radix_partition(hashes[i])].entries.push_back(JoinEntry{hashes[i], make_ref(b, i)});
+      Partition& part = partitions_[radix_partition(hashes[i])];
+      part.entries.push_back(JoinEntry{hashes[i], make_ref(b, i)});
+      if (words) part.words.push_back(words[i]);
     }
   } else {
     const bool never = !batch.keys.never.empty();
@@ -42,6 +45,7 @@ void JoinBuildLocal::sink(std::span<const std::shared_ptr<const ArrayData>> colu
         part.nulls.push_back(make_ref(b, i));
       } else {
         part.entries.push_back(JoinEntry{hashes[i], make_ref(b, i)});
+        if (words) part.words.push_back(words[i]);
       }
     }
   }
@@ -84,19 +88,21 @@ void JoinHashTable::finalize_partition(uint32_t p) {
       never += part.never.size();
     }
     std::vector<JoinEntry> all_entries;
-    std::vector<uint64_t> all_nulls, all_never;
+    std::vector<uint64_t> all_words, all_nulls, all_never;
     all_entries.reserve(entries);
+    all_words.reserve(plan_->word_key() ? entries : 0);
     all_nulls.reserve(nulls);
     all_never.reserve(never);
     for (const auto& local : locals_) {
       JoinBuildLocal::Partition& part = local->partitions_[p];
       const uint64_t base = make_ref(local->batch_base_, 0);
       for (const JoinEntry& e : part.entries) all_entries.push_back(JoinEntry{e.hash, e.ref + base});
+      all_words.insert(all_words.end(), part.words.begin(), part.words.end());
       for (uint64_t ref : part.nulls) all_nulls.push_back(ref + base);
       for (uint64_t ref : part.never) all_never.push_back(ref + base);
       part = JoinBuildLocal::Partition{};  // only this partition's lists: no other thread touches them
     }
-    const std::vector<uint64_t> rows = partitions_[p].build(all_entries, all_nulls, all_never, plan_->word_key(),
+    const std::vector<uint64_t> rows = partitions_[p].build(all_entries, all_words, all_nulls, all_never, plan_->word_key(),
                                                             plan_->key_layouts(), &keys_of, this);
     for (int c : plan_->build_output()) {
       std::vector<const ArrayData*> inputs;

@@ -54,6 +54,7 @@ class JoinBuildLocal {
 
   struct Partition {
     std::vector<JoinEntry> entries;  // rows that can match
+    std::vector<uint64_t> words;     // a word key: each entry's key, read in order when the table is built
     std::vector<uint64_t> nulls;     // null key, nulls_equal, word key: the null chain
     std::vector<uint64_t> never;     // rows that can never match
   };

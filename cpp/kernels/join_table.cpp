@@ -1,6 +1,7 @@
 #include "kernels/join_table.h"
 
 #include <limits>
+#include <stdexcept>
 #include <string>
 
 #include "arrow/data_type.h"
@@ -25,9 +26,10 @@ void set_key(const KeyValues& from, std::size_t row, KeyValues& to, std::size_t 
 
 }  // namespace
 
-std::vector<uint64_t> JoinPartition::build(std::span<const JoinEntry> entries, std::span<const uint64_t> null_refs,
-                          std::span<const uint64_t> never, bool word_key, std::span<const KeyLayout> layouts,
-                          KeysOf keys_of, const void* context) {
+std::vector<uint64_t> JoinPartition::build(std::span<const JoinEntry> entries, std::span<const uint64_t> words,
+                                           std::span<const uint64_t> null_refs, std::span<const uint64_t> never,
+                                           bool word_key, std::span<const KeyLayout> layouts, KeysOf keys_of,
+                                           const void* context) {
   const std::size_t n = entries.size();
   const std::size_t total = n + null_refs.size() + never.size();
   if (total >= std::numeric_limits<uint32_t>::max()) {
@@ -38,17 +40,21 @@ std::vector<uint64_t> JoinPartition::build(std::span<const JoinEntry> entries, s
   slots_.assign(capacity, JoinSlot{0, 0, 0});
   mask_ = capacity - 1;
   std::vector<uint32_t> slot_of(n);
+  // Every chain one row (a key unique on the build side, the common case): then position e
+  // is entry e, so the build columns are gathered in their batches' order, not the slots'.
+  bool unique = true;
 
   if (word_key) {
+    if (words.size() != n) throw std::invalid_argument("join: one key word per entry expected");
     for (std::size_t e = 0; e < n; ++e) {
-      const uint64_t ref = entries[e].ref;
-      const uint64_t word = keys_of(context, ref)[0].words[ref_row(ref)];
+      const uint64_t word = words[e];
       for (uint64_t i = slot_bits(entries[e].hash) & mask_;; i = (i + 1) & mask_) {
         JoinSlot& slot = slots_[i];
         if (slot.count == 0) {
-          slot = JoinSlot{word, 0, 1};
+          slot = JoinSlot{word, static_cast<uint32_t>(e), 1};
         } else if (slot.word == word) {
           ++slot.count;
+          unique = false;
         } else {
           continue;
         }
@@ -68,6 +74,7 @@ std::vector<uint64_t> JoinPartition::build(std::span<const JoinEntry> entries, s
         } else if (slot.word == hash && keys_equal(keys_of(context, entries[slot.start].ref),
                                                    ref_row(entries[slot.start].ref), keys, ref_row(ref))) {
           ++slot.count;
+          unique = false;
         } else {
           continue;
         }
@@ -89,8 +96,9 @@ std::vector<uint64_t> JoinPartition::build(std::span<const JoinEntry> entries, s
     }
   }
 
-  // Chains in slot order; `start` first holds the chain's end, then counts down while the
-  // rows are placed (backwards, so that a chain keeps the build order).
+  // `start` holds the chain's first entry. Unique keys keep it as the position; otherwise the
+  // chains are laid out in slot order: `start` first holds the chain's end, then counts down
+  // while the rows are placed (backwards, so that a chain keeps the build order).
   const bool string_key = !word_key && layouts.size() == 1 && layouts[0] == KeyLayout::kString;
   std::vector<InlineString> inline_keys(string_key ? capacity : 0);
   uint32_t running = 0;
@@ -114,17 +122,24 @@ std::vector<uint64_t> JoinPartition::build(std::span<const JoinEntry> entries, s
       prefetch_key(i + 8, true);
     }
     if (slot.count == 0) continue;
+    const uint32_t position = unique ? slot.start : running;
     if (!word_key) {
       const uint64_t ref = entries[slot.start].ref;
       const std::span<const KeyValues> keys = keys_of(context, ref);
-      for (std::size_t c = 0; c < keys.size(); ++c) set_key(keys[c], ref_row(ref), chain_keys_[c], running);
+      for (std::size_t c = 0; c < keys.size(); ++c) set_key(keys[c], ref_row(ref), chain_keys_[c], position);
       if (string_key) inline_keys[i] = InlineString::of(keys[0], ref_row(ref));
     }
-    running += slot.count;
-    slot.start = running;
+    if (!unique) {
+      running += slot.count;
+      slot.start = running;
+    }
   }
   std::vector<uint64_t> rows(total);
-  for (std::size_t e = n; e-- > 0;) rows[--slots_[slot_of[e]].start] = entries[e].ref;
+  if (unique) {
+    for (std::size_t e = 0; e < n; ++e) rows[e] = entries[e].ref;
+  } else {
+    for (std::size_t e = n; e-- > 0;) rows[--slots_[slot_of[e]].start] = entries[e].ref;
+  }
   string_slots_.clear();
   if (string_key) {
     string_slots_.resize(capacity);

@@ -109,12 +109,12 @@ class JoinPartition {
   using KeysOf = std::span<const KeyValues> (*)(const void* context, uint64_t ref);
 
   // Builds the partition from its entries (matchable rows) and its never-matching rows and
-  // returns the build reference of every position. `word_key`: one fixed-width key column;
-  // `null_refs`: its rows with a null key (only with nulls_equal; otherwise such rows are in
-  // `never`).
-  std::vector<uint64_t> build(std::span<const JoinEntry> entries, std::span<const uint64_t> null_refs,
-             std::span<const uint64_t> never, bool word_key, std::span<const KeyLayout> layouts,
-             KeysOf keys_of, const void* context);
+  // returns the build reference of every position. `word_key`: one fixed-width key column,
+  // whose value for entries[e] is words[e]; `null_refs`: its rows with a null key (only with
+  // nulls_equal; otherwise such rows are in `never`).
+  std::vector<uint64_t> build(std::span<const JoinEntry> entries, std::span<const uint64_t> words,
+             std::span<const uint64_t> null_refs, std::span<const uint64_t> never, bool word_key,
+             std::span<const KeyLayout> layouts, KeysOf keys_of, const void* context);
 
   // The slot of the chain of `word` (word keys), or nullptr.
   const JoinSlot* find_word(uint64_t hash, uint64_t word) const noexcept {
