@@ -40,6 +40,7 @@ from ._executor import Context
 from ._join_filter import KeyFilter, KeyTerm, filterable_key_types
 from ._logical import Aggregate, ArrowSource, FileSource, Filter, Join, Limit, Node
 from ._ops import Calls, Meter, metered
+from ._selectivity import filter_share
 
 # The kernel's emit mode per (how, build side).
 _EMIT = {
@@ -71,7 +72,8 @@ _FILTERABLE = frozenset({"inner", "probe_semi", "build_semi", "build_anti", "bui
 def known_rows(node: Node) -> float | None:
     """An estimate of the rows a plan's output has, from its sources' sizes (in-memory tables,
     Parquet footers), for choosing a join's build side; None when a source's size is unknown.
-    A filter keeps :data:`FILTER_SELECTIVITY` of its input, a group-by
+    A filter keeps :data:`FILTER_SELECTIVITY` of its input (of a Parquet scan: the share
+    its range terms keep by the column statistics, see ``_selectivity``), a group-by
     :data:`GROUPBY_SELECTIVITY` (an aggregate without keys one row), a join as many rows as
     its larger input (a semi or anti join: its left one), a limit at most its ``n``; other
     nodes keep their inputs' rows.
@@ -94,6 +96,9 @@ def known_rows(node: Node) -> float | None:
     if any(n is None for n in inputs):
         return None
     if isinstance(node, Filter):
+        source = node.inputs[0]
+        if isinstance(source, FileSource) and source.scan.format == "parquet":
+            return inputs[0] * filter_share(source.scan, node.predicate, FILTER_SELECTIVITY)  # type: ignore[operator]
         return inputs[0] * FILTER_SELECTIVITY  # type: ignore[operator]
     if isinstance(node, Aggregate):
         return inputs[0] * GROUPBY_SELECTIVITY if node.keys else 1  # type: ignore[operator]

@@ -33,7 +33,7 @@ import pyarrow as pa
 from ._expr import Binary, Column, Expr, conjuncts
 from ._footers import Footer
 
-__all__ = ["kept_row_groups"]
+__all__ = ["bounds", "kept_row_groups"]
 
 _FLIPPED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "=="}
 
@@ -43,7 +43,7 @@ def _prunable(kind: pa.DataType) -> bool:
             or pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
-def _bounds(parsed: Footer, name: str, kind: pa.DataType) -> tuple[pa.Table, pa.Table] | None:
+def bounds(parsed: Footer, name: str, kind: pa.DataType) -> tuple[pa.Table, pa.Table] | None:
     """The row groups' minimums and maximums of column ``name`` as one-column tables of
     ``kind`` (null where a row group has none), or None if the file gives none."""
     cache: dict[tuple[str, pa.DataType], Any] = parsed.__dict__.setdefault("_bounds", {})
@@ -88,10 +88,10 @@ def _keeps(term: Expr, parsed: Footer, schema: pa.Schema) -> np.ndarray | None:
         kind = kind.value_type
     if not _prunable(kind):
         return None
-    bounds = _bounds(parsed, left.name, kind)
-    if bounds is None:
+    found = bounds(parsed, left.name, kind)
+    if found is None:
         return None
-    lows, highs = bounds
+    lows, highs = found
     column = Column(left.name)
     try:
         if op in ("<", "<="):
