@@ -82,11 +82,11 @@ def _column_share(scan: Any, name: str, terms: list[Expr], kind: pa.DataType) ->
     if found is None:
         return None
     try:
-        grid = pa.table({name: _grid(*found, kind)})
+        grid = pa.record_batch({name: _grid(*found, kind)})
         kept = functools.reduce(lambda a, b: a & b, terms).evaluate(grid)
     except (pa.ArrowException, TypeError, ValueError, OverflowError):  # the filter itself reports what is wrong
         return None
-    passed = int(np.count_nonzero(pa.array(kept).fill_null(False).to_numpy(zero_copy_only=False)))
+    passed = pc.sum(pc.fill_null(kept, False)).as_py() or 0
     return max(passed, 0.5) / GRID  # a filter passing no grid point may still keep a few rows
 
 
