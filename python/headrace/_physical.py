@@ -97,6 +97,8 @@ class Pushdown:
 
     @staticmethod
     def _translatable(node: _logical.Filter, source: _logical.FileSource) -> bool:
+        if source.scan.format == "parquet":  # headrace filters Parquet itself (ConjunctFilter)
+            return True
         try:
             node.predicate.to_pyarrow(source.scan.schema)
         except Exception:  # an expression pyarrow's dataset filter cannot express stays a filter
@@ -287,8 +289,9 @@ class Planner:
     def _file_source(self, node: _logical.FileSource, meter: Callable[[], _ops.Meter]) -> Stage:
         columns = self.push.scan_columns(node)
         predicate = self.push.scan_filter(node)
-        arrow_filter = predicate.to_pyarrow(node.scan.schema) if predicate is not None else None
         scan = node.scan
+        # Only other formats hand the filter to pyarrow's reader.
+        arrow_filter = predicate.to_pyarrow(scan.schema) if predicate is not None and scan.format != "parquet" else None
         stops = self.stops.setdefault(id(node), [])
         gates = self.gates.setdefault(id(node), [])
         tasks = self._new(node.name, 1,
