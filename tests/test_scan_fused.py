@@ -116,3 +116,27 @@ def test_coalesced_batches_keep_every_row_in_order(sizes: list[int], size: int, 
 
     for b, after in zip(out, out[1:]):  # a short plain batch ends a run of small ones
         assert not plain(b) or b.num_rows >= size or not plain(after) or after.num_rows >= size
+
+
+def test_columns_only_a_filter_reads_leave_the_scan_unread(tmp_path):
+    """The scan's batches carry the columns the plan reads above its filters, not those
+    only the filters read (which are not decoded for the output either)."""
+    import headrace as hr
+    from headrace import _logical, _physical
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"k": list(range(100)), "mode": ["AIR", "RAIL"] * 50, "v": [1.5] * 100,
+                             "q": list(range(100))}), path)
+    scanned = hr.read_parquet(str(path))
+    query = scanned.filter(col("mode") == "AIR").filter(col("q") < 50).select("k", "v")
+    push = _physical.Pushdown(query._node)
+    source = next(n for n in _logical.walk(query._node) if isinstance(n, _logical.FileSource))
+    assert push.scan_columns(source) == ["k", "mode", "v", "q"]
+    assert push.scan_output(source) == ["k", "v"]
+    assert query.collect().equals(pa.table({"k": list(range(0, 50, 2)), "v": [1.5] * 25}))
+    # a column read above the filters too stays
+    kept = scanned.filter(col("mode") == "AIR").select("k", "mode")
+    push = _physical.Pushdown(kept._node)
+    source = next(n for n in _logical.walk(kept._node) if isinstance(n, _logical.FileSource))
+    assert push.scan_output(source) == ["k", "mode"]
+    assert kept.collect().column("mode").to_pylist() == ["AIR"] * 50

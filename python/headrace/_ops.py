@@ -178,28 +178,35 @@ def partition_fn(keys: list[str], partitions: int, required: list[str] | None) -
 
 
 def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | None,
-            encoded: list[str], keys: Sequence[KeyTerm] = (), kept: Sequence[str] = ()) -> Callable[[Any], Any]:
+            encoded: list[str], keys: Sequence[KeyTerm] = (), kept: Sequence[str] = (),
+            output: Sequence[str] | None = None) -> Callable[[Any], Any]:
     """Reads one scan task. A Parquet filter is evaluated here rather than by the reader
     (which only skips row groups by their statistics), and so are the key filters of the
     joins this scan is the probe side of (``keys``). The ``encoded`` string columns are
     read as dictionaries and decoded after the filter, only for the rows that pass: a
     filter compares their few distinct values, and decoding a dictionary costs less than
     pyarrow's reading the strings directly when it is small. Those also ``kept`` stay
-    dictionaries (int32 indices): an aggregation groups by them."""
+    dictionaries (int32 indices): an aggregation groups by them. A Parquet scan's batches
+    keep only its ``output`` columns (default: all), those read after the filter."""
     if scan.format != "parquet" or (predicate is None and not encoded and not keys):
         return lambda task: scan.read(task, columns, arrow_filter)
-    positions = [columns.index(n) for n in encoded if n not in kept]
+    names = [n for n in columns if output is None or n in output]
+    # Columns only the filter reads are dropped before anything decodes them.
+    chosen = [columns.index(n) for n in names] if len(names) < len(columns) else None
+    positions = [names.index(n) for n in encoded if n not in kept and n in names]
     filtered = predicate is not None or bool(keys)
     terms = ConjunctFilter(predicate, scan.project(columns), encoded, keys) if filtered else None
     rows = max(scan.batch_size, FILTER_ROWS) if terms is not None else scan.batch_size
 
     def decoded(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
+            if chosen is not None:
+                batch = batch.select(chosen)
             if positions:
                 arrays = batch.columns
                 for i in positions:
                     arrays[i] = arrays[i].cast(arrays[i].type.value_type)
-                batch = pa.RecordBatch.from_arrays(arrays, names=columns)
+                batch = pa.RecordBatch.from_arrays(arrays, names=names)
             yield batch
 
     def run(task: Any) -> Iterator[pa.RecordBatch]:

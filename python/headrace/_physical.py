@@ -120,6 +120,15 @@ class Pushdown:
             need = need | predicate.columns()
         return [n for n in source.schema.names if n in need]
 
+    def scan_output(self, source: _logical.FileSource) -> list[str]:
+        """The scan columns that leave its filter: those the nodes above the filters it
+        absorbed read (a column only a filter reads is not passed on)."""
+        top: _logical.Node = source
+        while len(above := self.consumers.get(id(top), [])) == 1 and id(above[0]) in self.absorbed:
+            top = above[0]
+        need = self.required[id(top)]
+        return [n for n in self.scan_columns(source) if n in need]
+
     def scan_filter(self, source: _logical.FileSource) -> Any:
         predicates = self.predicates.get(id(source))
         if not predicates:
@@ -304,7 +313,8 @@ class Planner:
         for n in kept:
             aggregate, key = to_keys[n]
             self.encoded_keys.setdefault(id(aggregate), set()).add(key)
-        read = _ops.scan_fn(scan, columns, arrow_filter, predicate, encoded, self.scan_keys.get(id(node), []), kept)
+        read = _ops.scan_fn(scan, columns, arrow_filter, predicate, encoded, self.scan_keys.get(id(node), []), kept,
+                            self.push.scan_output(node))
         reader.ops.append(lambda w, n: _ops.stateless(f"{node.name}.read", read, meter()))
         return reader
 
