@@ -203,8 +203,9 @@ def test_project_errors_and_empty_projection(tmp_path):
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_parquet_tasks_merge_small_row_groups_and_cover_every_row_once(tmp_path, monkeypatch, threads):
-    """Row groups merge into about TASK_ROWS-row tasks, as many per file as a multiple of the
-    threads, of about equal rows (within a row group of each other)."""
+    """Row groups merge into tasks of at most about TASK_ROWS rows, covering every row group
+    once in file order: of about equal rows with one worker, shrinking towards a single row
+    group at the end with several (guided), so the workers finish together."""
     monkeypatch.setattr(_scan, "TASK_ROWS", 100)
     a = write("parquet", tmp_path / "a.parquet", sample(1000), row_group_size=30)
     b = write("parquet", tmp_path / "b.parquet", sample(50, start=1000), row_group_size=30)
@@ -212,11 +213,21 @@ def test_parquet_tasks_merge_small_row_groups_and_cover_every_row_once(tmp_path,
     with configured(threads=threads):
         tasks = scan.tasks()
     of_a = [t for t in tasks if t.path == a]
-    assert len(of_a) == -(-10 // threads) * threads  # 1000 rows: 10 tasks, rounded up
-    assert len([t for t in tasks if t.path == b]) == min(2, threads)  # 2 row groups
     assert [g for t in of_a for g in t.row_groups] == list(range(34))
-    share = 1000 / len(of_a)
-    assert all(abs(t.rows - share) <= 30 for t in of_a[:-1])
+    assert all(t.rows == sum(min(30, 1000 - 30 * g) for g in t.row_groups) for t in of_a)
+    assert all(t.rows <= 100 + 30 for t in of_a)  # a task stops at the group that reaches TASK_ROWS
+    if threads == 1:
+        assert len(of_a) == 10
+        assert all(abs(t.rows - 100) <= 30 for t in of_a[:-1])
+    else:
+        sizes = [t.rows for t in of_a]
+        assert sizes[-1] <= 30 and len(of_a[-1].row_groups) == 1  # ends with single row groups
+        assert all(later <= earlier + 30 for earlier, later in zip(sizes, sizes[1:]))  # shrinking
+        left = 1000
+        for t in of_a:  # each takes about the rows left over twice the workers
+            assert t.rows - 30 < min(100, left / (2 * threads))
+            left -= t.rows
+    assert [t.row_groups for t in tasks if t.path == b] in ([(0, 1)], [(0,), (1,)])
     assert sum(t.rows for t in tasks) == 1050
     assert read_all(scan).equals(pa.concat_tables([pq.read_table(a), pq.read_table(b)]))
 

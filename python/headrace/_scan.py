@@ -545,11 +545,15 @@ def _stepwise_read(native: NativeParquet, group: int, split: _Split, terms: Conj
 
 
 def _row_group_tasks(path: str, groups: list[int], counts: Sequence[int], workers: int) -> list[ScanTask]:
-    """Runs of consecutive row groups of about equal rows: as few as tasks of TASK_ROWS rows
-    make, rounded up to a multiple of ``workers`` so that every worker gets as many rows
-    (at most one task per row group)."""
+    """Runs of consecutive row groups. One worker: of about equal rows, as few as tasks of
+    TASK_ROWS rows make. Several: guided, as OpenMP's guided schedule: each task takes about
+    the rows left over twice the workers (at most TASK_ROWS, at least a row group), so the
+    tasks shrink towards the end and the workers finish within about a row group of each
+    other, however fast each one's row groups go."""
+    if workers > 1:
+        return _guided_tasks(path, groups, counts, workers)
     total = sum(counts[i] for i in groups)
-    n = min(len(groups), -(-max(math.ceil(total / TASK_ROWS), 1) // workers) * workers)
+    n = min(len(groups), max(math.ceil(total / TASK_ROWS), 1))
     tasks: list[ScanTask] = []
     run: list[int] = []
     rows = seen = 0
@@ -565,6 +569,22 @@ def _row_group_tasks(path: str, groups: list[int], counts: Sequence[int], worker
         tasks.append(ScanTask(path, tuple(run), rows))
     return tasks
 
+
+def _guided_tasks(path: str, groups: list[int], counts: Sequence[int], workers: int) -> list[ScanTask]:
+    left = sum(counts[i] for i in groups)
+    tasks: list[ScanTask] = []
+    run: list[int] = []
+    rows = 0
+    for i in groups:
+        run.append(i)
+        rows += counts[i]
+        if rows >= min(TASK_ROWS, left / (2 * workers)):
+            tasks.append(ScanTask(path, tuple(run), rows))
+            left -= rows
+            run, rows = [], 0
+    if run:
+        tasks.append(ScanTask(path, tuple(run), rows))
+    return tasks
 
 def _resolve(reader: str, patterns: list[str], extensions: tuple[str, ...]) -> list[str]:
     """Absolute paths of every file the patterns name, each pattern's matches sorted, without repeats."""
