@@ -226,14 +226,12 @@ def source_iterator(make: Callable[[], Any], meter: Meter | None, stops: list[th
                     gates: list[Any] = ()) -> Callable[[], Iterator[Any]]:
     """Starts a pass over a source; it ends early once any of ``stops`` is set (every limit
     it feeds has its rows). It starts only once every one of ``gates`` (join tables this
-    source is probed against) is open, and not at all if one opens on a failed run; its
-    items are made before that (a scan plans its tasks while the tables are built)."""
+    source is probed against) is open, and not at all if one opens on a failed run."""
 
     def start() -> Iterator[Any]:
-        items = make()
         if not all(gate.wait() for gate in gates):
             return
-        for item in items:
+        for item in make():
             if any(s.is_set() for s in stops):
                 return
             if meter is not None:
