@@ -129,3 +129,14 @@ def test_a_group_by_is_guessed_a_tenth_of_its_input(tmp_path):
     scan = hr.read_parquet(str(path))
     assert known_rows(scan.groupby("k").agg(n=("v", "count"))._node) == 1000 * GROUPBY_SELECTIVITY
     assert known_rows(scan.agg(n=("v", "count"))._node) == 1
+
+
+def test_int64_columns_spanning_the_whole_range(tmp_path):
+    path = tmp_path / "wide.parquet"
+    values = [-(2**63), 0, 2**63 - 1]
+    pq.write_table(pa.table({"i": pa.array(values, pa.int64())}), path)
+    scan = FileScan("parquet", [str(path)])
+    assert filter_share(scan, col("i") >= 0, 0.2) == pytest.approx(0.5, abs=0.01)
+    path = tmp_path / "unsigned.parquet"
+    pq.write_table(pa.table({"u": pa.array([0, 2**64 - 1], pa.uint64())}), path)
+    assert filter_share(FileScan("parquet", [str(path)]), col("u") < 2**63, 0.2) == pytest.approx(0.5, abs=0.01)

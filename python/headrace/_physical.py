@@ -50,7 +50,7 @@ class Pushdown:
         for node in self.order:
             if isinstance(node, _logical.Filter):
                 source = self._scan_below(node)
-                if source is not None and self._translatable(node, source):
+                if source is not None and self._absorbable(node, source):
                     self.absorbed.add(id(node))
                     self.predicates.setdefault(id(source), []).append(node.predicate)
 
@@ -96,8 +96,10 @@ class Pushdown:
         return None
 
     @staticmethod
-    def _translatable(node: _logical.Filter, source: _logical.FileSource) -> bool:
-        if source.scan.format == "parquet":  # headrace filters Parquet itself (ConjunctFilter)
+    def _absorbable(node: _logical.Filter, source: _logical.FileSource) -> bool:
+        """Whether the scan can take the filter: a Parquet one always (headrace evaluates
+        it, see ConjunctFilter), another when pyarrow's dataset filter can express it."""
+        if source.scan.format == "parquet":
             return True
         try:
             node.predicate.to_pyarrow(source.scan.schema)

@@ -586,6 +586,7 @@ def _guided_tasks(path: str, groups: list[int], counts: Sequence[int], workers: 
         tasks.append(ScanTask(path, tuple(run), rows))
     return tasks
 
+
 def _resolve(reader: str, patterns: list[str], extensions: tuple[str, ...]) -> list[str]:
     """Absolute paths of every file the patterns name, each pattern's matches sorted, without repeats."""
     found: dict[str, None] = {}

@@ -68,13 +68,14 @@ def _range(scan: Any, name: str, kind: pa.DataType) -> tuple[Any, Any] | None:
 
 def _grid(low: Any, high: Any, kind: pa.DataType) -> pa.Array:
     """GRID values of ``kind`` spread evenly from ``low`` to ``high``."""
-    if pa.types.is_date32(kind):
-        first, last = (pa.scalar(v, kind).cast(pa.int32()).as_py() for v in (low, high))
-        return pa.array(np.round(np.linspace(first, last, GRID)).astype(np.int32)).cast(kind)
     if pa.types.is_decimal128(kind):
         steps = np.linspace(float(low), float(high), GRID)
         return pa.array(np.round(steps, kind.scale)).cast(kind, safe=False)
-    return pa.array(np.round(np.linspace(float(low), float(high), GRID)).astype(np.int64)).cast(kind, safe=False)
+    if pa.types.is_date32(kind):
+        low, high = (pa.scalar(v, kind).cast(pa.int32()).as_py() for v in (low, high))
+    # Exact integers (floats would round, and overflow near int64's ends).
+    steps = [low + (high - low) * k // (GRID - 1) for k in range(GRID)]
+    return pa.array(steps, pa.int32() if pa.types.is_date32(kind) else kind).cast(kind)
 
 
 def _column_share(scan: Any, name: str, terms: list[Expr], kind: pa.DataType) -> float | None:
@@ -94,6 +95,7 @@ def filter_share(scan: Any, predicate: Expr, default: float) -> float:
     """The share of the rows of Parquet scan ``scan`` that ``predicate`` is guessed to keep;
     ``default`` for the terms the statistics say nothing about."""
     by_column: dict[str, list[Expr]] = {}
+    kinds: dict[str, pa.DataType] = {}
     unknown = False
     for term in conjuncts(predicate):
         names = term.columns()
@@ -101,16 +103,14 @@ def filter_share(scan: Any, predicate: Expr, default: float) -> float:
             (name,) = names
             if name in scan.schema.names:
                 kind = scan.schema.field(name).type
-                if pa.types.is_dictionary(kind):
-                    kind = kind.value_type
-                if _gridded(kind):
+                kinds[name] = kind.value_type if pa.types.is_dictionary(kind) else kind
+                if _gridded(kinds[name]):
                     by_column.setdefault(name, []).append(term)
                     continue
         unknown = True
     share = 1.0
     for name, terms in by_column.items():
-        kind = scan.schema.field(name).type
-        found = _column_share(scan, name, terms, kind.value_type if pa.types.is_dictionary(kind) else kind)
+        found = _column_share(scan, name, terms, kinds[name])
         if found is None:
             unknown = True
         else:
