@@ -14,6 +14,7 @@ import decimal
 import math
 import random
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -968,3 +969,17 @@ def test_semi_and_anti_build_the_left_side_only_when_it_is_much_smaller():
     assert side(60, 100, "semi") == side(60, 100, "anti") == "right"
     assert side(100, 10, "semi") == "right"
     assert side(60, 100, "inner") == "left"
+
+
+def test_a_probe_batch_matching_row_for_row_is_passed_on_without_a_copy():
+    """Every probe row finds exactly one build row (a key filter's usual outcome against
+    unique keys): the probe columns leave as they came (same buffers). One duplicate or
+    one miss and they are gathered, and the answer is the same either way."""
+    probe = pa.table({"k": pa.array(np.arange(1000) % 100, pa.int64()), "v": np.arange(1000, dtype=np.float64)})
+    unique = pa.table({"k": pa.array(np.arange(100), pa.int64()), "w": np.arange(100) * 2})
+    with configured(threads=1):
+        out = hr.from_arrow(probe).join(hr.from_arrow(unique), on="k", build="right").collect()
+        assert out.column("v").chunks[0].buffers()[1].address == probe.column("v").chunks[0].buffers()[1].address
+        assert out.column("w").to_pylist() == [2 * (i % 100) for i in range(1000)]
+        for build in (unique.slice(1), pa.concat_tables([unique, unique.slice(0, 1)])):  # a miss, a duplicate
+            check_join(probe, build, "inner", build="right", on="k")

@@ -206,9 +206,18 @@ void JoinProber::gather(JoinBatch& out, std::size_t rows) {
   out.length = static_cast<int64_t>(rows);
   out.columns.clear();
   const std::span<const uint64_t> probe_refs(probe_refs_.data(), rows), build_refs(build_refs_.data(), rows);
+  // Every row of the probe batch once, in order: its columns are the output's as they are,
+  // not copies. The common case after a scan's key filter dropped the rows that find no
+  // match in a table of unique keys.
+  bool whole = rows == length_;
+  for (std::size_t i = 0; whole && i < rows; ++i) whole = probe_refs_[i] == i;
   for (std::size_t c = 0; c < columns_.size(); ++c) {
     const ArrayData* batch = columns_[c].get();
-    out.columns.push_back(gather_column({&batch, 1}, probe_inputs_[c], probe_refs));
+    if (whole && gathered_field(probe_inputs_[c]).type.id == probe_inputs_[c].type.id) {
+      out.columns.push_back(columns_[c]);
+    } else {
+      out.columns.push_back(gather_column({&batch, 1}, probe_inputs_[c], probe_refs));
+    }
   }
   if (plan_.emits_pairs()) {
     for (std::size_t c = 0; c < build_columns_.size(); ++c) {
