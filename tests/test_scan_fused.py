@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from headrace import col
+import headrace as hr
+from headrace import _logical, _physical, col
 from headrace._batches import coalesced
 from headrace._join_filter import KeyFilter, KeyTerm
 from headrace._parquet_native import NativeParquet
@@ -119,11 +120,8 @@ def test_coalesced_batches_keep_every_row_in_order(sizes: list[int], size: int, 
 
 
 def test_columns_only_a_filter_reads_leave_the_scan_unread(tmp_path):
-    """The scan's batches carry the columns the plan reads above its filters, not those
-    only the filters read (which are not decoded for the output either)."""
-    import headrace as hr
-    from headrace import _logical, _physical
-
+    """The scan's batches carry only the columns the plan reads above its filters, not those
+    only the filters read."""
     path = tmp_path / "t.parquet"
     pq.write_table(pa.table({"k": list(range(100)), "mode": ["AIR", "RAIL"] * 50, "v": [1.5] * 100,
                              "q": list(range(100))}), path)
