@@ -2,13 +2,13 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "arrow/allocator_tuning.h"
 #include "bindings/py_aggregate.h"
 #include "bindings/py_arrow.h"
 #include "bindings/py_build_info.h"
 #include "bindings/py_join.h"
 #include "bindings/py_kernels.h"
 #include "bindings/py_parquet.h"
-#include "arrow/allocator_tuning.h"
 #include "bindings/py_run.h"
 #include "stress.h"
 

@@ -102,8 +102,8 @@ void JoinHashTable::finalize_partition(uint32_t p) {
       for (uint64_t ref : part.never) all_never.push_back(ref + base);
       part = JoinBuildLocal::Partition{};  // only this partition's lists: no other thread touches them
     }
-    const std::vector<uint64_t> rows = partitions_[p].build(all_entries, all_words, all_nulls, all_never, plan_->word_key(),
-                                                            plan_->key_layouts(), &keys_of, this);
+    const std::vector<uint64_t> rows = partitions_[p].build(all_entries, all_words, all_nulls, all_never,
+                                                            plan_->word_key(), plan_->key_layouts(), &keys_of, this);
     for (int c : plan_->build_output()) {
       std::vector<const ArrayData*> inputs;
       inputs.reserve(batches_.size());

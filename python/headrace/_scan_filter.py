@@ -127,7 +127,7 @@ class ConjunctFilter:
 
     def columns(self) -> set[str]:
         """The columns the filter reads."""
-        return {name for term in self.terms for name in term.columns()} | {k.column for k in self.keys}
+        return self.term_columns() | {k.column for k in self.keys}
 
     def rows(self, batch: pa.RecordBatch) -> np.ndarray | None:
         """The numbers of the rows that pass (ascending, int32), or None when every row does."""
