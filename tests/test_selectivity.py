@@ -140,3 +140,25 @@ def test_int64_columns_spanning_the_whole_range(tmp_path):
     path = tmp_path / "unsigned.parquet"
     pq.write_table(pa.table({"u": pa.array([0, 2**64 - 1], pa.uint64())}), path)
     assert filter_share(FileScan("parquet", [str(path)]), col("u") < 2**63, 0.2) == pytest.approx(0.5, abs=0.01)
+
+
+def test_one_planning_estimates_a_filter_once(tmp_path, monkeypatch):
+    """Every join asks about its whole subtree: the planner's memo keeps a filter's
+    statistics estimate from being recomputed by each join above it."""
+    path = tmp_path / "t.parquet"
+    pq.write_table(uniform_table(2000).append_column("k", pa.array(np.arange(2000))), path)
+    calls = []
+
+    def counted(*args):
+        calls.append(args)
+        return filter_share(*args)
+
+    monkeypatch.setattr("headrace._join.filter_share", counted)
+    small = hr.from_arrow({"k": list(range(50))})
+    plan = hr.read_parquet(str(path)).filter(col("i") < 0)
+    for _ in range(3):
+        plan = plan.join(small, on="k")
+    assert plan.count() == pa.table({"k": list(range(50))}).join(
+        uniform_table(2000).append_column("k", pa.array(np.arange(2000))), "k").filter(
+        pa.compute.field("i") < 0).num_rows
+    assert len(calls) == 1

@@ -176,6 +176,7 @@ class Planner:
         self.gates: dict[int, list[Any]] = {}  # per source: join tables it waits for before it starts
         self.scan_keys: dict[int, list[KeyTerm]] = {}  # per file source: join key filters it applies
         self.encoded_keys: dict[int, set[str]] = {}  # per aggregation: keys arriving dictionary-encoded
+        self.estimates: dict[int, float | None] = {}  # per node: its rows' estimate (_join.known_rows)
 
     # ---- building stages --------------------------------------------------------------
 
@@ -371,7 +372,7 @@ class Planner:
     def _join(self, node: _logical.Join, meter: Callable[[], _ops.Meter]) -> Stage:
         """Build (fused with the build side), finalize, probe (fused with the probe side)
         and a tail that forwards the output and adds the build rows the kind needs."""
-        prepared = _join.Prepared(node, self.push.required[id(node)])
+        prepared = _join.Prepared(node, self.push.required[id(node)], self.estimates)
         table = _core.JoinTable(prepared.plan)
         finalizers = min(self.threads, table.partitions)
         gate = _join.Gate(finalizers)

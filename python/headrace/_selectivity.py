@@ -73,8 +73,11 @@ def _grid(low: Any, high: Any, kind: pa.DataType) -> pa.Array:
         return pa.array(np.round(steps, kind.scale)).cast(kind, safe=False)
     if pa.types.is_date32(kind):
         low, high = (pa.scalar(v, kind).cast(pa.int32()).as_py() for v in (low, high))
-    # Exact integers (floats would round, and overflow near int64's ends).
-    steps = [low + (high - low) * k // (GRID - 1) for k in range(GRID)]
+    # Exact integers (floats would round): in int64 when the products fit, else Python's.
+    if -(2**63) <= low and high < 2**63 and (high - low) * (GRID - 1) < 2**63:
+        steps = low + (high - low) * np.arange(GRID, dtype=np.int64) // (GRID - 1)
+    else:
+        steps = [low + (high - low) * k // (GRID - 1) for k in range(GRID)]
     return pa.array(steps, pa.int32() if pa.types.is_date32(kind) else kind).cast(kind)
 
 
