@@ -1,5 +1,9 @@
 #include "bindings/py_object.h"
 
+#ifndef _WIN32
+#include <unistd.h>
+#endif
+
 namespace headrace::py {
 
 namespace {
@@ -49,6 +53,21 @@ void PythonThreadHooks::thread_started() {
 void PythonThreadHooks::thread_stopping() {
   PyEval_RestoreThread(t_thread_state.saved);
   PyGILState_Release(t_thread_state.gilstate);
+}
+
+runtime::ThreadPool& python_thread_pool() {
+  static PythonThreadHooks hooks;
+  static runtime::ThreadPool* pool = nullptr;
+#ifdef _WIN32
+  if (pool == nullptr) pool = new runtime::ThreadPool(&hooks);
+#else
+  static pid_t owner = 0;
+  if (pool == nullptr || owner != getpid()) {  // the parent's pool is left as it is (leaked)
+    pool = new runtime::ThreadPool(&hooks);
+    owner = getpid();
+  }
+#endif
+  return *pool;
 }
 
 }  // namespace headrace::py

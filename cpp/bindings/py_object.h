@@ -10,7 +10,7 @@
 #include <string>
 
 #include "runtime/payload.h"
-#include "runtime/plan.h"
+#include "runtime/thread_pool.h"
 
 namespace headrace::py {
 
@@ -77,12 +77,18 @@ class PyException : public std::exception {
   std::shared_ptr<Ref> exc_;
 };
 
-// Keeps one interpreter thread state per driver thread for the thread's whole life, and
+// Keeps one interpreter thread state per pool thread for the thread's whole life, and
 // leaves the thread without the GIL between Python calls.
 class PythonThreadHooks final : public runtime::ThreadHooks {
  public:
   void thread_started() override;
   void thread_stopping() override;
 };
+
+// The threads every run of this process uses (call with the GIL held). Never destroyed:
+// its idle threads keep thread states, and joining them while the interpreter finalizes
+// would need the GIL. A forked child gets a pool of its own (the parent's threads do not
+// exist in it).
+runtime::ThreadPool& python_thread_pool();
 
 }  // namespace headrace::py

@@ -33,7 +33,7 @@ T* at(const std::vector<T*>& items, int id, const char* what) {
 
 }  // namespace
 
-PyRun::PyRun() : plan_(std::make_unique<runtime::Plan>(&hooks_)) {}
+PyRun::PyRun() : plan_(std::make_unique<runtime::Plan>(python_thread_pool())) {}
 
 PyRun::~PyRun() {
   if (plan_->started() && !joined_) {

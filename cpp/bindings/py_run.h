@@ -77,7 +77,6 @@ class PyRun {
                                                 pyb::object route_type) const;
   void join_without_gil();
 
-  PythonThreadHooks hooks_;
   StopSignal stop_;  // declared before plan_: the chains that point to it go first
   std::unique_ptr<runtime::Plan> plan_;
   std::vector<runtime::ItemQueue*> queues_;

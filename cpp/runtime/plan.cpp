@@ -49,21 +49,30 @@ void Plan::add_driver(std::unique_ptr<Driver> driver) {
 void Plan::start() {
   if (started_) throw std::logic_error("a plan runs once");
   started_ = true;
-  threads_.reserve(drivers_.size());
-  for (auto& driver : drivers_) {
-    Driver* d = driver.get();
-    threads_.emplace_back([this, d] {
-      if (hooks_) hooks_->thread_started();
-      d->run();
-      if (hooks_) hooks_->thread_stopping();
-    });
+  running_ = drivers_.size();
+  for (std::size_t i = 0; i < drivers_.size(); ++i) {
+    Driver* d = drivers_[i].get();
+    try {
+      pool_.submit([this, d] {
+        d->run();
+        // Notified under the lock: join() cannot return (and the plan go) before this is done.
+        std::lock_guard<std::mutex> lock(done_mutex_);
+        if (--running_ == 0) done_.notify_all();
+      });
+    } catch (...) {  // no thread for driver i: the others stop, join() waits only for them
+      {
+        std::lock_guard<std::mutex> lock(done_mutex_);
+        running_ -= drivers_.size() - i;
+      }
+      cancel();
+      throw;
+    }
   }
 }
 
 void Plan::join() {
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
-  }
+  std::unique_lock<std::mutex> lock(done_mutex_);
+  done_.wait(lock, [this] { return running_ == 0; });
 }
 
 }  // namespace headrace::runtime

@@ -1,33 +1,28 @@
-// Plan: the queues, exchanges and drivers of one run, and the threads that run them.
-// Built single-threaded, then start() launches one thread per driver; join() waits for all
-// of them. The first failure (or cancel()) cancels every queue so nothing stays blocked.
+// Plan: the queues, exchanges and drivers of one run.
+// Built single-threaded, then start() runs each driver on a thread of the pool; join() waits
+// for all of them. The first failure (or cancel()) cancels every queue so nothing stays
+// blocked.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "runtime/driver.h"
 #include "runtime/exchange.h"
 #include "runtime/run_state.h"
 #include "runtime/stats.h"
+#include "runtime/thread_pool.h"
 
 namespace headrace::runtime {
 
-// Lets an embedding (the Python bindings) prepare each driver thread once, e.g. create and
-// keep the thread's interpreter state for its whole life.
-class ThreadHooks {
- public:
-  virtual ~ThreadHooks() = default;
-  virtual void thread_started() {}
-  virtual void thread_stopping() {}
-};
-
 class Plan {
  public:
-  explicit Plan(ThreadHooks* hooks = nullptr) : hooks_(hooks) {}
+  // `pool` runs the drivers; it must outlive the plan.
+  explicit Plan(ThreadPool& pool) : pool_(pool) {}
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
   ~Plan();
@@ -52,14 +47,16 @@ class Plan {
   const std::vector<std::unique_ptr<ItemQueue>>& queues() const noexcept { return queues_; }
 
  private:
-  ThreadHooks* hooks_;
+  ThreadPool& pool_;
   RunState state_;
   std::vector<std::unique_ptr<ItemQueue>> queues_;
   std::vector<std::unique_ptr<Exchange>> exchanges_;
   std::vector<std::unique_ptr<SeqWindow>> windows_;
   std::vector<std::unique_ptr<StepStats>> stats_;
   std::vector<std::unique_ptr<Driver>> drivers_;
-  std::vector<std::thread> threads_;
+  std::mutex done_mutex_;
+  std::condition_variable done_;
+  std::size_t running_ = 0;  // drivers started and not yet returned (under done_mutex_)
   bool started_ = false;
 };
 

@@ -21,6 +21,12 @@ namespace {
 
 using headrace::testing::check;
 
+// Every plan of the test runs on this pool's threads (reused from one plan to the next).
+ThreadPool& pool() {
+  static ThreadPool threads;
+  return threads;
+}
+
 const PayloadType kInt{[](void* p) noexcept { delete static_cast<long*>(p); }};
 Payload make_int(long v) { return Payload(new long(v), &kInt); }
 long value_of(const Payload& p) { return *static_cast<long*>(p.get()); }
@@ -93,7 +99,7 @@ Result run_to_end(Plan& plan, ItemQueue* sink, const std::atomic<int>& closes, b
 // window: bound of the reordering (0: unbounded).
 Result run_pipeline(long n, std::uint32_t workers, long fail_at, std::size_t capacity, bool read_all,
                     std::uint64_t window = 0) {
-  Plan plan;
+  Plan plan(pool());
   std::atomic<int> closes{0};
   auto* sink = plan.add_queue(capacity, 1);
   auto* inbox = plan.add_queue(capacity, 1);
@@ -114,7 +120,7 @@ Result run_pipeline(long n, std::uint32_t workers, long fail_at, std::size_t cap
 
 // The source fused with a one-worker step: one thread reads and works, no queue between.
 Result run_fused(long n, long fail_at) {
-  Plan plan;
+  Plan plan(pool());
   std::atomic<int> closes{0};
   auto* sink = plan.add_queue(5, 1);
   auto* work_stats = plan.add_stats("work", 1);
@@ -146,7 +152,7 @@ std::vector<std::vector<std::pair<std::uint64_t, long>>> run_routed(long n, std:
     std::uint32_t targets_;
     long next_ = 0;
   };
-  Plan plan;
+  Plan plan(pool());
   std::vector<ItemQueue*> queues;
   for (std::uint32_t t = 0; t < targets; ++t) queues.push_back(plan.add_queue(static_cast<std::size_t>(n), 1));
   auto* stats = plan.add_stats("source", 1);
@@ -169,6 +175,53 @@ std::vector<std::vector<std::pair<std::uint64_t, long>>> run_routed(long n, std:
 
 // A loop-back queue: pushes with push_overflow never block, even far past the capacity, and
 // each producer's items keep their order next to a producer that blocks as usual.
+// The pool: jobs run one after another reuse one thread; jobs that wait for each other get
+// a thread each; the hooks run once per thread; destruction lets running jobs finish.
+void check_thread_pool() {
+  struct CountingHooks final : ThreadHooks {
+    std::atomic<int> started{0}, stopping{0};
+    void thread_started() override { started.fetch_add(1); }
+    void thread_stopping() override { stopping.fetch_add(1); }
+  } hooks;
+  std::atomic<bool> slow_done{false};
+  std::size_t size = 0;
+  {
+    ThreadPool threads(&hooks);
+    bool reused = true;
+    std::atomic<int> runs{0};  // outlives the jobs (one may still notify after the wait ends)
+    for (int i = 0; i < 50; ++i) {
+      threads.submit([&] {
+        runs.fetch_add(1);
+        runs.notify_one();
+      });
+      for (int seen = runs.load(); seen != i + 1; seen = runs.load()) runs.wait(seen);
+      // The job ran; its thread may not be idle yet, so the next job may start a second one.
+      reused = reused && threads.size() <= 2;
+    }
+    check(reused, "pool: jobs run one after another reuse its threads");
+    // Four jobs that each wait until all four run at once.
+    std::atomic<int> arrived{0};
+    std::atomic<int> finished{0};
+    for (int i = 0; i < 4; ++i) {
+      threads.submit([&] {
+        arrived.fetch_add(1);
+        while (arrived.load() < 4) std::this_thread::yield();
+        finished.fetch_add(1);
+      });
+    }
+    while (finished.load() < 4) std::this_thread::yield();
+    check(threads.size() >= 4, "pool: jobs that run at once get a thread each");
+    threads.submit([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      slow_done.store(true);
+    });
+    size = threads.size();
+  }
+  check(slow_done.load(), "pool: a job still running when the pool goes finishes first");
+  check(hooks.started.load() == static_cast<int>(size) && hooks.stopping.load() == static_cast<int>(size),
+        "pool: the hooks run once per thread, at its start and when the pool goes");
+}
+
 void check_overflow_queue() {
   ItemQueue queue(2, 2);
   queue.allow_overflow();
@@ -330,7 +383,7 @@ struct DiamondResult {
 // while the others pushed k+1, k+2, ...; f's workers, past the window, waited for k, and
 // f's full queue kept k out.
 DiamondResult run_union_diamond(long n) {
-  Plan plan;
+  Plan plan(pool());
   constexpr std::uint32_t kWorkers = 3;
   auto* sink = plan.add_queue(4, 1);
   auto* u2_in = plan.add_queue(1, 2);
@@ -387,6 +440,7 @@ DiamondResult run_union_diamond(long n) {
 }  // namespace
 
 int main() {
+  check_thread_pool();
   check_overflow_queue();
   check_stop_closes_loop_queues();
   check(numbers_arrive_in_order(Exchange::Mode::kUnordered),
