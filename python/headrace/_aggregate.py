@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _core
+from ._arrow_pool import POOL
 from ._batches import sliced
 from ._executor import Context
 from ._logical import Aggregate
@@ -124,4 +125,4 @@ def _counted(batches: Iterable[pa.RecordBatch], meter: Meter) -> Iterator[pa.Rec
 
 def _concat(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
     """One batch of them all (pa.concat_batches is newer than pyarrow 15)."""
-    return pa.Table.from_batches(batches).combine_chunks().to_batches()
+    return pa.Table.from_batches(batches).combine_chunks(memory_pool=POOL).to_batches()

@@ -8,6 +8,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._arrow_pool import POOL
+
 
 def as_table_or_reader(data: Any, where: str) -> pa.Table | pa.RecordBatchReader:
     """A pyarrow Table (for data that is all in memory) or RecordBatchReader (a stream).
@@ -100,7 +102,7 @@ def coalesced(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.Recor
 def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
     if len(batches) == 1:
         return batches[0]
-    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
+    return pa.Table.from_batches(batches).combine_chunks(memory_pool=POOL).to_batches()[0]
 
 
 def conform(batch: pa.RecordBatch, schema: pa.Schema, types_known: bool, where: str) -> pa.RecordBatch:
@@ -143,12 +145,13 @@ def take_rows(batch: pa.RecordBatch, indices: pa.Array) -> pa.RecordBatch:
         {'s': ['c', 'a']}
     """
     if not any(_VIEWS.get(t.id) for t in batch.schema.types):
-        return pc.take(batch, indices, boundscheck=False)
+        return pc.take(batch, indices, boundscheck=False, memory_pool=POOL)
     arrays = []
     for array in batch.columns:
         wide = _VIEWS.get(array.type.id)
-        taken = pc.take(array if wide is None else array.cast(wide), indices, boundscheck=False)
-        arrays.append(taken if wide is None else taken.cast(array.type))
+        values = array if wide is None else pc.cast(array, wide, memory_pool=POOL)
+        taken = pc.take(values, indices, boundscheck=False, memory_pool=POOL)
+        arrays.append(taken if wide is None else pc.cast(taken, array.type, memory_pool=POOL))
     return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
 
 

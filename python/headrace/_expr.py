@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._arrow_pool import POOL
 from ._expr_types import ColumnNotFoundError, coerce_literal, default_scalar, type_from
 
 __all__ = ["ColumnNotFoundError", "Expr", "col", "lit"]
@@ -68,10 +69,10 @@ class _Evaluate:
             if found is not None:
                 return found
             args = tuple(_decoded(a) if i in encoded else a for i, a in enumerate(args))
-        return getattr(pc, function)(*args, **options)
+        return getattr(pc, function)(*args, memory_pool=POOL, **options)
 
     def cast(self, value: Any, to: pa.DataType) -> Any:
-        return value.cast(to)
+        return pc.cast(value, to, memory_pool=POOL)
 
     def scalar(self, value: pa.Scalar) -> Any:
         return value
@@ -109,8 +110,9 @@ def _on_dictionary(function: str, args: tuple[Any, ...], encoded: list[int], opt
     if not isinstance(array, pa.DictionaryArray) or any(
             not isinstance(a, pa.Scalar) for i, a in enumerate(args) if i != at):
         return None
-    per_value = getattr(pc, function)(*(array.dictionary if i == at else a for i, a in enumerate(args)), **options)
-    result = per_value.take(array.indices)
+    per_value = getattr(pc, function)(*(array.dictionary if i == at else a for i, a in enumerate(args)),
+                                      memory_pool=POOL, **options)
+    result = pc.take(per_value, array.indices, memory_pool=POOL)
     if function == "is_in" and result.null_count:  # is_in answers true/false for a null, never null
         value_set = options["value_set"]
         result = result.fill_null(value_set.null_count > 0 and not options.get("skip_nulls", False))

@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _core
+from ._arrow_pool import POOL
 
 __all__ = ["decimal_arithmetic", "decimal_result_type"]
 
@@ -119,14 +120,12 @@ def _on_int64(op: str, left: Any, right: Any, lt: pa.DataType, rt: pa.DataType,
         fa, fb = 10 ** (target.scale - lt.scale), 10 ** (target.scale - rt.scale)
         if fa >= _INT64_LIMIT or fb >= _INT64_LIMIT:
             return None
-    # A buffer of pyarrow's memory pool, which reuses its memory: a fresh mapping of the C
-    # allocator on every batch would be page-faulted on first touch.
-    buffer = pa.allocate_buffer(16 * n)
+    buffer = pa.allocate_buffer(16 * n, memory_pool=POOL)
     if not _core.decimal_int64_arithmetic(op, a, b, fa, fb, buffer):
         return None
-    valid = [v.is_valid() for v in (left, right) if isinstance(v, pa.Array) and v.null_count]
+    valid = [pc.is_valid(v, memory_pool=POOL) for v in (left, right) if isinstance(v, pa.Array) and v.null_count]
     if len(valid) == 2:
-        valid = [pc.and_(*valid)]
+        valid = [pc.and_(*valid, memory_pool=POOL)]
     # is_valid() and and_() allocate their results, so the bitmap starts at offset 0.
     validity = valid[0].buffers()[1] if valid else None
     return pa.Array.from_buffers(target, n, [validity, buffer])

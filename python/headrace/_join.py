@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 
 from . import _core
 from ._agg_spec import is_key_type
+from ._arrow_pool import POOL
 from ._executor import Context
 from ._join_filter import KeyFilter, KeyTerm, filterable_key_types
 from ._logical import Aggregate, ArrowSource, FileSource, Filter, Join, Limit, Node
@@ -154,9 +155,9 @@ class RowStore:
         """The kept rows numbered ``rows`` (a null number gives a null row); after the last add."""
         with self._lock:
             if self._table is None:
-                self._table = pa.Table.from_batches(self._batches).combine_chunks()
+                self._table = pa.Table.from_batches(self._batches).combine_chunks(memory_pool=POOL)
                 self._batches = []
-        return self._table.take(rows)
+        return pc.take(self._table, rows, memory_pool=POOL)
 
 
 def _with_row_numbers(batch: pa.RecordBatch, columns: list[str], rows: pa.Array) -> pa.RecordBatch:
@@ -250,14 +251,15 @@ class Prepared:
         arrays = []
         for (name, side, source), field in zip(self.outputs, self.schema):
             if source in self.by_row[side]:
-                arrays.append(taken[side].column(source).combine_chunks())
+                arrays.append(taken[side].column(source).combine_chunks(memory_pool=POOL))
                 continue
             array = batch.column(self.positions[(side, source)])
             if name in self.coalesced:
                 other = batch.column(self.positions[(1, self.coalesced[name])])
-                array = pc.coalesce(array.cast(field.type), other.cast(field.type))
+                array = pc.coalesce(pc.cast(array, field.type, memory_pool=POOL),
+                                    pc.cast(other, field.type, memory_pool=POOL), memory_pool=POOL)
             elif array.type != field.type:
-                array = array.cast(field.type)
+                array = pc.cast(array, field.type, memory_pool=POOL)
             arrays.append(array)
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
@@ -271,7 +273,7 @@ class Prepared:
             return self.build_rows.take(rows).select(names)
         if probed is None:
             return pa.table({n: pa.nulls(batch.num_rows, self.schema.field(n).type) for n in names})
-        return pa.Table.from_batches([probed]).select(names).take(batch.column(position))
+        return pc.take(pa.Table.from_batches([probed]).select(names), batch.column(position), memory_pool=POOL)
 
 
 class Gate:

@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import _core
+from ._arrow_pool import POOL
 from ._batches import as_batches, coalesced, conform, sliced, take_rows
 from ._executor import Context, Executor, overrides
 from ._expr import Column, Expr
@@ -304,4 +306,6 @@ class SortExecutor(Executor):
         table = pa.Table.from_batches(self.batches)
         self.batches = []
         order = [(k, "descending" if d else "ascending") for k, d in zip(self.keys, self.descending)]
-        return (b for b in table.sort_by(order).to_batches(max_chunksize=self.batch_size) if b.num_rows)
+        rows = pc.sort_indices(table, sort_keys=order, memory_pool=POOL)
+        ordered = pc.take(table, rows, memory_pool=POOL)
+        return (b for b in ordered.to_batches(max_chunksize=self.batch_size) if b.num_rows)
