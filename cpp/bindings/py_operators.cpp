@@ -1,5 +1,6 @@
 #include "bindings/py_operators.h"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <utility>
@@ -56,9 +57,18 @@ PyChainOperator::PyChainOperator(std::vector<ExecutorCalls> chain, bool pack, Re
   }
 }
 
+bool PyChainOperator::has_hook(Ref ExecutorCalls::*hook) const {
+  return std::any_of(chain_.begin(), chain_.end(), [hook](const ExecutorCalls& calls) { return bool(calls.*hook); });
+}
+
 void PyChainOperator::open(const runtime::OperatorContext& ctx) {
   worker_ = ctx.worker;
   workers_ = ctx.workers;
+  // Without hooks, no GIL: every driver of a run opens at once, and each would wait its turn.
+  if (!has_hook(&ExecutorCalls::open)) {
+    opened_ = chain_.size();
+    return;
+  }
   Gil gil;
   for (auto& stage : chain_) {
     if (stage.open) {
@@ -227,6 +237,7 @@ void PyChainOperator::fail_on(const Item& item, std::exception_ptr cause) const 
 }
 
 void PyChainOperator::finish(Emitter& out) {
+  if (!has_hook(&ExecutorCalls::finish)) return;
   std::vector<Payload> outs;
   {
     Gil gil;
@@ -252,6 +263,10 @@ void PyChainOperator::finish(Emitter& out) {
 }
 
 void PyChainOperator::close() {
+  if (!has_hook(&ExecutorCalls::close)) {
+    opened_ = 0;
+    return;
+  }
   Gil gil;
   std::exception_ptr first;
   std::string failed_step;

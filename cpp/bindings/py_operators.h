@@ -66,6 +66,7 @@ class PyChainOperator final : public runtime::Operator {
   void set_stream_id(std::uint32_t stream);
   void set_seq(std::uint64_t seq);
   bool stops_the_run(const PyException& e) const;
+  bool has_hook(Ref ExecutorCalls::*hook) const;
   [[noreturn]] void fail_on(const runtime::Item& item, std::exception_ptr cause) const;
 
   std::vector<ExecutorCalls> chain_;

@@ -74,10 +74,9 @@ def sink_calls(name: str, prepared: Prepared, result: Any, worker: int, workers:
     state: list[Any] = []
     seen = [-1, 0]  # (item number, rows of it seen)
 
-    def open_(ctx: Context) -> None:
-        state.append(_core.AggregateState(prepared.plan))
-
     def execute(batch: pa.RecordBatch, ctx: SeqContext) -> None:
+        if not state:  # made at the first batch: an open hook would take the GIL as every driver starts
+            state.append(_core.AggregateState(prepared.plan))
         if seen[0] != ctx._seq:
             seen[0], seen[1] = ctx._seq, 0
         base = (ctx._seq << 32) + seen[1]
@@ -89,9 +88,9 @@ def sink_calls(name: str, prepared: Prepared, result: Any, worker: int, workers:
         state[0].sink(batch, base)
 
     def finish(ctx: Context) -> None:
-        result.combine(state.pop())
+        result.combine(state.pop() if state else _core.AggregateState(prepared.plan))
 
-    return (name, metered(execute, meter), ctx, open_, finish, None)
+    return (name, metered(execute, meter), ctx, None, finish, None)
 
 
 def finalize_calls(name: str, result: Any, schema: pa.Schema, batch_size: int, worker: int, workers: int,

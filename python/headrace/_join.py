@@ -303,10 +303,9 @@ def build_calls(name: str, prepared: Prepared, table: Any, worker: int, workers:
     columns = prepared.inputs[prepared.build_input]
     state: list[Any] = []
 
-    def open_(ctx: Context) -> None:
-        state.append(_core.JoinBuild(prepared.plan))
-
     def execute(batch: pa.RecordBatch, ctx: Context) -> None:
+        if not state:  # made at the first batch: an open hook would take the GIL as every driver starts
+            state.append(_core.JoinBuild(prepared.plan))
         if keys is not None:
             keys.add(batch.column(prepared.build_key))
         if prepared.build_rows is not None:
@@ -315,9 +314,9 @@ def build_calls(name: str, prepared: Prepared, table: Any, worker: int, workers:
         state[0].sink(batch if batch.schema.names == columns else batch.select(columns))
 
     def finish(ctx: Context) -> None:
-        table.combine(state.pop())
+        table.combine(state.pop() if state else _core.JoinBuild(prepared.plan))
 
-    return (name, metered(execute, meter), Context(name, worker, workers), open_, finish, None)
+    return (name, metered(execute, meter), Context(name, worker, workers), None, finish, None)
 
 
 def finalize_calls(name: str, table: Any, gate: Gate, worker: int, workers: int,

@@ -293,9 +293,7 @@ class SortExecutor(Executor):
         self.descending = descending
         self.schema = schema
         self.batch_size = batch_size
-
-    def open(self, ctx: Context) -> None:
-        self.batches: list[pa.RecordBatch] = []
+        self.batches: list[pa.RecordBatch] = []  # not made in open(): a hook takes the GIL at the start
 
     def execute(self, batch: pa.RecordBatch, ctx: Context) -> None:
         self.batches.append(batch)
