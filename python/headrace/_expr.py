@@ -202,6 +202,9 @@ class Expr:
             >>> (col("x") / 2).output_type(pa.schema({"x": pa.int32()}))
             DataType(double)
         """
+        names = self.columns()
+        if names.issubset(schema.names):  # only the columns read: an empty table of all costs more
+            schema = pa.schema([field for field in schema if field.name in names])
         return self._build(_Evaluate(schema.empty_table())).type
 
     def columns(self) -> set[str]:
