@@ -37,7 +37,7 @@ ROW = st.fixed_dictionaries({
 
 
 def _read(path: str, columns: list[str], predicate, keys: list[int] | None, encoded: list[str],
-          fused: bool) -> list[dict]:
+          fused: bool, output: list[str] | None = None) -> list[dict]:
     scan = FileScan("parquet", path)
     terms = []
     if keys is not None:
@@ -56,8 +56,9 @@ def _read(path: str, columns: list[str], predicate, keys: list[int] | None, enco
 
     NativeParquet.read_filtered = counted  # type: ignore[method-assign]
     try:
-        rows = [row for task in scan.tasks(columns) for batch in scan.read_filtered(task, columns, f, encoded)
-                for row in batch.to_pylist()]
+        rows = [row for task in scan.tasks(columns)
+                for batch in scan.read_filtered(task, columns, f, encoded, output=output)
+                for row in (batch.to_pylist() if batch.num_columns else [{}] * batch.num_rows)]
     finally:
         NativeParquet.read_filtered = original  # type: ignore[method-assign]
     assert bool(calls) == (fused and bool(scan.tasks(columns)))  # one call per row group when fused
@@ -67,10 +68,13 @@ def _read(path: str, columns: list[str], predicate, keys: list[int] | None, enco
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(ROW, max_size=60), picked=st.lists(st.integers(0, len(TERMS) - 1), max_size=3),
        group=st.integers(1, 25), keys=st.one_of(st.none(), st.lists(st.integers(-5, 5), max_size=6)),
-       encoded=st.booleans(), tail=st.booleans())
+       encoded=st.booleans(), tail=st.booleans(),
+       output=st.one_of(st.none(), st.sets(st.sampled_from(["note", "i", "s", "m", "t"]))))
 def test_fused_and_stepwise_reads_keep_the_predicates_rows(tmp_path: Path, rows: list[dict], picked: list[int],
                                                            group: int, keys: list[int] | None, encoded: bool,
-                                                           tail: bool) -> None:
+                                                           tail: bool, output: set[str] | None) -> None:
+    """Also when the read returns only some of its columns (``output``: the filter's own
+    columns not among them are not taken to the rows that pass), or none (rows only)."""
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
     path = str(tmp_path / "t.parquet")
     pq.write_table(table, path, row_group_size=group)
@@ -84,9 +88,10 @@ def test_fused_and_stepwise_reads_keep_the_predicates_rows(tmp_path: Path, rows:
     want = [{c: row[c] for c in columns} for row, k in zip(rows, keep)
             if k and (keys is None or row["i"] in keys)]
     as_dictionary = ["s"] if encoded else []
+    returned = columns if output is None else [c for c in columns if c in output]
     for fused in (True, False):
-        got = _read(path, columns, predicate, keys, as_dictionary, fused)
-        assert got == [{c: Decimal(str(r[c])) if c == "m" and r[c] is not None else r[c] for c in columns}
+        got = _read(path, columns, predicate, keys, as_dictionary, fused, None if output is None else returned)
+        assert got == [{c: Decimal(str(r[c])) if c == "m" and r[c] is not None else r[c] for c in returned}
                        for r in want], f"fused={fused}"
 
 

@@ -72,9 +72,9 @@ class PyParquetFile {
                            const std::vector<int>& tail_columns, const pyb::handle& tail_schema,
                            const PyRowFilter* filter, const std::vector<std::pair<std::string, const PyKeyBitmap*>>& keys,
                            const std::vector<std::pair<int, int>>& sources) const {
-    const parquet::ColumnSet sets[3] = {{head_columns, schema_fields(head_schema)},
-                                        {middle_columns, schema_fields(middle_schema)},
-                                        {tail_columns, schema_fields(tail_schema)}};
+    parquet::ColumnSet sets[3] = {{head_columns, schema_fields(head_schema), {}},
+                                  {middle_columns, schema_fields(middle_schema), {}},
+                                  {tail_columns, schema_fields(tail_schema), {}}};
     std::vector<parquet::KeyCheck> checks;
     for (const auto& [column, bitmap] : keys) {
       if (bitmap == nullptr) throw pyb::type_error("a key filter is a (column, KeyBitmap) pair");
@@ -87,6 +87,8 @@ class PyParquetFile {
       }
       fields.push_back(sets[side].fields[static_cast<std::size_t>(index)]);
     }
+    for (auto& set : sets) set.output.assign(set.fields.size(), false);  // only what `sources` names is gathered
+    for (const auto& [side, index] : sources) sets[side].output[static_cast<std::size_t>(index)] = true;
     parquet::FilteredColumns read;
     {
       pyb::gil_scoped_release release;

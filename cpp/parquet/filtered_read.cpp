@@ -35,12 +35,14 @@ std::size_t find(const std::vector<Field>& fields, const std::string& name) {
   return c;
 }
 
+// The set's output columns at `at` (the others null).
 std::vector<std::shared_ptr<const ArrayData>> gather_all(const std::vector<std::shared_ptr<const ArrayData>>& columns,
-                                                         const std::vector<Field>& fields,
-                                                         const std::vector<int32_t>& at) {
+                                                         const ColumnSet& set, const std::vector<int32_t>& at) {
   const std::vector<uint64_t> refs(at.begin(), at.end());  // batch 0: a ref is the row number
-  std::vector<std::shared_ptr<const ArrayData>> out;
-  for (std::size_t c = 0; c < columns.size(); ++c) out.push_back(gather(columns[c], fields[c], refs));
+  std::vector<std::shared_ptr<const ArrayData>> out(columns.size());
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    if (set.outputs(c)) out[c] = gather(columns[c], set.fields[c], refs);
+  }
   return out;
 }
 
@@ -100,8 +102,8 @@ FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, co
     }
   }
   const bool every_row = !rows || static_cast<int64_t>(rows->size()) == rows_in_group;
-  out.head = every_row ? std::move(head_arrays) : gather_all(head_arrays, head.fields, *rows);
-  out.middle = positions ? gather_all(middle_arrays, middle.fields, *positions) : std::move(middle_arrays);
+  out.head = every_row ? std::move(head_arrays) : gather_all(head_arrays, head, *rows);
+  out.middle = positions ? gather_all(middle_arrays, middle, *positions) : std::move(middle_arrays);
   if (!tail.columns.empty()) {
     out.tail = reader.read_row_group(row_group, tail.columns, tail.fields, every_row ? nullptr : &*rows);
   }

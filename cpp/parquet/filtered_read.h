@@ -34,16 +34,22 @@ struct KeyCheck {
 };
 
 struct FilteredColumns {
-  std::vector<std::shared_ptr<const arrow::ArrayData>> head;    // gathered to the rows that passed
+  // Gathered to the rows that passed (null for a column the set does not output).
+  std::vector<std::shared_ptr<const arrow::ArrayData>> head;
   std::vector<std::shared_ptr<const arrow::ArrayData>> middle;  // likewise
   std::vector<std::shared_ptr<const arrow::ArrayData>> tail;    // decoded for those rows
   int64_t length = 0;                                         // 0: no row passed (nothing read after)
 };
 
-// The columns of a read: chunk indices and the fields they are read as.
+// The columns of a read: chunk indices, the fields they are read as, and which of them the
+// read returns (empty: all). A head or middle column only the filter or a key check reads
+// is not gathered to the rows that passed.
 struct ColumnSet {
   std::vector<int> columns;
   std::vector<arrow::Field> fields;
+  std::vector<bool> output;
+
+  bool outputs(std::size_t c) const { return output.empty() || output[c]; }
 };
 
 // The rows of `row_group` passing `filter` (may be null: every row) and then every key

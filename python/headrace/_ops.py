@@ -192,9 +192,8 @@ def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | 
     keep only its ``output`` columns (default: all), those read after the filter."""
     if scan.format != "parquet" or (predicate is None and not encoded and not keys):
         return lambda task: scan.read(task, columns, arrow_filter)
+    # Columns only the filter reads are dropped by the read, before anything decodes them.
     names = [n for n in columns if output is None or n in output]
-    # Columns only the filter reads are dropped before anything decodes them.
-    chosen = [columns.index(n) for n in names] if len(names) < len(columns) else None
     positions = [names.index(n) for n in encoded if n not in kept and n in names]
     filtered = predicate is not None or bool(keys)
     terms = ConjunctFilter(predicate, scan.project(columns), encoded, keys) if filtered else None
@@ -202,8 +201,6 @@ def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | 
 
     def decoded(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            if chosen is not None:
-                batch = batch.select(chosen)
             if positions:
                 arrays = batch.columns
                 for i in positions:
@@ -214,10 +211,10 @@ def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | 
     def run(task: Any) -> Iterator[pa.RecordBatch]:
         # Filtering whole row groups costs fewer calls; the survivors are cut to batch size,
         # or joined up to it when row groups leave few.
-        if terms is None:
+        if terms is None:  # nothing is read only for a filter: names are the columns
             batches = decoded(scan.read(task, columns, None, encoded, batch_size=rows))
         else:
-            batches = coalesced(decoded(scan.read_filtered(task, columns, terms, encoded, batch_size=rows)),
+            batches = coalesced(decoded(scan.read_filtered(task, columns, terms, encoded, rows, names)),
                                 scan.batch_size)
         yield from sliced(batches, scan.batch_size)
 

@@ -320,14 +320,17 @@ class FileScan:
                     yield from _conform(batch, target, batch_size)
 
     def read_filtered(self, task: ScanTask, columns: list[str], terms: ConjunctFilter,
-                      dictionary_columns: Iterable[str] = (),
-                      batch_size: int | None = None) -> Iterator[pa.RecordBatch]:
+                      dictionary_columns: Iterable[str] = (), batch_size: int | None = None,
+                      output: Sequence[str] | None = None) -> Iterator[pa.RecordBatch]:
         """Like ``read`` followed by ``terms.apply``: the task's non-empty batches of the rows
-        that pass. Parquet row groups the native reader decodes are read late-materialized:
-        the filter's columns first, then the other columns only for the rows that passed."""
+        that pass, of the ``output`` columns (default: all). Parquet row groups the native
+        reader decodes are read late-materialized: the filter's columns first, then the other
+        columns only for the rows that passed (a column only the filter reads is not taken
+        to them)."""
         target = self.project(columns)
         if dictionary_columns:
             target = _as_dictionaries(target, set(dictionary_columns))
+        result = target if output is None else pa.schema([f for f in target if f.name in output])
         needed = terms.columns()
         groups = self._row_groups(task)
         native = self.native(task.path) if self.format == "parquet" else None
@@ -336,14 +339,14 @@ class FileScan:
             remaining = None
             if terms.fusable:  # the terms' columns, then the key columns, then the others
                 in_terms = terms.term_columns()
-                split = _Split.of(target, [in_terms, needed - in_terms])
+                split = _Split.of(target, [in_terms, needed - in_terms], result)
                 read = _fused_read
             else:  # the filter's columns, then the others
-                split = _Split.of(target, [needed])
+                split = _Split.of(target, [needed], result)
                 read = _stepwise_read
             for k, group in enumerate(groups):
                 try:
-                    batch = read(native, group, split, terms, target, self.reader, task.path)
+                    batch = read(native, group, split, terms, self.reader, task.path)
                 except Declined:
                     remaining = ScanTask(task.path, tuple(groups[k:]))
                     break
@@ -353,7 +356,7 @@ class FileScan:
             for batch in self.read(remaining, columns, None, dictionary_columns, batch_size):
                 passed = terms.apply(batch)
                 if passed is not None and passed.num_rows:
-                    yield passed
+                    yield passed if output is None else passed.select(result.names)
 
     def _row_groups(self, task: ScanTask) -> list[int]:
         """The Parquet row groups of a task."""
@@ -492,27 +495,29 @@ def _naming(reader: str, path: str) -> Iterator[None]:
 
 
 class _Split(NamedTuple):
-    """A late-materialized read's target columns in the parts read in turn, and where each
-    target column is: (part, index in it)."""
+    """A late-materialized read's columns in the parts read in turn, the columns it returns
+    (``result``), and where each of those is: (part, index in it)."""
 
     parts: list[pa.Schema]
+    result: pa.Schema
     sources: list[tuple[int, int]]
 
     @staticmethod
-    def of(target: pa.Schema, first: list[set[str]]) -> _Split:
-        """Parts of the target columns named in each of ``first`` (in turn), then the rest."""
+    def of(target: pa.Schema, first: list[set[str]], result: pa.Schema) -> _Split:
+        """Parts of the target columns named in each of ``first`` (in turn), then the rest of
+        ``result``, the target columns returned."""
         taken = set().union(*first)
         parts = [pa.schema([f for f in target if f.name in names]) for names in first]
-        parts.append(pa.schema([f for f in target if f.name not in taken]))
+        parts.append(pa.schema([f for f in result if f.name not in taken]))
         sources = []
-        for f in target:
+        for f in result:
             part = next(i for i, p in enumerate(parts) if f.name in p.names)
             sources.append((part, parts[part].get_field_index(f.name)))
-        return _Split(parts, sources)
+        return _Split(parts, result, sources)
 
 
-def _fused_read(native: NativeParquet, group: int, split: _Split, terms: ConjunctFilter, target: pa.Schema,
-                reader: str, path: str) -> pa.RecordBatch | None:
+def _fused_read(native: NativeParquet, group: int, split: _Split, terms: ConjunctFilter, reader: str,
+                path: str) -> pa.RecordBatch | None:
     """A row group through a filter whose every term is native: one call, without the GIL
     (the filter's own errors are ArrowError, which ``_naming`` leaves alone)."""
     keys = [key for key in terms.keys if key.active]
@@ -525,8 +530,8 @@ def _fused_read(native: NativeParquet, group: int, split: _Split, terms: Conjunc
     return batch
 
 
-def _stepwise_read(native: NativeParquet, group: int, split: _Split, terms: ConjunctFilter, target: pa.Schema,
-                   reader: str, path: str) -> pa.RecordBatch | None:
+def _stepwise_read(native: NativeParquet, group: int, split: _Split, terms: ConjunctFilter, reader: str,
+                   path: str) -> pa.RecordBatch | None:
     """A row group through a filter with terms pyarrow evaluates: the filter's columns, the
     rows that pass, the other columns for those rows (the filter's errors are not the file's)."""
     head, tail = split.parts
@@ -535,13 +540,17 @@ def _stepwise_read(native: NativeParquet, group: int, split: _Split, terms: Conj
     rows = terms.rows(first)
     if rows is not None and len(rows) == 0:
         return None
+    # The head columns returned (not those only the filter reads), at the rows that passed.
+    kept = [name for name in head.names if name in split.result.names]
+    if len(kept) < len(head):
+        first = first.select(kept)
     passed = first if rows is None or len(rows) == first.num_rows else take_rows(first, rows)
-    if not len(tail):
+    if not len(tail):  # the result: the head columns kept
         return passed
     with _naming(reader, path):
         rest = native.read(group, tail, rows)
-    parts = (passed, rest)
-    return pa.RecordBatch.from_arrays([parts[s].column(i) for s, i in split.sources], schema=target)
+    columns = [passed.column(head.field(i).name) if part == 0 else rest.column(i) for part, i in split.sources]
+    return pa.RecordBatch.from_arrays(columns, schema=split.result)
 
 
 def _row_group_tasks(path: str, groups: list[int], counts: Sequence[int], workers: int) -> list[ScanTask]:
