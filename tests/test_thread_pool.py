@@ -51,3 +51,22 @@ def test_a_forked_child_runs_on_threads_of_its_own():
     finally:
         child.join(timeout=60)
     assert child.exitcode == 0
+
+
+def test_the_interpreter_exits_cleanly_with_a_run_left_open(tmp_path):
+    """A run still going at exit (a generator never closed) is cancelled and joined before
+    the interpreter finalizes: its threads would otherwise ask for the GIL too late."""
+    import subprocess
+    import sys
+
+    script = (
+        "import headrace as hr, pyarrow as pa\n"
+        "ds = hr.from_arrow(pa.table({'x': list(range(200_000))})).filter(hr.col('x') % 2 == 0)\n"
+        "batches = ds.iter_batches()\n"
+        "print(next(batches).num_rows > 0)\n"
+    )
+    path = tmp_path / "left_open.py"
+    path.write_text(script)
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

@@ -15,6 +15,8 @@ branch's steps per branch instance, and a join that zips the branches per item.
 
 from __future__ import annotations
 
+import atexit
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -177,12 +179,36 @@ def iterable_source(data: Iterable[Any] | Callable[[], Iterable[Any]]) -> Source
     return Source(data, name="input")
 
 
+# The runs started and not yet joined, and those the interpreter's exit cancelled.
+_running: set[Any] = set()
+_ended_by_exit: set[int] = set()
+_running_lock = threading.Lock()
+
+
+@atexit.register
+def _end_runs_at_exit() -> None:
+    """Cancels and joins the runs still going when the interpreter exits (a generator left
+    open, a daemon thread's run), while their threads may still take the GIL: once the
+    interpreter finalizes, a thread that asks for it is made to exit, and one inside a
+    driver would take the process down."""
+    with _running_lock:
+        runs = list(_running)
+        _ended_by_exit.update(id(run) for run in runs)
+    for run in runs:
+        run.cancel()
+    for run in runs:
+        run.finish()
+
+
 def drive(run: Any, wake_for: int, max_items: int = 4096, tagged: bool = False) -> Iterator[Any]:
     """Starts ``run`` and yields what reaches its sink, waking when ``wake_for`` items wait
     (or the run ended); with ``tagged``, as (output stream index, item) pairs. Raises
-    PipelineError, chained to the cause, if any step failed. Leaving early (``close()``, an
-    exception, Ctrl-C) cancels the run and joins it."""
+    PipelineError, chained to the cause, if any step failed, and RuntimeError if the
+    interpreter's exit cancelled it. Leaving early (``close()``, an exception, Ctrl-C)
+    cancels the run and joins it."""
     finished = False
+    with _running_lock:
+        _running.add(run)
     try:
         run.start()
         while (batch := run.next_batch(max_items, min_items=wake_for, tagged=tagged)) is not None:
@@ -192,7 +218,12 @@ def drive(run: Any, wake_for: int, max_items: int = 4096, tagged: bool = False) 
         if failure is not None:
             step, item, phase, cause, item_step = failure
             raise PipelineError.from_failure(step, item, phase, cause, item_step) from cause
+        if id(run) in _ended_by_exit:
+            raise RuntimeError("the run was cancelled: the Python interpreter is exiting")
     finally:
         if not finished:
             run.cancel()
             run.finish()
+        with _running_lock:
+            _running.discard(run)
+            _ended_by_exit.discard(id(run))
