@@ -70,3 +70,28 @@ def test_the_interpreter_exits_cleanly_with_a_run_left_open(tmp_path):
     done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
+
+
+def test_the_interpreter_exits_cleanly_while_a_daemon_thread_reads_a_run(tmp_path):
+    """The exit hook cancels the daemon thread's run; the thread, taken off by the
+    finalizing interpreter when it asks for the GIL again, does not abort the process."""
+    import subprocess
+    import sys
+
+    script = (
+        "import threading, time\n"
+        "import headrace as hr\n"
+        "def slow(x):\n"
+        "    time.sleep(0.01)\n"
+        "    return x\n"
+        "def work():\n"
+        "    hr.Pipeline([hr.Step(slow, workers=2)]).run(range(10_000))\n"
+        "threading.Thread(target=work, daemon=True).start()\n"
+        "time.sleep(0.3)\n"
+        "print('exiting')\n"
+    )
+    path = tmp_path / "daemon_run.py"
+    path.write_text(script)
+    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "exiting"

@@ -1,6 +1,8 @@
 #include "bindings/py_run.h"
 
 #include <chrono>
+#include <exception>
+#include <optional>
 #include <stdexcept>
 
 #include "bindings/py_operators.h"
@@ -21,6 +23,25 @@ Exchange::Mode parse_mode(const std::string& mode) {
   if (mode == "keep_seq") return Exchange::Mode::kKeepSeq;
   if (mode == "routed") return Exchange::Mode::kRouted;
   throw std::invalid_argument("unknown exchange mode '" + mode + "'");
+}
+
+// `wait()`'s result, run without the GIL. The GIL is taken back in plain code, not in a
+// destructor (as pybind11's gil_scoped_release does): while the interpreter finalizes,
+// CPython ends a thread that asks for it (a daemon thread reading a run) by unwinding its
+// stack, and an unwinding out of a destructor aborts the process.
+template <typename Wait>
+auto without_gil(Wait&& wait) {
+  PyThreadState* saved = PyEval_SaveThread();
+  std::optional<decltype(wait())> result;
+  std::exception_ptr error;
+  try {
+    result.emplace(wait());
+  } catch (...) {
+    error = std::current_exception();
+  }
+  PyEval_RestoreThread(saved);
+  if (error) std::rethrow_exception(error);
+  return std::move(*result);
 }
 
 template <typename T>
@@ -168,8 +189,11 @@ void PyRun::start() {
 }
 
 void PyRun::join_without_gil() {
-  pyb::gil_scoped_release release;
-  plan_->join();
+  if (joined_) return;  // nothing to wait for (the run's owner finishing after the exit hook did)
+  without_gil([this] {
+    plan_->join();
+    return true;
+  });
   joined_ = true;
 }
 
@@ -177,11 +201,8 @@ pyb::object PyRun::next_batch(std::size_t max_items, std::size_t min_items, bool
   constexpr auto kSignalCheck = std::chrono::milliseconds(50);
   std::vector<runtime::Item> items;
   for (;;) {
-    runtime::PopStatus status;
-    {
-      pyb::gil_scoped_release release;
-      status = sink_->pop_many(items, max_items, kSignalCheck, min_items);
-    }
+    const runtime::PopStatus status =
+        without_gil([&] { return sink_->pop_many(items, max_items, kSignalCheck, min_items); });
     if (status == runtime::PopStatus::kItems) {
       pyb::list out(items.size());
       for (std::size_t i = 0; i < items.size(); ++i) {
