@@ -23,10 +23,12 @@ void ThreadPool::submit(std::function<void()> job) {
     worker->wake.notify_one();
     return;
   }
-  auto& worker = workers_.emplace_back(std::make_unique<Worker>());
+  workers_.reserve(workers_.size() + 1);  // so that keeping the worker cannot throw once its thread runs
+  auto worker = std::make_unique<Worker>();
   worker->job = std::move(job);
   Worker* self = worker.get();
-  worker->thread = std::thread([this, self] { loop(self); });
+  self->thread = std::thread([this, self] { loop(self); });  // throws if no thread: nothing kept
+  workers_.push_back(std::move(worker));
 }
 
 std::size_t ThreadPool::size() const {
