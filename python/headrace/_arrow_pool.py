@@ -5,7 +5,7 @@ pyarrow's default pool (mimalloc in its wheels) faults fresh pages in for such b
 again and again once several threads allocate and free them: at 2 threads TPC-H Q5 spent
 11% of its samples in the kernel zeroing newly touched (huge) pages under mimalloc, and 70
 ms of system time per run. The C allocator, which headrace tunes to keep freed memory for
-reuse (``cpp/arrow/allocator_tuning.cpp``), hands the same memory out again: 11 ms of
+reuse (``cpp/arrow/allocator_tuning.cpp``), hands the same memory out again: 10 ms of
 system time, the run 20% faster. Users' own pyarrow calls keep their default pool.
 """
 
