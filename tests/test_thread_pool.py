@@ -2,6 +2,8 @@
 pool (each keeps its Python thread state), so a small run does not pay for creating threads."""
 
 import multiprocessing
+import subprocess
+import sys
 import threading
 
 import pyarrow as pa
@@ -53,21 +55,22 @@ def test_a_forked_child_runs_on_threads_of_its_own():
     assert child.exitcode == 0
 
 
+def _exit_status(tmp_path, script: str) -> subprocess.CompletedProcess:
+    """``script`` run as a file by a fresh interpreter (the exit paths differ from ``-c``)."""
+    path = tmp_path / "script.py"
+    path.write_text(script)
+    return subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+
+
 def test_the_interpreter_exits_cleanly_with_a_run_left_open(tmp_path):
     """A run still going at exit (a generator never closed) is cancelled and joined before
     the interpreter finalizes: its threads would otherwise ask for the GIL too late."""
-    import subprocess
-    import sys
-
-    script = (
+    done = _exit_status(tmp_path, (
         "import headrace as hr, pyarrow as pa\n"
         "ds = hr.from_arrow(pa.table({'x': list(range(200_000))})).filter(hr.col('x') % 2 == 0)\n"
         "batches = ds.iter_batches()\n"
         "print(next(batches).num_rows > 0)\n"
-    )
-    path = tmp_path / "left_open.py"
-    path.write_text(script)
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    ))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
 
@@ -75,23 +78,20 @@ def test_the_interpreter_exits_cleanly_with_a_run_left_open(tmp_path):
 def test_the_interpreter_exits_cleanly_while_a_daemon_thread_reads_a_run(tmp_path):
     """The exit hook cancels the daemon thread's run; the thread, taken off by the
     finalizing interpreter when it asks for the GIL again, does not abort the process."""
-    import subprocess
-    import sys
-
-    script = (
+    done = _exit_status(tmp_path, (
         "import threading, time\n"
         "import headrace as hr\n"
+        "running = threading.Event()\n"
         "def slow(x):\n"
+        "    if x == 50:  # the reader is in its loop by now\n"
+        "        running.set()\n"
         "    time.sleep(0.01)\n"
         "    return x\n"
         "def work():\n"
         "    hr.Pipeline([hr.Step(slow, workers=2)]).run(range(10_000))\n"
         "threading.Thread(target=work, daemon=True).start()\n"
-        "time.sleep(0.3)\n"
+        "running.wait(30)\n"
         "print('exiting')\n"
-    )
-    path = tmp_path / "daemon_run.py"
-    path.write_text(script)
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=60)
+    ))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "exiting"

@@ -126,6 +126,6 @@ def _on_int64(op: str, left: Any, right: Any, lt: pa.DataType, rt: pa.DataType,
     valid = [pc.is_valid(v, memory_pool=POOL) for v in (left, right) if isinstance(v, pa.Array) and v.null_count]
     if len(valid) == 2:
         valid = [pc.and_(*valid, memory_pool=POOL)]
-    # is_valid() and and_() allocate their results, so the bitmap starts at offset 0.
+    # is_valid and and_ allocate their results, so the bitmap starts at offset 0.
     validity = valid[0].buffers()[1] if valid else None
     return pa.Array.from_buffers(target, n, [validity, buffer])
