@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "check.h"
+#include "parquet/column_values.h"
 #include "parquet/metadata.h"
 #include "parquet/parquet_error.h"
 #include "parquet/rle_decoder.h"
@@ -591,6 +592,50 @@ void test_rle_errors() {
         "rle: a run header beyond 5 bytes throws");
 }
 
+// Dictionary indices: every index below the dictionary's size passes, the first one at or
+// above it throws naming it, at every bit width (the check is skipped only where the width
+// cannot hold an index out of range).
+void test_dictionary_indices() {
+  std::mt19937 rng(11);
+  // 37 indices: 24 bit-packed, then a run of 13 copies of one.
+  auto page_of = [](const std::vector<uint32_t>& values, int width, Bytes& bytes) {
+    std::vector<uint32_t> copy = values;
+    bytes = {static_cast<uint8_t>(width)};
+    const Bytes encoded = rle_encode(copy, width, {{false, 24}, {true, 13}});
+    bytes.insert(bytes.end(), encoded.begin(), encoded.end());
+    const auto count = static_cast<int32_t>(values.size());
+    return DataPage{count, count, Encoding::RleDictionary, {bytes.data(), bytes.size()}, nullptr};
+  };
+  bool in_range = true, named = true;
+  for (int width = 1; width <= 32; ++width) {
+    const uint64_t top = uint64_t{1} << width;  // indices of this width are below it
+    for (uint64_t size : {top / 2 + 1, top - 1, top, top + 5}) {
+      std::vector<uint32_t> values(37);
+      for (auto& v : values) v = static_cast<uint32_t>(rng() % std::min(size, top));
+      std::fill(values.begin() + 24, values.end(), values[24]);
+      Bytes bytes;
+      std::vector<uint32_t> out;
+      detail::decode_indices(page_of(values, width, bytes), size, out);
+      in_range &= out == values;
+      if (size >= top) continue;
+      for (std::size_t at : {std::size_t{5}, std::size_t{30}}) {  // bit-packed, then in the run
+        std::vector<uint32_t> bad = values;
+        std::fill(bad.begin() + (at < 24 ? 5 : 24), bad.begin() + (at < 24 ? 6 : 37), static_cast<uint32_t>(size));
+        std::string message;
+        try {
+          detail::decode_indices(page_of(bad, width, bytes), size, out);
+        } catch (const ParquetError& e) {
+          message = e.what();
+        }
+        named &= message.find("dictionary index " + std::to_string(size) + " out of range for a dictionary of " +
+                              std::to_string(size) + " values") != std::string::npos;
+      }
+    }
+  }
+  check(in_range, "decode_indices: indices below the dictionary's size decode, every width");
+  check(named, "decode_indices: an index at the dictionary's size throws naming it, every width");
+}
+
 // ---------------------------------------------------------------- metadata, hand-built
 
 // A footer with legacy annotations (converted types only), legacy statistics, a long-form
@@ -1106,6 +1151,7 @@ int main() {
   test_snappy_random_streams();
   test_rle_every_width();
   test_rle_errors();
+  test_dictionary_indices();
   test_metadata_hand_built();
   test_page_header_hand_built();
   test_typed_snappy_v1();
