@@ -143,3 +143,32 @@ def test_columns_only_a_filter_reads_leave_the_scan_unread(tmp_path):
     source = next(n for n in _logical.walk(kept._node) if isinstance(n, _logical.FileSource))
     assert push.scan_output(source) == ["k", "mode"]
     assert kept.collect().column("mode").to_pylist() == ["AIR"] * 50
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.integers(1, 3000), every=st.sampled_from([1, 3, 15, 16, 17, 40, 500, 5000]),
+       offset=st.integers(0, 20), nulls=st.booleans(), encoded=st.booleans(), seed=st.integers(0, 2**16))
+def test_few_rows_of_many_pages_read_as_the_whole_table(tmp_path: Path, rows: int, every: int, offset: int,
+                                                        nulls: bool, encoded: bool, seed: int) -> None:
+    """A key filter keeping one row in ``every`` (or none) of dictionary-encoded pages, small
+    ones so a row group has many: a page with few kept rows reads only their dictionary
+    indices, the others the whole page's; either way the rows are the table's."""
+    import random
+
+    rng = random.Random(seed)
+    keys = list(range(offset, rows, every))
+    def maybe(value: object) -> object:
+        return None if nulls and rng.random() < 0.2 else value
+    table = pa.table({
+        "i": pa.array(range(rows), pa.int32()),
+        "m": pa.array([maybe(Decimal(rng.randrange(-500, 500)) / 100) for _ in range(rows)], pa.decimal128(12, 2)),
+        "s": pa.array([maybe(rng.choice(["a", "b", "ü" * 30, ""])) for _ in range(rows)], pa.string()),
+        "note": pa.array([maybe(str(rng.randrange(rows // 2 + 1))) for _ in range(rows)], pa.string()),
+    })
+    path = str(tmp_path / "t.parquet")
+    pq.write_table(table, path, row_group_size=1 + rows // 2, data_page_size=256, use_dictionary=True)
+    keep = set(keys)
+    columns = ["i", "m", "s", "note"]
+    want = [row for row in table.to_pylist() if row["i"] in keep]
+    got = _read(path, columns, None, keys, ["s"] if encoded else [], True)
+    assert got == want

@@ -11,14 +11,28 @@ bool is_dictionary_encoding(Encoding encoding) noexcept {
   return encoding == Encoding::RleDictionary || encoding == Encoding::PlainDictionary;
 }
 
+namespace {
+
+RleBitPackedDecoder index_decoder(const DataPage& page) {
+  if (page.values.empty()) throw ParquetError("dictionary-encoded page without its bit width");
+  const int width = page.values[0];
+  if (width > 32) throw ParquetError("dictionary index bit width " + std::to_string(width) + " above 32");
+  return RleBitPackedDecoder(page.values.data() + 1, page.values.size() - 1, width);
+}
+
+[[noreturn]] void index_out_of_range(uint32_t index, std::size_t dictionary_size) {
+  throw ParquetError("dictionary index " + std::to_string(index) + " out of range for a dictionary of " +
+                     std::to_string(dictionary_size) + " values");
+}
+
+}  // namespace
+
 void decode_indices(const DataPage& page, std::size_t dictionary_size, std::vector<uint32_t>& out) {
   const auto count = static_cast<std::size_t>(page.num_values);
   out.resize(count);
   if (count == 0) return;
-  if (page.values.empty()) throw ParquetError("dictionary-encoded page without its bit width");
+  RleBitPackedDecoder decoder = index_decoder(page);
   const int width = page.values[0];
-  if (width > 32) throw ParquetError("dictionary index bit width " + std::to_string(width) + " above 32");
-  RleBitPackedDecoder decoder(page.values.data() + 1, page.values.size() - 1, width);
   if (decoder.get_batch(out.data(), count) != count) throw ParquetError("a page has fewer dictionary indices than values");
   // Every index fits the bit width, so the check is needed only for a smaller dictionary.
   // An OR of comparisons, not a running maximum: a maximum without SSE4.1 is a chain of
@@ -28,10 +42,27 @@ void decode_indices(const DataPage& page, std::size_t dictionary_size, std::vect
   uint32_t outside = 0;
   for (uint32_t index : out) outside |= static_cast<uint32_t>(index >= limit);
   if (outside != 0) {
-    const uint32_t bad = *std::find_if(out.begin(), out.end(), [&](uint32_t index) { return index >= limit; });
-    throw ParquetError("dictionary index " + std::to_string(bad) + " out of range for a dictionary of " +
-                       std::to_string(dictionary_size) + " values");
+    index_out_of_range(*std::find_if(out.begin(), out.end(), [&](uint32_t index) { return index >= limit; }),
+                       dictionary_size);
   }
+}
+
+SparseIndices::SparseIndices(const DataPage& page, std::size_t dictionary_size)
+    : decoder_(page.num_values > 0 ? index_decoder(page) : RleBitPackedDecoder(nullptr, 0, 0)),
+      dictionary_size_(dictionary_size) {
+  const auto count = static_cast<std::size_t>(page.num_values);
+  if (RleBitPackedDecoder(decoder_).skip(count) != count) {
+    throw ParquetError("a page has fewer dictionary indices than values");
+  }
+}
+
+uint32_t SparseIndices::at(int32_t v) {
+  decoder_.skip(static_cast<std::size_t>(v - next_));
+  uint32_t index = 0;
+  decoder_.get_batch(&index, 1);  // the page holds an index per value: checked above
+  next_ = int64_t{v} + 1;
+  if (index >= dictionary_size_) index_out_of_range(index, dictionary_size_);
+  return index;
 }
 
 void parse_byte_arrays(std::span<const uint8_t> bytes, int32_t count, std::vector<std::string_view>& out) {
@@ -104,10 +135,9 @@ void StringColumn<Offset>::page(const DataPage& page, RowCursor& cursor, arrow::
     const std::string_view* values = values_.data();
     cursor.each_value(page, validity, [&](int64_t o, int32_t v) { append(o, values[v]); });
   } else if (is_dictionary_encoding(page.encoding)) {
-    decode_indices(page, dictionary_.size(), indices_);
     const std::string_view* dictionary = dictionary_.data();
-    const uint32_t* indices = indices_.data();
-    cursor.each_value(page, validity, [&](int64_t o, int32_t v) { append(o, dictionary[indices[v]]); });
+    each_index(page, dictionary_.size(), indices_, cursor, validity,
+               [&](int64_t o, uint32_t index) { append(o, dictionary[index]); });
   } else {
     throw NotSupported("byte array encoding " + std::to_string(static_cast<int>(page.encoding)));
   }
@@ -139,10 +169,9 @@ void DictionaryColumn::dictionary(std::span<const uint8_t> bytes, int32_t count)
 
 void DictionaryColumn::page(const DataPage& page, RowCursor& cursor, arrow::BitmapBuilder* validity) {
   if (!is_dictionary_encoding(page.encoding)) throw NotSupported("a page that is not dictionary-encoded");
-  decode_indices(page, dictionary_size_, decoded_);
   int32_t* out = indices_.as<int32_t>();
-  const uint32_t* decoded = decoded_.data();
-  cursor.each_value(page, validity, [&](int64_t o, int32_t v) { out[o] = static_cast<int32_t>(decoded[v]); });
+  each_index(page, dictionary_size_, decoded_, cursor, validity,
+             [&](int64_t o, uint32_t index) { out[o] = static_cast<int32_t>(index); });
 }
 
 std::shared_ptr<const arrow::ArrayData> DictionaryColumn::finish(int64_t rows, arrow::AlignedBuffer validity) {
