@@ -37,7 +37,8 @@ ROW = st.fixed_dictionaries({
 
 
 def _read(path: str, columns: list[str], predicate, keys: list[int] | None, encoded: list[str],
-          fused: bool, output: list[str] | None = None) -> list[dict]:
+          fused: bool, output: list[str] | None = None, keys_first: bool | None = None) -> list[dict]:
+    """``keys_first``: the fused read's order held (None: chosen as the scan goes)."""
     scan = FileScan("parquet", path)
     terms = []
     if keys is not None:
@@ -47,12 +48,15 @@ def _read(path: str, columns: list[str], predicate, keys: list[int] | None, enco
     f = ConjunctFilter(predicate, scan.project(columns), encoded, terms)
     assert f.fusable
     f.fusable = fused
+    if keys_first is not None:
+        f.keys_first = keys_first
+        f.record = lambda rows, passed: None  # type: ignore[method-assign]
     calls: list[int] = []
     original = NativeParquet.read_filtered
 
-    def counted(self: NativeParquet, *args: object) -> object:
+    def counted(self: NativeParquet, *args: object, **kwargs: object) -> object:
         calls.append(1)
-        return original(self, *args)
+        return original(self, *args, **kwargs)
 
     NativeParquet.read_filtered = counted  # type: ignore[method-assign]
     try:
@@ -89,10 +93,11 @@ def test_fused_and_stepwise_reads_keep_the_predicates_rows(tmp_path: Path, rows:
             if k and (keys is None or row["i"] in keys)]
     as_dictionary = ["s"] if encoded else []
     returned = columns if output is None else [c for c in columns if c in output]
-    for fused in (True, False):
-        got = _read(path, columns, predicate, keys, as_dictionary, fused, None if output is None else returned)
+    for fused, keys_first in ((True, False), (True, True), (False, None)):
+        got = _read(path, columns, predicate, keys, as_dictionary, fused, None if output is None else returned,
+                    keys_first)
         assert got == [{c: Decimal(str(r[c])) if c == "m" and r[c] is not None else r[c] for c in returned}
-                       for r in want], f"fused={fused}"
+                       for r in want], f"fused={fused}, keys_first={keys_first}"
 
 
 @settings(max_examples=200, deadline=None)
@@ -172,3 +177,57 @@ def test_few_rows_of_many_pages_read_as_the_whole_table(tmp_path: Path, rows: in
     want = [row for row in table.to_pylist() if row["i"] in keep]
     got = _read(path, columns, None, keys, ["s"] if encoded else [], True)
     assert got == want
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(ROW, max_size=60), picked=st.lists(st.sampled_from([1, 2, 3, 4]), min_size=1, max_size=3),
+       group=st.integers(1, 25), keys=st.lists(st.integers(-5, 5), max_size=6), encoded=st.booleans())
+def test_keys_first_reads_run_the_terms_over_the_rows_the_keys_left(tmp_path: Path, rows: list[dict],
+                                                                   picked: list[int], group: int, keys: list[int],
+                                                                   encoded: bool) -> None:
+    """Terms not on the key column: read keys first (the key column, then the terms' columns
+    for the rows its bitmap kept), the rows are those of terms first."""
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    path = str(tmp_path / "t.parquet")
+    pq.write_table(table, path, row_group_size=group)
+    predicate = TERMS[picked[0]]
+    for i in picked[1:]:
+        predicate = predicate & TERMS[i]
+    keep = predicate.evaluate(table).to_pylist()
+    columns = ["note", "i", "s", "m", "t"]
+    want = [{c: Decimal(str(row[c])) if c == "m" and row[c] is not None else row[c] for c in columns}
+            for row, k in zip(rows, keep) if k and row["i"] in keys]
+    for keys_first in (True, False):
+        assert _read(path, columns, predicate, keys, ["s"] if encoded else [], True, None, keys_first) == want
+
+
+def test_a_scan_reads_keys_first_once_they_keep_fewer_rows_than_its_terms(tmp_path: Path) -> None:
+    """The order is chosen from the rows read: a key filter keeping 1 row in 50 against terms
+    keeping most rows goes first; one keeping most rows against selective terms does not."""
+    path = str(tmp_path / "t.parquet")
+    n = 5000
+    pq.write_table(pa.table({"i": pa.array(range(n), pa.int32()), "m": pa.array([Decimal(v % 10) for v in range(n)],
+                                                                             pa.decimal128(12, 2))}),
+                   path, row_group_size=500)
+
+    def order(keys: range, predicate) -> list[bool]:
+        scan = FileScan("parquet", path)
+        build = KeyFilter()
+        build.add(pa.array(list(keys), pa.int64()))
+        f = ConjunctFilter(predicate, scan.project(["i", "m"]), [], [KeyTerm("i", build)])
+        seen: list[bool] = []
+        original = f.record
+
+        def record(rows: int, passed: int) -> None:
+            seen.append(f.keys_first)
+            original(rows, passed)
+
+        f.record = record  # type: ignore[method-assign]
+        got = [r for task in scan.tasks(["i", "m"]) for b in scan.read_filtered(task, ["i", "m"], f, [])
+               for r in b.to_pylist()]
+        assert got == [{"i": i, "m": Decimal(i % 10)} for i in keys if predicate.evaluate(
+            pa.table({"m": pa.array([Decimal(i % 10)], pa.decimal128(12, 2))})).to_pylist()[0]]
+        return seen
+
+    assert order(range(0, n, 50), col("m") < 9) == [False] + [True] * 9
+    assert not any(order(range(0, n, 2), col("m") < 1))

@@ -66,12 +66,13 @@ class PyParquetFile {
   }
 
   // parquet::read_filtered: (the batch of the rows that passed, its columns `sources`' (0:
-  // head, 1: middle, 2: tail; index), or None; (checked, kept) per key filter).
+  // head, 1: middle, 2: tail; index), or None; (checked, kept) per key filter; (the row
+  // group's rows, the rows the filter passed or -1 if it did not run over the head)).
   pyb::tuple read_filtered(int row_group, const std::vector<int>& head_columns, const pyb::handle& head_schema,
                            const std::vector<int>& middle_columns, const pyb::handle& middle_schema,
                            const std::vector<int>& tail_columns, const pyb::handle& tail_schema,
                            const PyRowFilter* filter, const std::vector<std::pair<std::string, const PyKeyBitmap*>>& keys,
-                           const std::vector<std::pair<int, int>>& sources) const {
+                           const std::vector<std::pair<int, int>>& sources, bool filter_after_keys) const {
     parquet::ColumnSet sets[3] = {{head_columns, schema_fields(head_schema), {}},
                                   {middle_columns, schema_fields(middle_schema), {}},
                                   {tail_columns, schema_fields(tail_schema), {}}};
@@ -93,11 +94,13 @@ class PyParquetFile {
     {
       pyb::gil_scoped_release release;
       read = parquet::read_filtered(*reader_, row_group, sets[0], sets[1], sets[2],
-                                    filter != nullptr ? &filter->filter() : nullptr, checks);
+                                    filter != nullptr ? &filter->filter() : nullptr, checks,
+                                    filter_after_keys ? parquet::FilterAt::kMiddle : parquet::FilterAt::kHead);
     }
     pyb::list counts;
     for (const parquet::KeyCheck& check : checks) counts.append(pyb::make_tuple(check.checked, check.kept));
-    if (read.length == 0) return pyb::make_tuple(pyb::none(), counts);
+    const pyb::tuple filtered = pyb::make_tuple(read.rows_in_group, read.filter_passed);
+    if (read.length == 0) return pyb::make_tuple(pyb::none(), counts, filtered);
     auto batch = std::make_shared<arrow::ArrayData>();
     batch->length = read.length;
     batch->buffers = {nullptr};
@@ -105,7 +108,7 @@ class PyParquetFile {
     for (const auto& [side, index] : sources) batch->children.push_back(parts[side]->at(static_cast<std::size_t>(index)));
     PyArrowArray out(arrow::Field{"", arrow::DataType{arrow::TypeId::kStruct}, false, nullptr, std::move(fields)},
                      std::move(batch));
-    return pyb::make_tuple(pyb::cast(std::move(out)), counts);
+    return pyb::make_tuple(pyb::cast(std::move(out)), counts, filtered);
   }
 
  private:
@@ -128,10 +131,12 @@ void bind_parquet(pyb::module_& m) {
       .def("read_filtered", &PyParquetFile::read_filtered, pyb::arg("row_group"), pyb::arg("head_columns"),
            pyb::arg("head_schema"), pyb::arg("middle_columns"), pyb::arg("middle_schema"), pyb::arg("tail_columns"),
            pyb::arg("tail_schema"), pyb::arg("filter"), pyb::arg("keys"), pyb::arg("sources"),
+           pyb::arg("filter_after_keys") = false,
            "The row group's rows passing the filter's native terms over the head columns (None: every row) and "
-           "then each (head or middle column, KeyBitmap) key filter, late-materialized; returns (a batch whose "
+           "then each (head or middle column, KeyBitmap) key filter, late-materialized (filter_after_keys: the "
+           "head's key filters first, then the terms over the middle columns); returns (a batch whose "
            "columns are `sources`' (0: head, 1: middle, 2: tail; index) columns, or None if no row passed; "
-           "[(checked, kept)] per key filter).");
+           "[(checked, kept)] per key filter; (the row group's rows, the rows the filter passed or -1)).");
 }
 
 }  // namespace headrace::py

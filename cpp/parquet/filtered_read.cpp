@@ -50,8 +50,13 @@ std::vector<std::shared_ptr<const ArrayData>> gather_all(const std::vector<std::
 
 FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, const ColumnSet& head,
                               const ColumnSet& middle, const ColumnSet& tail, const kernels::RowFilter* filter,
-                              std::span<KeyCheck> keys) {
+                              std::span<KeyCheck> keys, FilterAt filter_at) {
   FilteredColumns out;
+  if (filter != nullptr && filter_at == FilterAt::kMiddle && middle.columns.empty()) {
+    throw ArrowError("a filter applied after the key checks needs its columns in the middle");
+  }
+  const kernels::RowFilter* head_filter = filter_at == FilterAt::kHead ? filter : nullptr;
+  const kernels::RowFilter* middle_filter = filter_at == FilterAt::kMiddle ? filter : nullptr;
   for (const KeyCheck& key : keys) {
     if (find(head.fields, key.column) == head.fields.size() && find(middle.fields, key.column) == middle.fields.size()) {
       throw ArrowError("join key filter: the scan read no column '" + key.column + "'");
@@ -61,7 +66,11 @@ FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, co
       reader.read_row_group(row_group, head.columns, head.fields, nullptr);
   const int64_t rows_in_group = reader.metadata().row_groups.at(static_cast<std::size_t>(row_group)).num_rows;
   std::optional<std::vector<int32_t>> rows;  // nullopt: every row still passes
-  if (filter != nullptr) rows = filter->select(head_arrays, head.fields, rows_in_group);
+  out.rows_in_group = rows_in_group;
+  if (head_filter != nullptr) {
+    rows = head_filter->select(head_arrays, head.fields, rows_in_group);
+    out.filter_passed = rows ? static_cast<int64_t>(rows->size()) : rows_in_group;
+  }
   auto checked = [&](KeyCheck& key, const arrow::ArrayView& view, std::optional<std::vector<int32_t>>& kept,
                      int64_t all) {
     if (kept) {
@@ -87,6 +96,7 @@ FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, co
   if (!middle.columns.empty()) {
     middle_arrays = reader.read_row_group(row_group, middle.columns, middle.fields, rows ? &*rows : nullptr);
     const int64_t read = rows ? static_cast<int64_t>(rows->size()) : rows_in_group;
+    if (middle_filter != nullptr) positions = middle_filter->select(middle_arrays, middle.fields, read);
     for (KeyCheck& key : keys) {
       const std::size_t c = find(middle.fields, key.column);
       if (c == middle.fields.size()) continue;

@@ -3,7 +3,8 @@
 // and the bitmaps of the join keys among the head columns narrow them further; the join key
 // columns the terms do not read (the "middle") are decoded for the rows left, and their
 // bitmaps narrow those; the head and middle columns are gathered to the rows left, and the
-// other columns (the "tail") are decoded for those rows only.
+// other columns (the "tail") are decoded for those rows only. With FilterAt::kMiddle the
+// key columns are the head and the filter's columns the middle: keys first, then the terms.
 // Python's scan takes the same steps one call at a time when its filter has terms only
 // pyarrow evaluates (python/headrace/_scan.py); in one call they hold the GIL only to start
 // and to finish.
@@ -39,6 +40,8 @@ struct FilteredColumns {
   std::vector<std::shared_ptr<const arrow::ArrayData>> middle;  // likewise
   std::vector<std::shared_ptr<const arrow::ArrayData>> tail;    // decoded for those rows
   int64_t length = 0;                                         // 0: no row passed (nothing read after)
+  int64_t rows_in_group = 0;
+  int64_t filter_passed = -1;  // rows the filter passed, when it ran over the head (FilterAt::kHead)
 };
 
 // The columns of a read: chunk indices, the fields they are read as, and which of them the
@@ -52,11 +55,15 @@ struct ColumnSet {
   bool outputs(std::size_t c) const { return output.empty() || output[c]; }
 };
 
-// The rows of `row_group` passing `filter` (may be null: every row) and then every key
-// check. Throws what read_row_group throws (NotSupported: the caller reads the row group
+// Where the RowFilter runs: over the head columns before the key checks (the common
+// order), or over the middle columns, for the rows the key checks on the head columns
+// left (for a filter that keeps more rows than the join keys do).
+enum class FilterAt { kHead, kMiddle };
+
+// The rows of `row_group` passing `filter` (may be null: every row) and every key check. Throws what read_row_group throws (NotSupported: the caller reads the row group
 // another way), ArrowError for a filter or key column neither the head nor the middle has.
 FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, const ColumnSet& head,
                               const ColumnSet& middle, const ColumnSet& tail, const kernels::RowFilter* filter,
-                              std::span<KeyCheck> keys);
+                              std::span<KeyCheck> keys, FilterAt filter_at = FilterAt::kHead);
 
 }  // namespace headrace::parquet

@@ -140,7 +140,8 @@ class ParquetFile:
         filter: RowFilter | None,
         keys: Sequence[tuple[str, KeyBitmap]],
         sources: Sequence[tuple[int, int]],
-    ) -> tuple[ArrowArray | None, list[tuple[int, int]]]: ...
+        filter_after_keys: bool = False,
+    ) -> tuple[ArrowArray | None, list[tuple[int, int]], tuple[int, int]]: ...
 
 _ExchangeMode: TypeAlias = Literal["ordered", "unordered", "keep_seq", "routed"]
 # One worker instance of an executor: (step, execute, ctx, open, finish, close); see

@@ -113,6 +113,11 @@ class KeyTerm:
         """The native bitmap (for a scan that applies it in its own native call)."""
         return self._keys.bitmap
 
+    @property
+    def kept_fraction(self) -> float | None:
+        """Of the rows it checked so far, the fraction it kept (None before any)."""
+        return self._kept / self._seen if self._seen else None
+
     def record(self, checked: int, kept: int) -> None:
         """Counts rows checked and kept elsewhere (by a fused scan); may switch the filter off."""
         self._seen += checked

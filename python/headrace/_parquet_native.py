@@ -79,18 +79,21 @@ class NativeParquet:
 
     def read_filtered(self, row_group: int, head: pa.Schema, middle: pa.Schema, tail: pa.Schema,
                       filter: _core.RowFilter | None, keys: Sequence[tuple[str, _core.KeyBitmap]],
-                      sources: Sequence[tuple[int, int]]) -> tuple[pa.RecordBatch | None, list[tuple[int, int]]]:
+                      sources: Sequence[tuple[int, int]], filter_after_keys: bool = False,
+                      ) -> tuple[pa.RecordBatch | None, list[tuple[int, int]], tuple[int, int]]:
         """In one call without the GIL: the ``head`` columns and the rows passing ``filter``;
         the ``middle`` columns for those rows and the rows then passing each (column, bitmap)
         of ``keys``; the ``tail`` columns for those rows only. The batch's columns are
         ``sources``' (0: head, 1: middle, 2: tail; index) in order, None if no row passed.
-        Also (rows checked, rows kept) per key filter. Raises ``Declined`` if it cannot."""
+        ``filter_after_keys``: the key filters on head columns first, then ``filter`` over the
+        middle columns. Also (rows checked, rows kept) per key filter, and (the row group's rows,
+        the rows ``filter`` passed over the head, or -1). Raises ``Declined`` if it cannot."""
         parts = [self.columns(head), self.columns(middle), self.columns(tail)]
         if any(p is None for p in parts) or not (head or middle):
             raise Declined("no natively decodable columns")
-        batch, counts = self._file.read_filtered(row_group, parts[0], head, parts[1], middle, parts[2], tail, filter,
-                                                 list(keys), list(sources))
-        return (None if batch is None else pa.record_batch(batch)), counts
+        batch, counts, passed = self._file.read_filtered(row_group, parts[0], head, parts[1], middle, parts[2], tail,
+                                                         filter, list(keys), list(sources), filter_after_keys)
+        return (None if batch is None else pa.record_batch(batch)), counts, passed
 
     def read(self, row_group: int, schema: pa.Schema, rows: np.ndarray | None = None) -> pa.RecordBatch:
         """The row group's ``schema`` columns: every row, or the ``rows`` given (ascending

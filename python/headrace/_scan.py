@@ -337,14 +337,18 @@ class FileScan:
         remaining: ScanTask | None = task  # what pyarrow reads
         if native is not None and needed and native.can_read(groups, target):
             remaining = None
+            splits: dict[bool, _Split] = {}
             if terms.fusable:  # the terms' columns, then the key columns, then the others
                 in_terms = terms.term_columns()
-                split = _Split.of(target, [in_terms, needed - in_terms], result)
+                splits[False] = _Split.of(target, [in_terms, needed - in_terms], result)
+                if needed - in_terms and in_terms:  # or the key columns first (see ConjunctFilter.keys_first)
+                    splits[True] = _Split.of(target, [needed - in_terms, in_terms], result, keys_first=True)
                 read = _fused_read
             else:  # the filter's columns, then the others
-                split = _Split.of(target, [needed], result)
+                splits[False] = _Split.of(target, [needed], result)
                 read = _stepwise_read
             for k, group in enumerate(groups):
+                split = splits[terms.keys_first and True in splits]
                 try:
                     batch = read(native, group, split, terms, self.reader, task.path)
                 except Declined:
@@ -496,14 +500,16 @@ def _naming(reader: str, path: str) -> Iterator[None]:
 
 class _Split(NamedTuple):
     """A late-materialized read's columns in the parts read in turn, the columns it returns
-    (``result``), and where each of those is: (part, index in it)."""
+    (``result``), and where each of those is: (part, index in it). ``keys_first``: the key
+    filters' columns are the first part, the filter's terms run over the second."""
 
     parts: list[pa.Schema]
     result: pa.Schema
     sources: list[tuple[int, int]]
+    keys_first: bool = False
 
     @staticmethod
-    def of(target: pa.Schema, first: list[set[str]], result: pa.Schema) -> _Split:
+    def of(target: pa.Schema, first: list[set[str]], result: pa.Schema, keys_first: bool = False) -> _Split:
         """Parts of the target columns named in each of ``first`` (in turn), then the rest of
         ``result``, the target columns returned."""
         taken = set().union(*first)
@@ -513,7 +519,7 @@ class _Split(NamedTuple):
         for f in result:
             part = next(i for i, p in enumerate(parts) if f.name in p.names)
             sources.append((part, parts[part].get_field_index(f.name)))
-        return _Split(parts, result, sources)
+        return _Split(parts, result, sources, keys_first)
 
 
 def _fused_read(native: NativeParquet, group: int, split: _Split, terms: ConjunctFilter, reader: str,
@@ -523,10 +529,12 @@ def _fused_read(native: NativeParquet, group: int, split: _Split, terms: Conjunc
     keys = [key for key in terms.keys if key.active]
     head, middle, tail = split.parts
     with _naming(reader, path):
-        batch, counts = native.read_filtered(group, head, middle, tail, terms.native_filter,
-                                             [(key.column, key.bitmap) for key in keys], split.sources)
+        batch, counts, passed = native.read_filtered(
+            group, head, middle, tail, terms.native_filter, [(key.column, key.bitmap) for key in keys],
+            split.sources, filter_after_keys=split.keys_first)
     for key, (checked, kept) in zip(keys, counts):
         key.record(checked, kept)
+    terms.record(*passed)
     return batch
 
 

@@ -120,6 +120,28 @@ class ConjunctFilter:
         self._costly = [r >= _COSTLY for r, _ in rest]
         # Every term native (or a key filter): a Parquet scan may run it inside its read.
         self.fusable = not self._any_of and not self._rest
+        # A fused read runs the terms first, unless the rows read so far say the key
+        # filters keep fewer rows by enough to pay for reading their columns first.
+        self.keys_first = False
+        self._rows = 0  # rows of the row groups read terms first ...
+        self._passed = 0  # ... and of them, the rows the terms passed
+
+    def record(self, rows: int, passed: int) -> None:
+        """A fused read's counts: ``passed`` of its ``rows`` passed the terms (-1: they did
+        not run first). Chooses the order of the next reads: with F the fraction the terms
+        keep and K the key filters', reading T term columns and J key columns costs about
+        T + J*F terms first and J + T*K keys first (per row, in columns decoded)."""
+        if passed < 0 or self.keys_first or not self.keys:
+            return
+        self._rows += rows
+        self._passed += passed
+        kept = [k.kept_fraction for k in self.keys]
+        if self._rows == 0 or any(f is None for f in kept):
+            return
+        in_terms = self.term_columns()
+        t, j = len(in_terms), len({k.column for k in self.keys} - in_terms)
+        terms_kept, keys_kept = self._passed / self._rows, float(np.prod(kept))
+        self.keys_first = j > 0 and j + t * keys_kept < 0.8 * (t + j * terms_kept)
 
     def term_columns(self) -> set[str]:
         """The columns the filter's terms read (not its key filters')."""
