@@ -142,10 +142,10 @@ void snappy_decompress(const uint8_t* in, std::size_t in_size, uint8_t* out, std
       const std::size_t offset = (entry & 0x700u) + std::size_t{trailer};
       const bool copy = (tag & 3) != 0, literal = !copy;
       // The common elements, a literal of at most 16 bytes or a copy of at most 16 that does
-      // not overlap its own output, are one 16-byte copy from either source: literals and
-      // copies interleave unpredictably (a quarter of TPC-H's elements are literals of 1-2
-      // bytes). A copy's bytes past its length are not final yet, but they are written past
-      // its end too, where the next elements overwrite them.
+      // not overlap its own output, share one path: a 16-byte copy from either source (a
+      // quarter of TPC-H's elements are literals of 1-2 bytes between copies). A copy's
+      // bytes past its length are not final yet, but they are written past its end too,
+      // where the next elements overwrite them.
       const bool rare = (len - 1 >= 16) | (copy & ((offset < len) | (offset > static_cast<std::size_t>(op - out))));
       if (!rare) [[likely]] {
         copy16(op, literal ? ip : op - offset);
