@@ -40,7 +40,7 @@ struct FilteredColumns {
   std::vector<std::shared_ptr<const arrow::ArrayData>> middle;  // likewise
   std::vector<std::shared_ptr<const arrow::ArrayData>> tail;    // decoded for those rows
   int64_t length = 0;                                         // 0: no row passed (nothing read after)
-  int64_t rows_in_group = 0;
+  int64_t rows_in_group = 0;   // the row group's rows
   int64_t filter_passed = -1;  // rows the filter passed, when it ran over the head (FilterAt::kHead)
 };
 
@@ -60,8 +60,9 @@ struct ColumnSet {
 // left (for a filter that keeps more rows than the join keys do).
 enum class FilterAt { kHead, kMiddle };
 
-// The rows of `row_group` passing `filter` (may be null: every row) and every key check. Throws what read_row_group throws (NotSupported: the caller reads the row group
-// another way), ArrowError for a filter or key column neither the head nor the middle has.
+// The rows of `row_group` passing `filter` (may be null: every row) and every key check.
+// Throws what read_row_group throws (NotSupported: the caller reads the row group another
+// way), ArrowError for a filter or key column neither the head nor the middle has.
 FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, const ColumnSet& head,
                               const ColumnSet& middle, const ColumnSet& tail, const kernels::RowFilter* filter,
                               std::span<KeyCheck> keys, FilterAt filter_at = FilterAt::kHead);

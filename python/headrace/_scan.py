@@ -348,7 +348,7 @@ class FileScan:
                 splits[False] = _Split.of(target, [needed], result)
                 read = _stepwise_read
             for k, group in enumerate(groups):
-                split = splits[terms.keys_first and True in splits]
+                split = splits.get(terms.keys_first, splits[False])
                 try:
                     batch = read(native, group, split, terms, self.reader, task.path)
                 except Declined:
