@@ -618,9 +618,10 @@ void test_dictionary_indices() {
       detail::decode_indices(page_of(values, width, bytes), size, out);
       in_range &= out == values;
       if (size >= top) continue;
-      for (std::size_t at : {std::size_t{5}, std::size_t{30}}) {  // bit-packed, then in the run
+      // The index at the dictionary's size as value 5 (bit-packed), then as the run's value.
+      for (const auto& [from, to] : {std::pair{5, 6}, std::pair{24, 37}}) {
         std::vector<uint32_t> bad = values;
-        std::fill(bad.begin() + (at < 24 ? 5 : 24), bad.begin() + (at < 24 ? 6 : 37), static_cast<uint32_t>(size));
+        std::fill(bad.begin() + from, bad.begin() + to, static_cast<uint32_t>(size));
         std::string message;
         try {
           detail::decode_indices(page_of(bad, width, bytes), size, out);
