@@ -13,6 +13,7 @@ import datetime
 import decimal
 import math
 import random
+import threading
 
 import numpy as np
 import pyarrow as pa
@@ -983,3 +984,32 @@ def test_a_probe_batch_matching_row_for_row_is_passed_on_without_a_copy():
         assert out.column("w").to_pylist() == [2 * (i % 100) for i in range(1000)]
         for build in (unique.slice(1), pa.concat_tables([unique, unique.slice(0, 1)])):  # a miss, a duplicate
             check_join(probe, build, "inner", build="right", on="k")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_build_side_below_a_probe_side_starts_before_the_outer_table_is_ready(workers):
+    """The probe side of ``(probe ⋈ inner) ⋈ outer`` waits for the outer table, but the inner
+    join's build side feeds a table, not the outer probe: it is read at once. Here the outer
+    build side waits (up to 10 s) until the inner one has started, so holding the inner
+    build side back until the outer table is ready would make the run wait the 10 s."""
+    inner_started = threading.Event()
+    waited: list[bool] = []
+    schema = pa.schema([("k", pa.int64())])
+
+    def probe():
+        yield {"k": list(range(10))}
+
+    def inner():
+        inner_started.set()
+        yield {"k": [1, 2, 3, 4]}
+
+    def outer():
+        waited.append(inner_started.wait(10))
+        yield {"k": [2, 3, 9]}
+
+    with configured(threads=workers):
+        query = (hr.from_batches(probe, schema).join(hr.from_batches(inner, schema), on="k", build="right")
+                 .join(hr.from_batches(outer, schema), on="k", build="right"))
+        assert sorted(query.collect()["k"].to_pylist()) == [2, 3]
+    assert waited == [True]

@@ -156,3 +156,31 @@ def test_a_scan_read_elsewhere_too_gets_no_key_filter(tmp_path: Path, monkeypatc
     both = scan.join(build, on="k").select("k").union(scan.select("k"))
     assert both.agg(n=("*", "count")).collect()["n"][0].as_py() == 5000 + matched
     assert not made
+
+
+@pytest.mark.parametrize("projection", ["select", "rename", "added", "computed"])
+def test_a_probe_scan_below_a_projection_gets_the_key_filter_when_the_key_passes_through(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, projection: str) -> None:
+    """A projection between the scan and the join keeps each row's key when the join's key
+    column is a column of the scan (selected, renamed, or beside computed columns): the scan
+    applies the key filter, under the scan's name for the key. A key the projection
+    computes gets none. The answer is pyarrow's either way."""
+    made: list[str] = []  # the scan columns the planner gave key filters
+    monkeypatch.setattr("headrace._physical.KeyTerm", lambda column, keys: made.append(column) or KeyTerm(column, keys))
+    path = _probe_file(tmp_path)
+    scan = hr.read_parquet(path)
+    probe, key = {
+        "select": (scan.select("k", "price"), "k"),
+        "rename": (scan.select(hr.col("k").alias("key"), "price"), "key"),
+        "added": (scan.with_columns(double=hr.col("price") * 2), "k"),
+        "computed": (scan.with_columns(k=hr.col("k") + 1), "k"),
+    }[projection]
+    build = pa.table({"b": pa.array([6, 15, 2999, 1001], pa.int64()), "v": pa.array(range(4), pa.int64())})
+    with configured(threads=2):
+        got = probe.join(hr.from_arrow(build), left_on=key, right_on="b").collect()
+    table = pq.read_table(path)
+    keys = pc.add(table["k"], 1) if projection == "computed" else table["k"]
+    expected = pa.table({"key": keys, "price": table["price"]}).join(build, "key", "b", join_type="inner")
+    assert sorted(zip(got[key].to_pylist(), got["price"].to_pylist())) == sorted(
+        zip(expected["key"].to_pylist(), expected["price"].to_pylist()))
+    assert made == ([] if projection == "computed" else ["k"])

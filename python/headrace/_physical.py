@@ -22,6 +22,7 @@ import pyarrow as pa
 from . import _aggregate, _config, _core, _join, _logical, _ops
 from ._batches import sliced
 from ._expr import Column
+from ._expr_functions import Alias
 from ._join_filter import KeyTerm
 from ._plan import reorder_window
 
@@ -177,6 +178,7 @@ class Planner:
         self.scan_keys: dict[int, list[KeyTerm]] = {}  # per file source: join key filters it applies
         self.encoded_keys: dict[int, set[str]] = {}  # per aggregation: keys arriving dictionary-encoded
         self.estimates: dict[int, float | None] = {}  # per node: its rows' estimate (_join.known_rows)
+        self.prepared: dict[int, _join.Prepared] = {}  # per join: its build side and plan
 
     # ---- building stages --------------------------------------------------------------
 
@@ -372,21 +374,25 @@ class Planner:
     def _join(self, node: _logical.Join, meter: Callable[[], _ops.Meter]) -> Stage:
         """Build (fused with the build side), finalize, probe (fused with the probe side)
         and a tail that forwards the output and adds the build rows the kind needs."""
-        prepared = _join.Prepared(node, self.push.required[id(node)], self.estimates)
+        prepared = self._prepared(node)
         table = _core.JoinTable(prepared.plan)
         finalizers = min(self.threads, table.partitions)
         gate = _join.Gate(finalizers)
         probe_node = node.inputs[prepared.probe_input]
         exclusive = [probe_node] if not probe_node.inputs else self.push.sources_only_feeding(probe_node)
         if self.push.readers[id(probe_node)] == 1:
-            for source in exclusive:  # the probe side's own sources start once the table is ready
-                self.gates.setdefault(id(source), []).append(gate)
+            # The probe side's own sources start once the table is ready, those whose rows
+            # stream into the probe; the sources of a build side below it start at once.
+            streamed = {id(n) for n in self._streamed_sources(probe_node)}
+            for source in exclusive:
+                if id(source) in streamed:
+                    self.gates.setdefault(id(source), []).append(gate)
         size = self.batch_size
         build = self._after(node.inputs[prepared.build_input], self.threads, "join.build")
         keys = prepared.new_key_filter()
-        scan = self._probe_scan(probe_node)
+        scan, key_column = self._probe_scan(probe_node, prepared.probe_key)
         if keys is not None and scan is not None and any(s is scan for s in exclusive):  # gated: every key is known
-            self.scan_keys.setdefault(id(scan), []).append(KeyTerm(prepared.probe_key, keys))
+            self.scan_keys.setdefault(id(scan), []).append(KeyTerm(key_column, keys))
         build.ops.append(lambda w, n: _join.build_calls("join.build", prepared, table, w, n, meter(), keys))
         final = self._new("join.finalize", finalizers)
         self._connect(build, final, 0)
@@ -400,17 +406,50 @@ class Planner:
         tail.ops.append(lambda w, n: _join.tail_calls("join.tail", prepared, table, size, w, n, meter()))
         return tail
 
-    def _probe_scan(self, node: _logical.Node) -> _logical.FileSource | None:
-        """The Parquet scan a join's probe side reads straight from (through filters the
-        scan absorbed), if only that join reads it and its stage is not built yet."""
-        while isinstance(node, _logical.Filter) and id(node) in self.push.absorbed:
+    def _prepared(self, node: _logical.Join) -> _join.Prepared:
+        """The join's build side and kernel plan, made once per planning."""
+        found = self.prepared.get(id(node))
+        if found is None:
+            found = self.prepared[id(node)] = _join.Prepared(node, self.push.required[id(node)], self.estimates)
+        return found
+
+    def _streamed_sources(self, node: _logical.Node) -> list[_logical.Node]:
+        """The sources whose rows flow through to ``node``'s output as they are read: not
+        those a join below builds its table from, nor those an aggregation or a sort below
+        takes in whole before it gives a row."""
+        if not node.inputs:
+            return [node]
+        if isinstance(node, (_logical.Aggregate, _logical.Sort)):
+            return []
+        inputs = node.inputs
+        if isinstance(node, _logical.Join):
+            inputs = (node.inputs[self._prepared(node).probe_input],)
+        return [s for i in inputs for s in self._streamed_sources(i)]
+
+    def _probe_scan(self, node: _logical.Node, key: str) -> tuple[_logical.FileSource | None, str]:
+        """The Parquet scan a join's probe side reads straight from, if only that join reads
+        it and its stage is not built yet, and the name the join's ``key`` column has in it.
+        The way down may pass filters the scan absorbed and projections that pass the key
+        through as a column (a select, a rename, columns added beside it): they keep each
+        row's key, so the rows without a build key may be dropped as the scan reads them."""
+        while isinstance(node, (_logical.Filter, _logical.Project)):
             if self.push.readers[id(node)] != 1:
-                return None
+                return None, key
+            if isinstance(node, _logical.Filter):
+                if id(node) not in self.push.absorbed:
+                    return None, key
+            else:
+                found = dict(node.outputs).get(key)
+                while isinstance(found, Alias):
+                    found = found.operand
+                if not isinstance(found, Column):
+                    return None, key
+                key = found.name
             node = node.inputs[0]
         if (not isinstance(node, _logical.FileSource) or node.scan.format != "parquet"
                 or self.push.readers[id(node)] != 1 or id(node) in self.stage_of):
-            return None
-        return node
+            return None, key
+        return node, key
 
     def release(self) -> None:
         """Drops what a finished run no longer needs (its operators' closures, and through
@@ -425,6 +464,7 @@ class Planner:
         self.gates.clear()
         self.stops.clear()
         self.scan_keys.clear()
+        self.prepared.clear()
 
     # ---- emitting the native run ----------------------------------------------------------
 
