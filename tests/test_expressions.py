@@ -491,3 +491,44 @@ def test_to_pyarrow_folds_literals_into_the_column_type() -> None:
     assert str((col("d") < 24).to_pyarrow(schema)) == "(d < 24.00)"
     assert str((col("day") >= "2024-01-01").to_pyarrow(schema)) == "(day >= 2024-01-01)"
     assert isinstance((col("d") > 1).to_pyarrow(schema), pc.Expression)
+
+
+@pytest.mark.parametrize("copy_of", ["pickle", "deepcopy", "copy"])
+def test_expressions_pickle_and_copy_to_equal_expressions(copy_of: str) -> None:
+    """Every kind of node survives pickling and copying (their fields are set once and
+    refuse assignment), also after its columns were asked for (a cached answer)."""
+    import copy
+    import pickle
+
+    table = pa.table({"a": [1, 2, 3], "b": [4, 5, 6], "s": ["x", "yy", "z"],
+                      "d": [datetime.date(2020, 1, 31)] * 3, "p": pa.array([Decimal("1.50")] * 3, pa.decimal128(9, 2))})
+    made = {"pickle": lambda e: pickle.loads(pickle.dumps(e)), "deepcopy": copy.deepcopy, "copy": copy.copy}[copy_of]
+    for expr in [(col("a") + col("b") * 2) > 3, col("s").isin(["x", "z"]), when(col("a") > 1).then(1).otherwise(0),
+                 col("d").dt.add_months(1), col("a").cast(pa.float64()).alias("f"), col("s").str.starts_with("y"),
+                 lit(Decimal("2.25")) * col("p"), ~(col("a") == lit(None))]:
+        expr.columns()
+        again = made(expr)
+        assert type(again) is type(expr) and repr(again) == repr(expr)
+        assert again.columns() == expr.columns()
+        assert again.evaluate(table).equals(expr.evaluate(table))
+
+
+def test_remembered_output_types_follow_the_structure_the_values_and_the_column_types() -> None:
+    """Types are remembered per structure (see _expr_cache): literals equal as values but not
+    as types (decimal scales, time zones), other column types, and errors are each answered
+    afresh; a literal that cannot be spelled safely (a pyarrow scalar) is simply not kept."""
+    utc = datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.timezone.utc)
+    paris = utc.astimezone(ZoneInfo("Europe/Paris"))
+    decimals, none = pa.schema({"p": pa.decimal128(9, 2)}), pa.schema([])
+    cases = [(col("p") * Decimal("1.5"), decimals), (col("p") * Decimal("1.50"), decimals),
+             (lit(utc), none), (lit(paris), none),
+             (col("x") + 1, pa.schema({"x": pa.int8()})), (col("x") + 1, pa.schema({"x": pa.float32()})),
+             (col("x") + lit(pa.scalar(2, pa.int16())), pa.schema({"x": pa.int16()}))]
+    for _ in range(2):  # asked again: answered from what was kept
+        for expr, schema in cases:
+            assert expr.output_type(schema) == expr.evaluate(schema.empty_table()).type
+    assert cases[0][0].output_type(decimals) != cases[1][0].output_type(decimals)
+    assert cases[2][0].output_type(none) != cases[3][0].output_type(none)
+    for _ in range(2):
+        with pytest.raises((TypeError, pa.ArrowException)):
+            (col("s") + 1).output_type(pa.schema({"s": pa.string()}))

@@ -161,7 +161,9 @@ class Expr:
     an expression has no truth value before it is evaluated.
     """
 
-    __slots__ = ()
+    # Answers about this (immutable) tree, kept once asked: columns(), and its structural key
+    # (see _expr_cache; None: it cannot be spelled).
+    __slots__ = ("_column_names", "_structure")
 
     # -- what subclasses implement -------------------------------------------------
     def _build(self, ctx: _Evaluate) -> Any:
@@ -172,6 +174,11 @@ class Expr:
 
     def _given_name(self) -> str | None:
         return None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle and copy by the fields the subclasses set once (their __setattr__ refuses).
+        return (_restore, (type(self), {name: getattr(self, name) for name in _fields(type(self))
+                                        if hasattr(self, name)}))
 
     # -- public API -----------------------------------------------------------------
     def evaluate(self, data: Any) -> pa.Array | pa.ChunkedArray:
@@ -202,10 +209,12 @@ class Expr:
             >>> (col("x") / 2).output_type(pa.schema({"x": pa.int32()}))
             DataType(double)
         """
+        from ._expr_cache import remembered  # it imports this module
+
         names = self.columns()
         if names.issubset(schema.names):  # only the columns read: an empty table of all costs more
             schema = pa.schema([field for field in schema if field.name in names])
-        return self._build(_Evaluate(schema.empty_table())).type
+        return remembered("type", self, schema, lambda: self._build(_Evaluate(schema.empty_table())).type)
 
     def columns(self) -> set[str]:
         """The names of the columns the expression reads.
@@ -214,6 +223,10 @@ class Expr:
             >>> sorted((col("a") + col("b") * 2).columns())
             ['a', 'b']
         """
+        try:
+            return set(self._column_names)
+        except AttributeError:
+            pass
         names: set[str] = set()
         stack: list[Expr] = [self]
         while stack:
@@ -221,6 +234,7 @@ class Expr:
             if isinstance(node, Column):
                 names.add(node.name)
             stack.extend(node._children())
+        object.__setattr__(self, "_column_names", frozenset(names))
         return names
 
     def to_pyarrow(self, schema: pa.Schema) -> pc.Expression:
@@ -356,6 +370,26 @@ def _operand(node: Expr) -> str:
 def _type_error(node: Expr, ctx: _Evaluate, values: tuple[Any, ...], error: Exception) -> TypeError:
     types = ", ".join(str(ctx.type_of(v)) for v in values)
     return TypeError(f"in {node!r}: operand types ({types}) are not supported ({error})")
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(kind: type) -> tuple[str, ...]:
+    """The fields a kind of node sets once (its own and its bases' slots, but not the answers
+    Expr keeps)."""
+    found = _FIELDS.get(kind)
+    if found is None:
+        names = [n for klass in reversed(kind.__mro__) for n in getattr(klass, "__slots__", ())]
+        found = _FIELDS[kind] = tuple(n for n in names if n not in Expr.__slots__)
+    return found
+
+
+def _restore(kind: type[Expr], fields: dict[str, Any]) -> Expr:
+    expr = kind.__new__(kind)
+    for name, value in fields.items():
+        object.__setattr__(expr, name, value)
+    return expr
 
 
 class Column(Expr):

@@ -31,6 +31,7 @@ from typing import Any
 import pyarrow as pa
 
 from ._expr import Binary, Column, Expr, Literal
+from ._expr_cache import remembered
 from ._expr_functions import IsIn
 from ._expr_types import coerce_literal
 
@@ -153,6 +154,11 @@ def _isin(term: IsIn, schema: pa.Schema) -> Term | None:
 def native_term(term: Expr, schema: pa.Schema) -> Term | None:
     """The ``_core.RowFilter`` term for ``term`` over ``schema``, or None when pyarrow
     must evaluate it."""
+    found = remembered("native term", term, schema, lambda: _native_term(term, schema))
+    return None if found is None else (found[0], found[1], found[2], list(found[3]))  # the caller's own list
+
+
+def _native_term(term: Expr, schema: pa.Schema) -> Term | None:
     try:
         if isinstance(term, Binary) and term.op in _FLIPPED:
             return _comparison(term, schema)

@@ -241,10 +241,12 @@ def source_iterator(make: Callable[[], Any], meter: Meter | None, stops: list[th
 
 
 def executor_calls(name: str, executor: Executor, worker: int, workers: int, required: list[list[str] | None],
-                   schema: pa.Schema, types_known: bool, meter: Meter) -> Calls:
+                   schema: pa.Schema, types_known: bool, meter: Meter, own: bool = False) -> Calls:
     """One instance of a user's executor: inputs projected to its required columns (per
-    input stream), outputs turned into record batches and checked against ``new_schema``."""
-    ex = _copy_executor(executor, name)
+    input stream), outputs turned into record batches and checked against ``new_schema``.
+    Each instance works on a copy of ``executor`` unless it is the instance's ``own``
+    (made for it by the planner)."""
+    ex = executor if own else _copy_executor(executor, name)
     ctx = Context(name, worker, workers)
     where = f"stateful_transform '{name}'"
 

@@ -243,8 +243,8 @@ class Planner:
             return self.build(node.inputs[0])
         if isinstance(node, (_logical.Filter, _logical.Project, _logical.Transform)):
             stage = self._after(node.inputs[0], self.threads, type(node).__name__.lower())
-            fn_for = self._per_batch(node)
-            stage.ops.append(lambda w, n: _ops.stateless(node.label(), fn_for(), meter()))
+            fn_for, label = self._per_batch(node), node.label()
+            stage.ops.append(lambda w, n: _ops.stateless(label, fn_for(), meter()))
             return stage
         if isinstance(node, _logical.Limit):
             stage = self._after(node.inputs[0], 1, "limit")
@@ -258,9 +258,10 @@ class Planner:
             # Only the columns read downstream (and the keys) arrive: projection pushdown.
             need = node.needs(self.push.required[id(node)])[0]
             schema = pa.schema([f for f in node.schema if f.name in need])
-            sorter = _ops.SortExecutor(node.keys, node.descending, schema, self.batch_size)
-            stage.ops.append(lambda w, n: _ops.executor_calls("sort", sorter, w, n, [schema.names], schema,
-                                                              False, meter()))
+            size = self.batch_size
+            stage.ops.append(lambda w, n: _ops.executor_calls(
+                "sort", _ops.SortExecutor(node.keys, node.descending, schema, size), w, n, [schema.names], schema,
+                False, meter(), own=True))
             return stage
         if isinstance(node, _logical.Stateful):
             return self._stateful(node, meter)
@@ -277,15 +278,26 @@ class Planner:
         raise TypeError(f"cannot plan {type(node).__name__}")
 
     def _per_batch(self, node: _logical.Node) -> Callable[[], Callable[[pa.RecordBatch], Any]]:
+        """The node's function of a batch, made on the first ask (when the run is emitted) and
+        shared by the workers: it keeps no state between batches."""
         if isinstance(node, _logical.Filter):
-            return lambda: _ops.filter_fn(node.predicate, node.inputs[0].schema)
-        if isinstance(node, _logical.Project):
+            make = lambda: _ops.filter_fn(node.predicate, node.inputs[0].schema)  # noqa: E731
+        elif isinstance(node, _logical.Project):
             need = self.push.required[id(node)]
             outputs = [(n, e) for n, e in node.outputs if n in need]
-            return lambda: _ops.project_fn(outputs)
-        assert isinstance(node, _logical.Transform)
-        where = f"transform '{node.name}'"
-        return lambda: _ops.transform_fn(node.fn, node.required, node.schema, node.types_known, where)
+            make = lambda: _ops.project_fn(outputs)  # noqa: E731
+        else:
+            assert isinstance(node, _logical.Transform)
+            where = f"transform '{node.name}'"
+            make = lambda: _ops.transform_fn(node.fn, node.required, node.schema, node.types_known, where)  # noqa: E731
+        made: list[Callable[[pa.RecordBatch], Any]] = []
+
+        def shared() -> Callable[[pa.RecordBatch], Any]:
+            if not made:
+                made.append(make())
+            return made[0]
+
+        return shared
 
     def _arrow_source(self, node: _logical.ArrowSource, meter: Callable[[], _ops.Meter]) -> Stage:
         if node.one_shot and self.for_run:
@@ -365,9 +377,9 @@ class Planner:
         ordered = self._new(f"{name}.order", 1)
         self._connect(final, ordered, 0)
         order = _aggregate.ORDER_COLUMN
-        sorter = _ops.SortExecutor([order], [False], schema, size)
-        ordered.ops.append(lambda w, n: _ops.executor_calls(f"{name}.order", sorter, w, n, [None], sorter.schema,
-                                                            True, _ops.Meter()))
+        ordered.ops.append(lambda w, n: _ops.executor_calls(
+            f"{name}.order", _ops.SortExecutor([order], [False], schema, size), w, n, [None], schema, True,
+            _ops.Meter(), own=True))
         ordered.ops.append(lambda w, n: _ops.stateless(f"{name}.order", _drop_column(order), _ops.Meter()))
         return ordered
 

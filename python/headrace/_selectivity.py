@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._expr import Expr, conjuncts
+from ._expr_cache import structural_key
 from ._footers import footer
 from ._pruning import bounds
 
@@ -82,6 +83,18 @@ def _grid(low: Any, high: Any, kind: pa.DataType) -> pa.Array:
 
 
 def _column_share(scan: Any, name: str, terms: list[Expr], kind: pa.DataType) -> float | None:
+    """The share of the grid over one column's range that ``terms`` keep; kept with the
+    footer of a one-file scan (the same terms over the same file version keep the same)."""
+    key = structural_key(terms)
+    if len(scan.paths) != 1 or key is None:
+        return _grid_share(scan, name, terms, kind)
+    shares: dict[Any, float | None] = footer(scan.paths[0]).__dict__.setdefault("_shares", {})
+    if (name, kind, key) not in shares:
+        shares[(name, kind, key)] = _grid_share(scan, name, terms, kind)
+    return shares[(name, kind, key)]
+
+
+def _grid_share(scan: Any, name: str, terms: list[Expr], kind: pa.DataType) -> float | None:
     found = _range(scan, name, kind)
     if found is None:
         return None
