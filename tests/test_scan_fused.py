@@ -1,7 +1,8 @@
-"""A Parquet scan whose filter is all native terms reads each row group in one native call
-(``_core.ParquetFile.read_filtered``): the same rows as the step-by-step read and as the
-predicate over the whole table, for any row-group size, nulls, dictionary-read strings and
-join key filters. The small batches it leaves are joined, rows and order kept."""
+"""A Parquet scan whose filter is all native terms reads row groups in native calls
+(``_core.ParquetFile.read_filtered``), several per call until a batch of rows passed: the
+same rows as the step-by-step read and as the predicate over the whole table, for any
+row-group and batch size, nulls, dictionary-read strings and join key filters. The small
+batches it leaves are joined, rows and order kept."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from conftest import configured
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,9 +40,10 @@ ROW = st.fixed_dictionaries({
 
 
 def _read(path: str, columns: list[str], predicate, keys: list[int] | None, encoded: list[str],
-          fused: bool, output: list[str] | None = None, keys_first: bool | None = None) -> list[dict]:
+          fused: bool, output: list[str] | None = None, keys_first: bool | None = None,
+          batch_size: int = 65536) -> list[dict]:
     """``keys_first``: the fused read's order held (None: chosen as the scan goes)."""
-    scan = FileScan("parquet", path)
+    scan = FileScan("parquet", path, batch_size=batch_size)
     terms = []
     if keys is not None:
         build = KeyFilter()
@@ -66,7 +69,7 @@ def _read(path: str, columns: list[str], predicate, keys: list[int] | None, enco
                 for row in (batch.to_pylist() if batch.num_columns else [{}] * batch.num_rows)]
     finally:
         NativeParquet.read_filtered = original  # type: ignore[method-assign]
-    assert bool(calls) == (fused and bool(scan.tasks(columns)))  # one call per row group when fused
+    assert bool(calls) == (fused and bool(scan.tasks(columns)))  # native calls only when fused
     return rows
 
 
@@ -74,12 +77,14 @@ def _read(path: str, columns: list[str], predicate, keys: list[int] | None, enco
 @given(rows=st.lists(ROW, max_size=60), picked=st.lists(st.integers(0, len(TERMS) - 1), max_size=3),
        group=st.integers(1, 25), keys=st.one_of(st.none(), st.lists(st.integers(-5, 5), max_size=6)),
        encoded=st.booleans(), tail=st.booleans(),
-       output=st.one_of(st.none(), st.sets(st.sampled_from(["note", "i", "s", "m", "t"]))))
+       output=st.one_of(st.none(), st.sets(st.sampled_from(["note", "i", "s", "m", "t"]))),
+       batch=st.integers(1, 40))
 def test_fused_and_stepwise_reads_keep_the_predicates_rows(tmp_path: Path, rows: list[dict], picked: list[int],
                                                            group: int, keys: list[int] | None, encoded: bool,
-                                                           tail: bool, output: set[str] | None) -> None:
+                                                           tail: bool, output: set[str] | None, batch: int) -> None:
     """Also when the read returns only some of its columns (``output``: the filter's own
-    columns not among them are not taken to the rows that pass), or none (rows only)."""
+    columns not among them are not taken to the rows that pass), or none (rows only), and
+    whatever number of rows ends a native call (``batch``)."""
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
     path = str(tmp_path / "t.parquet")
     pq.write_table(table, path, row_group_size=group)
@@ -96,7 +101,7 @@ def test_fused_and_stepwise_reads_keep_the_predicates_rows(tmp_path: Path, rows:
     returned = columns if output is None else [c for c in columns if c in output]
     for fused, keys_first in ((True, False), (True, True), (False, None)):
         got = _read(path, columns, predicate, keys, as_dictionary, fused, None if output is None else returned,
-                    keys_first)
+                    keys_first, batch)
         assert got == [{c: Decimal(str(r[c])) if c == "m" and r[c] is not None else r[c] for c in returned}
                        for r in want], f"fused={fused}, keys_first={keys_first}"
 
@@ -234,3 +239,39 @@ def test_a_scan_reads_keys_first_once_they_keep_fewer_rows_than_its_terms(tmp_pa
 
     assert orders(range(0, n, 50), col("m") < 9) == [False] + [True] * 9
     assert orders(range(0, n, 2), col("m") < 1) == [False] * 10
+
+
+def test_one_native_call_reads_row_groups_until_a_batch_passed(tmp_path: Path) -> None:
+    """A selective filter over many row groups: one call takes them until the rows passed
+    reach the scan's batch size, so the calls are fewer than the row groups, and a row group
+    the native reader declines midway through a call (strings read as a dictionary where the
+    writer fell back to plain pages, from row group 12 on) goes to pyarrow from there. The
+    rows are the filter's either way."""
+    table = pa.table({"j": pa.array([i % 50 for i in range(900)], pa.int32()),
+                      "s": ["a", "b"] * 300 + [f"value-{i}" for i in range(300)]})
+    path = str(tmp_path / "t.parquet")
+    pq.write_table(table, path, row_group_size=50, dictionary_pagesize_limit=64, write_batch_size=10,
+                   data_page_size=64)
+    calls: list[int] = []  # per native call, the row groups it read
+    original = NativeParquet.read_filtered
+
+    def counted(self: NativeParquet, *args: object, **kwargs: object) -> object:
+        out = original(self, *args, **kwargs)
+        calls.append(len(out))
+        return out
+
+    want = [r for r in table.to_pylist() if r["j"] == 7]  # a row per row group
+    for batch_size, encoded, expected in ((1000, [], [18]), (5, [], [5, 5, 5, 3]), (5, ["s"], [5, 5, 2])):
+        calls.clear()
+        scan = FileScan("parquet", path, batch_size=batch_size)
+        f = ConjunctFilter(col("j") == 7, scan.project(["j", "s"]), encoded)
+        NativeParquet.read_filtered = counted  # type: ignore[method-assign]
+        try:
+            with configured(threads=1):
+                (task,) = scan.tasks(["j", "s"])
+            got = [{"j": r["j"], "s": str(r["s"])} for b in scan.read_filtered(task, ["j", "s"], f, encoded)
+                   for r in b.to_pylist()]
+        finally:
+            NativeParquet.read_filtered = original  # type: ignore[method-assign]
+        assert got == want, (batch_size, encoded)
+        assert calls == expected, (batch_size, encoded)

@@ -10,6 +10,7 @@
 
 #include "bindings/py_arrow.h"
 #include "bindings/py_kernels.h"
+#include "parquet/column_decoder.h"
 #include "parquet/file_reader.h"
 #include "parquet/filtered_read.h"
 
@@ -65,14 +66,19 @@ class PyParquetFile {
                         std::move(batch));
   }
 
-  // parquet::read_filtered: (the batch of the rows that passed, its columns `sources`' (0:
-  // head, 1: middle, 2: tail; index), or None; (checked, kept) per key filter; (the row
-  // group's rows, the rows the filter passed or -1 if it did not run over the head)).
-  pyb::tuple read_filtered(int row_group, const std::vector<int>& head_columns, const pyb::handle& head_schema,
-                           const std::vector<int>& middle_columns, const pyb::handle& middle_schema,
-                           const std::vector<int>& tail_columns, const pyb::handle& tail_schema,
-                           const PyRowFilter* filter, const std::vector<std::pair<std::string, const PyKeyBitmap*>>& keys,
-                           const std::vector<std::pair<int, int>>& sources, bool filter_after_keys) const {
+  // parquet::read_filtered over `row_groups` in order, in one call without the GIL, until
+  // the rows passed reach `max_rows` or the row groups end, or one is NotSupported (the
+  // caller's next call starts there and gets the error). Per row group read: (the batch of
+  // the rows that passed, its columns `sources`' (0: head, 1: middle, 2: tail; index), or
+  // None; (checked, kept) per key filter; (the row group's rows, the rows the filter passed
+  // or -1 if it did not run over the head)).
+  pyb::list read_filtered(const std::vector<int>& row_groups, const std::vector<int>& head_columns,
+                          const pyb::handle& head_schema, const std::vector<int>& middle_columns,
+                          const pyb::handle& middle_schema, const std::vector<int>& tail_columns,
+                          const pyb::handle& tail_schema, const PyRowFilter* filter,
+                          const std::vector<std::pair<std::string, const PyKeyBitmap*>>& keys,
+                          const std::vector<std::pair<int, int>>& sources, bool filter_after_keys,
+                          int64_t max_rows) const {
     parquet::ColumnSet sets[3] = {{head_columns, schema_fields(head_schema), {}},
                                   {middle_columns, schema_fields(middle_schema), {}},
                                   {tail_columns, schema_fields(tail_schema), {}}};
@@ -90,25 +96,51 @@ class PyParquetFile {
     }
     for (auto& set : sets) set.output.assign(set.fields.size(), false);  // only what `sources` names is gathered
     for (const auto& [side, index] : sources) sets[side].output[static_cast<std::size_t>(index)] = true;
-    parquet::FilteredColumns read;
+    struct Read {
+      parquet::FilteredColumns columns;
+      std::vector<std::pair<int64_t, int64_t>> counts;  // per key filter
+    };
+    std::vector<Read> reads;
     {
       pyb::gil_scoped_release release;
-      read = parquet::read_filtered(*reader_, row_group, sets[0], sets[1], sets[2],
-                                    filter != nullptr ? &filter->filter() : nullptr, checks,
-                                    filter_after_keys ? parquet::FilterAt::kMiddle : parquet::FilterAt::kHead);
+      int64_t passed = 0;
+      for (const int row_group : row_groups) {
+        for (parquet::KeyCheck& check : checks) check.checked = check.kept = 0;
+        Read read;
+        try {
+          read.columns = parquet::read_filtered(*reader_, row_group, sets[0], sets[1], sets[2],
+                                                filter != nullptr ? &filter->filter() : nullptr, checks,
+                                                filter_after_keys ? parquet::FilterAt::kMiddle : parquet::FilterAt::kHead);
+        } catch (const parquet::NotSupported&) {
+          if (reads.empty()) throw;
+          break;  // returned to Python first: its next call starts at this row group
+        }
+        for (const parquet::KeyCheck& check : checks) read.counts.emplace_back(check.checked, check.kept);
+        passed += read.columns.length;
+        reads.push_back(std::move(read));
+        if (passed >= max_rows) break;
+      }
     }
-    pyb::list counts;
-    for (const parquet::KeyCheck& check : checks) counts.append(pyb::make_tuple(check.checked, check.kept));
-    const pyb::tuple filtered = pyb::make_tuple(read.rows_in_group, read.filter_passed);
-    if (read.length == 0) return pyb::make_tuple(pyb::none(), counts, filtered);
-    auto batch = std::make_shared<arrow::ArrayData>();
-    batch->length = read.length;
-    batch->buffers = {nullptr};
-    const std::vector<std::shared_ptr<const arrow::ArrayData>>* parts[3] = {&read.head, &read.middle, &read.tail};
-    for (const auto& [side, index] : sources) batch->children.push_back(parts[side]->at(static_cast<std::size_t>(index)));
-    PyArrowArray out(arrow::Field{"", arrow::DataType{arrow::TypeId::kStruct}, false, nullptr, std::move(fields)},
-                     std::move(batch));
-    return pyb::make_tuple(pyb::cast(std::move(out)), counts, filtered);
+    pyb::list out;
+    for (Read& read : reads) {
+      pyb::list counts;
+      for (const auto& [checked, kept] : read.counts) counts.append(pyb::make_tuple(checked, kept));
+      const parquet::FilteredColumns& got = read.columns;
+      const pyb::tuple filtered = pyb::make_tuple(got.rows_in_group, got.filter_passed);
+      if (got.length == 0) {
+        out.append(pyb::make_tuple(pyb::none(), counts, filtered));
+        continue;
+      }
+      auto batch = std::make_shared<arrow::ArrayData>();
+      batch->length = got.length;
+      batch->buffers = {nullptr};
+      const std::vector<std::shared_ptr<const arrow::ArrayData>>* parts[3] = {&got.head, &got.middle, &got.tail};
+      for (const auto& [side, index] : sources) batch->children.push_back(parts[side]->at(static_cast<std::size_t>(index)));
+      PyArrowArray array(arrow::Field{"", arrow::DataType{arrow::TypeId::kStruct}, false, nullptr, fields},
+                         std::move(batch));
+      out.append(pyb::make_tuple(pyb::cast(std::move(array)), counts, filtered));
+    }
+    return out;
   }
 
  private:
@@ -128,15 +160,17 @@ void bind_parquet(pyb::module_& m) {
       .def("unsupported", &PyParquetFile::unsupported, pyb::arg("row_groups"), pyb::arg("columns"), pyb::arg("schema"))
       .def("read_row_group", &PyParquetFile::read_row_group, pyb::arg("row_group"), pyb::arg("columns"),
            pyb::arg("schema"), pyb::arg("selection") = pyb::none())
-      .def("read_filtered", &PyParquetFile::read_filtered, pyb::arg("row_group"), pyb::arg("head_columns"),
+      .def("read_filtered", &PyParquetFile::read_filtered, pyb::arg("row_groups"), pyb::arg("head_columns"),
            pyb::arg("head_schema"), pyb::arg("middle_columns"), pyb::arg("middle_schema"), pyb::arg("tail_columns"),
            pyb::arg("tail_schema"), pyb::arg("filter"), pyb::arg("keys"), pyb::arg("sources"),
-           pyb::arg("filter_after_keys") = false,
-           "The row group's rows passing the filter's native terms over the head columns (None: every row) and "
+           pyb::arg("filter_after_keys") = false, pyb::arg("max_rows") = int64_t{1} << 62,
+           "Each row group's rows passing the filter's native terms over the head columns (None: every row) and "
            "then each (head or middle column, KeyBitmap) key filter, late-materialized (filter_after_keys: the "
-           "head's key filters first, then the terms over the middle columns); returns (a batch whose "
-           "columns are `sources`' (0: head, 1: middle, 2: tail; index) columns, or None if no row passed; "
-           "[(checked, kept)] per key filter; (the row group's rows, the rows the filter passed or -1)).");
+           "head's key filters first, then the terms over the middle columns), in one call, until the rows "
+           "passed reach max_rows or a row group is not supported (raised if it is the first). Returns per row "
+           "group read (a batch whose columns are `sources`' (0: head, 1: middle, 2: tail; index) columns, or "
+           "None if no row passed; [(checked, kept)] per key filter; (the row group's rows, the rows the filter "
+           "passed or -1)).");
 }
 
 }  // namespace headrace::py

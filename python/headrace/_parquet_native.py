@@ -77,23 +77,27 @@ class NativeParquet:
         columns = self.columns(schema)
         return bool(columns) and not self._file.unsupported(list(row_groups), columns, schema)
 
-    def read_filtered(self, row_group: int, head: pa.Schema, middle: pa.Schema, tail: pa.Schema,
+    def read_filtered(self, row_groups: Sequence[int], head: pa.Schema, middle: pa.Schema, tail: pa.Schema,
                       filter: _core.RowFilter | None, keys: Sequence[tuple[str, _core.KeyBitmap]],
                       sources: Sequence[tuple[int, int]], filter_after_keys: bool = False,
-                      ) -> tuple[pa.RecordBatch | None, list[tuple[int, int]], tuple[int, int]]:
-        """In one call without the GIL: the ``head`` columns and the rows passing ``filter``;
-        the ``middle`` columns for those rows and the rows then passing each (column, bitmap)
-        of ``keys``; the ``tail`` columns for those rows only. The batch's columns are
-        ``sources``' (0: head, 1: middle, 2: tail; index) in order, None if no row passed.
-        ``filter_after_keys``: the key filters on head columns first, then ``filter`` over the
-        middle columns. Also (rows checked, rows kept) per key filter, and (the row group's rows,
-        the rows ``filter`` passed over the head, or -1). Raises ``Declined`` if it cannot."""
+                      max_rows: int = 1 << 62,
+                      ) -> list[tuple[pa.RecordBatch | None, list[tuple[int, int]], tuple[int, int]]]:
+        """In one call without the GIL, per row group of ``row_groups`` in turn: the ``head``
+        columns and the rows passing ``filter``; the ``middle`` columns for those rows and the
+        rows then passing each (column, bitmap) of ``keys``; the ``tail`` columns for those rows
+        only. ``filter_after_keys``: the key filters on head columns first, then ``filter`` over
+        the middle columns. It stops once the rows passed reach ``max_rows``, or before a row
+        group it cannot read (``Declined`` if that is the first).
+
+        Per row group read: the batch of ``sources``' (0: head, 1: middle, 2: tail; index)
+        columns in order (None if no row passed), (rows checked, rows kept) per key filter, and
+        (the row group's rows, the rows ``filter`` passed over the head, or -1)."""
         parts = [self.columns(head), self.columns(middle), self.columns(tail)]
         if any(p is None for p in parts) or not (head or middle):
             raise Declined("no natively decodable columns")
-        batch, counts, passed = self._file.read_filtered(row_group, parts[0], head, parts[1], middle, parts[2], tail,
-                                                         filter, list(keys), list(sources), filter_after_keys)
-        return (None if batch is None else pa.record_batch(batch)), counts, passed
+        reads = self._file.read_filtered(list(row_groups), parts[0], head, parts[1], middle, parts[2], tail, filter,
+                                         list(keys), list(sources), filter_after_keys, max_rows)
+        return [(None if batch is None else pa.record_batch(batch), counts, passed) for batch, counts, passed in reads]
 
     def read(self, row_group: int, schema: pa.Schema, rows: np.ndarray | None = None) -> pa.RecordBatch:
         """The row group's ``schema`` columns: every row, or the ``rows`` given (ascending

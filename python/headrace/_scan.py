@@ -326,7 +326,8 @@ class FileScan:
         that pass, of the ``output`` columns (default: all). Parquet row groups the native
         reader decodes are read late-materialized: the filter's columns first, then the other
         columns only for the rows that passed (a column only the filter reads is not taken
-        to them)."""
+        to them); with every term native, one call reads row groups until a batch of rows
+        passed, without the GIL in between."""
         target = self.project(columns)
         if dictionary_columns:
             target = _as_dictionaries(target, set(dictionary_columns))
@@ -347,15 +348,17 @@ class FileScan:
             else:  # the filter's columns, then the others
                 splits[False] = _Split.of(target, [needed], result)
                 read = _stepwise_read
-            for k, group in enumerate(groups):
+            k = 0
+            while k < len(groups):
                 split = splits.get(terms.keys_first, splits[False])
                 try:
-                    batch = read(native, group, split, terms, self.reader, task.path)
+                    batches = read(native, groups[k:k + 1] if terms.learning else groups[k:], split, terms,
+                                   self.reader, task.path, self.batch_size)
                 except Declined:
                     remaining = ScanTask(task.path, tuple(groups[k:]))
                     break
-                if batch is not None:
-                    yield batch
+                k += len(batches)
+                yield from (batch for batch in batches if batch is not None)
         if remaining is not None:
             for batch in self.read(remaining, columns, None, dictionary_columns, batch_size):
                 passed = terms.apply(batch)
@@ -522,43 +525,47 @@ class _Split(NamedTuple):
         return _Split(parts, result, sources, keys_first)
 
 
-def _fused_read(native: NativeParquet, group: int, split: _Split, terms: ConjunctFilter, reader: str,
-                path: str) -> pa.RecordBatch | None:
-    """A row group through a filter whose every term is native: one call, without the GIL
-    (the filter's own errors are ArrowError, which ``_naming`` leaves alone)."""
+def _fused_read(native: NativeParquet, groups: list[int], split: _Split, terms: ConjunctFilter, reader: str,
+                path: str, batch_size: int) -> list[pa.RecordBatch | None]:
+    """Row groups through a filter whose every term is native, in one call without the GIL
+    until ``batch_size`` rows passed (the filter's own errors are ArrowError, which
+    ``_naming`` leaves alone): per row group read, its batch (None: no row passed)."""
     keys = [key for key in terms.keys if key.active]
     head, middle, tail = split.parts
     with _naming(reader, path):
-        batch, counts, passed = native.read_filtered(
-            group, head, middle, tail, terms.native_filter, [(key.column, key.bitmap) for key in keys],
-            split.sources, filter_after_keys=split.keys_first)
-    for key, (checked, kept) in zip(keys, counts):
-        key.record(checked, kept)
-    terms.record(*passed)
-    return batch
+        reads = native.read_filtered(
+            groups, head, middle, tail, terms.native_filter, [(key.column, key.bitmap) for key in keys],
+            split.sources, filter_after_keys=split.keys_first, max_rows=batch_size)
+    for _, counts, passed in reads:
+        for key, (checked, kept) in zip(keys, counts):
+            key.record(checked, kept)
+        terms.record(*passed)
+    return [batch for batch, _, _ in reads]
 
 
-def _stepwise_read(native: NativeParquet, group: int, split: _Split, terms: ConjunctFilter, reader: str,
-                   path: str) -> pa.RecordBatch | None:
-    """A row group through a filter with terms pyarrow evaluates: the filter's columns, the
-    rows that pass, the other columns for those rows (the filter's errors are not the file's)."""
+def _stepwise_read(native: NativeParquet, groups: list[int], split: _Split, terms: ConjunctFilter, reader: str,
+                   path: str, batch_size: int) -> list[pa.RecordBatch | None]:
+    """A row group (the first of ``groups``) through a filter with terms pyarrow evaluates:
+    the filter's columns, the rows that pass, the other columns for those rows (the filter's
+    errors are not the file's)."""
+    group = groups[0]
     head, tail = split.parts
     with _naming(reader, path):
         first = native.read(group, head)
     rows = terms.rows(first)
     if rows is not None and len(rows) == 0:
-        return None
+        return [None]
     # The head columns returned (not those only the filter reads), at the rows that passed.
     kept = [name for name in head.names if name in split.result.names]
     if len(kept) < len(head):
         first = first.select(kept)
     passed = first if rows is None or len(rows) == first.num_rows else take_rows(first, rows)
     if not len(tail):  # the result: the head columns kept
-        return passed
+        return [passed]
     with _naming(reader, path):
         rest = native.read(group, tail, rows)
     columns = [passed.column(head.field(i).name) if part == 0 else rest.column(i) for part, i in split.sources]
-    return pa.RecordBatch.from_arrays(columns, schema=split.result)
+    return [pa.RecordBatch.from_arrays(columns, schema=split.result)]
 
 
 def _row_group_tasks(path: str, groups: list[int], counts: Sequence[int], workers: int) -> list[ScanTask]:

@@ -47,6 +47,9 @@ _ROW = "__headrace_filter_row"
 # still passing when they are fewer than this share of it.
 NARROW_BELOW = 0.5
 _COSTLY = 2
+# Row groups a fused read takes one at a time while its filter chooses the order of terms
+# and key filters (after that, as many as make a batch in one call).
+LEARN_GROUPS = 4
 
 
 def _cost(kind: pa.DataType, encoded: bool) -> int:
@@ -125,12 +128,14 @@ class ConjunctFilter:
         self.keys_first = False
         self._rows = 0  # rows of the row groups read terms first ...
         self._passed = 0  # ... and of them, the rows the terms passed
+        self._groups = 0  # row groups recorded
 
     def record(self, rows: int, passed: int) -> None:
         """A fused read's counts: ``passed`` of its ``rows`` passed the terms (-1: they did
         not run first). Chooses the order of the next reads: with F the fraction the terms
         keep and K the key filters', reading T term columns and J key columns costs about
         T + J*F terms first and J + T*K keys first (per row, in columns decoded)."""
+        self._groups += 1
         if passed < 0 or self.keys_first or not self.keys:
             return
         self._rows += rows
@@ -142,6 +147,13 @@ class ConjunctFilter:
         t, j = len(in_terms), len({k.column for k in self.keys} - in_terms)
         terms_kept, keys_kept = self._passed / self._rows, float(np.prod(kept))
         self.keys_first = j > 0 and j + t * keys_kept < 0.8 * (t + j * terms_kept)
+
+    @property
+    def learning(self) -> bool:
+        """Whether the choice of order may still change soon (key filters, terms first, and
+        fewer than LEARN_GROUPS row groups recorded): a fused read then takes one row group at
+        a time, so the choice applies to the next one."""
+        return bool(self.keys) and not self.keys_first and self._groups < LEARN_GROUPS
 
     def term_columns(self) -> set[str]:
         """The columns the filter's terms read (not its key filters')."""
