@@ -27,22 +27,24 @@ from headrace._scan_filter import ConjunctFilter
 
 DAY = datetime.date(2024, 1, 1)
 SCHEMA = pa.schema({"i": pa.int32(), "m": pa.decimal128(12, 2), "s": pa.string(), "t": pa.date32(),
-                    "note": pa.string()})
+                    "u": pa.date32(), "note": pa.string()})
 TERMS = [col("i") > 0, col("m") < 5, col("s") == "a", col("s").isin(["b", "c"]), col("t") >= DAY,
-         col("i") != col("i")]
+         col("i") != col("i"), col("t") < col("u"), col("u") <= DAY]
 ROW = st.fixed_dictionaries({
     "i": st.one_of(st.none(), st.integers(-5, 5)),
     "m": st.one_of(st.none(), st.decimals(-10, 10, places=2, allow_nan=False, allow_infinity=False)),
     "s": st.one_of(st.none(), st.sampled_from(["a", "b", "c", "ü" * 40])),
     "t": st.one_of(st.none(), st.dates(DAY - datetime.timedelta(days=3), DAY + datetime.timedelta(days=3))),
+    "u": st.one_of(st.none(), st.dates(DAY - datetime.timedelta(days=3), DAY + datetime.timedelta(days=3))),
     "note": st.one_of(st.none(), st.text(max_size=8)),
 })
 
 
 def _read(path: str, columns: list[str], predicate, keys: list[int] | None, encoded: list[str],
           fused: bool, output: list[str] | None = None, keys_first: bool | None = None,
-          batch_size: int = 65536) -> list[dict]:
-    """``keys_first``: the fused read's order held (None: chosen as the scan goes)."""
+          batch_size: int = 65536, staged: bool | None = None) -> list[dict]:
+    """``keys_first``, ``staged``: the fused read's order held (None: chosen as the scan goes;
+    staged only where the terms split in two)."""
     scan = FileScan("parquet", path, batch_size=batch_size)
     terms = []
     if keys is not None:
@@ -52,8 +54,9 @@ def _read(path: str, columns: list[str], predicate, keys: list[int] | None, enco
     f = ConjunctFilter(predicate, scan.project(columns), encoded, terms)
     assert f.fusable
     f.fusable = fused
-    if keys_first is not None:
-        f.keys_first = keys_first
+    if keys_first is not None or staged is not None:
+        f.keys_first = bool(keys_first)
+        f.staged = bool(staged) and f.stages is not None
         f.record = lambda rows, passed: None  # type: ignore[method-assign]
     calls: list[int] = []
     original = NativeParquet.read_filtered
@@ -77,7 +80,7 @@ def _read(path: str, columns: list[str], predicate, keys: list[int] | None, enco
 @given(rows=st.lists(ROW, max_size=60), picked=st.lists(st.integers(0, len(TERMS) - 1), max_size=3),
        group=st.integers(1, 25), keys=st.one_of(st.none(), st.lists(st.integers(-5, 5), max_size=6)),
        encoded=st.booleans(), tail=st.booleans(),
-       output=st.one_of(st.none(), st.sets(st.sampled_from(["note", "i", "s", "m", "t"]))),
+       output=st.one_of(st.none(), st.sets(st.sampled_from(["note", "i", "s", "m", "t", "u"]))),
        batch=st.integers(1, 40))
 def test_fused_and_stepwise_reads_keep_the_predicates_rows(tmp_path: Path, rows: list[dict], picked: list[int],
                                                            group: int, keys: list[int] | None, encoded: bool,
@@ -91,7 +94,7 @@ def test_fused_and_stepwise_reads_keep_the_predicates_rows(tmp_path: Path, rows:
     predicate = TERMS[picked[0]] if picked else None  # None: only the key filter, if any
     for i in picked[1:]:
         predicate = predicate & TERMS[i]
-    columns = ["note", "i", "s", "m", "t"] if tail else ["i", "s", "m", "t"]
+    columns = ["note", "i", "s", "m", "t", "u"] if tail else ["i", "s", "m", "t", "u"]
     if predicate is None and keys is None:
         return  # no filter at all: the scan reads without one
     keep = predicate.evaluate(table).to_pylist() if predicate is not None else [True] * len(rows)
@@ -99,11 +102,12 @@ def test_fused_and_stepwise_reads_keep_the_predicates_rows(tmp_path: Path, rows:
             if k and (keys is None or row["i"] in keys)]
     as_dictionary = ["s"] if encoded else []
     returned = columns if output is None else [c for c in columns if c in output]
-    for fused, keys_first in ((True, False), (True, True), (False, None)):
+    for fused, keys_first, staged in ((True, False, False), (True, True, False), (True, False, True),
+                                      (True, None, None), (False, None, None)):
         got = _read(path, columns, predicate, keys, as_dictionary, fused, None if output is None else returned,
-                    keys_first, batch)
+                    keys_first, batch, staged)
         assert got == [{c: Decimal(str(r[c])) if c == "m" and r[c] is not None else r[c] for c in returned}
-                       for r in want], f"fused={fused}, keys_first={keys_first}"
+                       for r in want], f"fused={fused}, keys_first={keys_first}, staged={staged}"
 
 
 @settings(max_examples=200, deadline=None)
@@ -275,3 +279,31 @@ def test_one_native_call_reads_row_groups_until_a_batch_passed(tmp_path: Path) -
             NativeParquet.read_filtered = original  # type: ignore[method-assign]
         assert got == want, (batch_size, encoded)
         assert calls == expected, (batch_size, encoded)
+
+
+STAGED = [(col("t") >= DAY) & (col("t") < col("u")),
+          col("s").isin(["a", "b"]) & (col("u") <= DAY) & (col("t") < col("u")) & (col("i") > -3),
+          (col("m") < 5) & (col("i") != col("i")) & (col("t") >= col("u"))]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(ROW, max_size=80), which=st.integers(0, len(STAGED) - 1), group=st.integers(1, 25),
+       encoded=st.booleans(), tail=st.booleans(), batch=st.integers(1, 40))
+def test_staged_reads_keep_the_predicates_rows(tmp_path: Path, rows: list[dict], which: int, group: int,
+                                               encoded: bool, tail: bool, batch: int) -> None:
+    """A filter whose terms split in two (those on one column each, then those comparing a
+    further column) read staged: the further columns are decoded only for the rows the
+    first terms left, with the first terms' columns gathered to them. The rows are the
+    predicate's, and the same read unstaged."""
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    path = str(tmp_path / "t.parquet")
+    pq.write_table(table, path, row_group_size=group)
+    predicate = STAGED[which]
+    columns = ["note", "i", "s", "m", "t", "u"] if tail else ["i", "s", "m", "t", "u"]
+    keep = predicate.evaluate(table).to_pylist()
+    want = [{c: Decimal(str(r[c])) if c == "m" and r[c] is not None else r[c] for c in columns}
+            for r, k in zip(rows, keep) if k]
+    scan = FileScan("parquet", path)
+    assert ConjunctFilter(predicate, scan.project(columns), ["s"] if encoded else []).stages is not None
+    for staged in (True, False):
+        assert _read(path, columns, predicate, None, ["s"] if encoded else [], True, None, None, batch, staged) == want

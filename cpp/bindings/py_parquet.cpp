@@ -70,15 +70,15 @@ class PyParquetFile {
   // the rows passed reach `max_rows` or the row groups end, or one is NotSupported (the
   // caller's next call starts there and gets the error). Per row group read: (the batch of
   // the rows that passed, its columns `sources`' (0: head, 1: middle, 2: tail; index), or
-  // None; (checked, kept) per key filter; (the row group's rows, the rows the filter passed
-  // or -1 if it did not run over the head)).
+  // None; (checked, kept) per key filter; (the row group's rows, the rows the head filter
+  // passed or -1 if there was none)).
   pyb::list read_filtered(const std::vector<int>& row_groups, const std::vector<int>& head_columns,
                           const pyb::handle& head_schema, const std::vector<int>& middle_columns,
                           const pyb::handle& middle_schema, const std::vector<int>& tail_columns,
-                          const pyb::handle& tail_schema, const PyRowFilter* filter,
+                          const pyb::handle& tail_schema, const PyRowFilter* head_filter,
+                          const PyRowFilter* middle_filter,
                           const std::vector<std::pair<std::string, const PyKeyBitmap*>>& keys,
-                          const std::vector<std::pair<int, int>>& sources, bool filter_after_keys,
-                          int64_t max_rows) const {
+                          const std::vector<std::pair<int, int>>& sources, int64_t max_rows) const {
     parquet::ColumnSet sets[3] = {{head_columns, schema_fields(head_schema), {}},
                                   {middle_columns, schema_fields(middle_schema), {}},
                                   {tail_columns, schema_fields(tail_schema), {}}};
@@ -109,8 +109,8 @@ class PyParquetFile {
         Read read;
         try {
           read.columns = parquet::read_filtered(*reader_, row_group, sets[0], sets[1], sets[2],
-                                                filter != nullptr ? &filter->filter() : nullptr, checks,
-                                                filter_after_keys ? parquet::FilterAt::kMiddle : parquet::FilterAt::kHead);
+                                                head_filter != nullptr ? &head_filter->filter() : nullptr,
+                                                middle_filter != nullptr ? &middle_filter->filter() : nullptr, checks);
         } catch (const parquet::NotSupported&) {
           if (reads.empty()) throw;
           break;  // returned to Python first: its next call starts at this row group
@@ -162,15 +162,15 @@ void bind_parquet(pyb::module_& m) {
            pyb::arg("schema"), pyb::arg("selection") = pyb::none())
       .def("read_filtered", &PyParquetFile::read_filtered, pyb::arg("row_groups"), pyb::arg("head_columns"),
            pyb::arg("head_schema"), pyb::arg("middle_columns"), pyb::arg("middle_schema"), pyb::arg("tail_columns"),
-           pyb::arg("tail_schema"), pyb::arg("filter"), pyb::arg("keys"), pyb::arg("sources"),
-           pyb::arg("filter_after_keys") = false, pyb::arg("max_rows") = int64_t{1} << 62,
-           "Each row group's rows passing the filter's native terms over the head columns (None: every row) and "
-           "then each (head or middle column, KeyBitmap) key filter, late-materialized (filter_after_keys: the "
-           "head's key filters first, then the terms over the middle columns), in one call, until the rows "
-           "passed reach max_rows or a row group is not supported (raised if it is the first). Returns per row "
-           "group read (a batch whose columns are `sources`' (0: head, 1: middle, 2: tail; index) columns, or "
-           "None if no row passed; [(checked, kept)] per key filter; (the row group's rows, the rows the filter "
-           "passed or -1)).");
+           pyb::arg("tail_schema"), pyb::arg("head_filter"), pyb::arg("middle_filter"), pyb::arg("keys"),
+           pyb::arg("sources"), pyb::arg("max_rows") = int64_t{1} << 62,
+           "Each row group's rows passing head_filter over the head columns (None: every row), the (head or "
+           "middle column, KeyBitmap) key filters on head columns, middle_filter over the middle columns and "
+           "the head columns it reads, and the key filters on middle columns, late-materialized, in one call, "
+           "until the rows passed reach max_rows or a row group is not supported (raised if it is the first). "
+           "Returns per row group read (a batch whose columns are `sources`' (0: head, 1: middle, 2: tail; "
+           "index) columns, or None if no row passed; [(checked, kept)] per key filter; (the row group's rows, "
+           "the rows head_filter passed or -1)).");
 }
 
 }  // namespace headrace::py

@@ -58,8 +58,7 @@ SparseIndices::SparseIndices(const DataPage& page, std::size_t dictionary_size)
 
 uint32_t SparseIndices::at(int32_t v) {
   decoder_.skip(static_cast<std::size_t>(v - next_));
-  uint32_t index = 0;
-  decoder_.get_batch(&index, 1);  // the page holds an index per value: checked above
+  uint32_t index = decoder_.next_value();  // the page holds an index per value: checked above
   next_ = int64_t{v} + 1;
   if (index >= dictionary_size_) index_out_of_range(index, dictionary_size_);
   return index;

@@ -1,5 +1,6 @@
 #include "parquet/filtered_read.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "kernels/join_gather.h"
@@ -46,17 +47,51 @@ std::vector<std::shared_ptr<const ArrayData>> gather_all(const std::vector<std::
   return out;
 }
 
+// The head columns a middle filter reads besides the middle's: a term may compare a middle
+// column with a head column (staged: `l_commitdate < l_receiptdate` after `l_receiptdate`'s
+// own range).
+std::vector<std::size_t> head_columns_read(const ColumnSet& middle, const ColumnSet& head,
+                                           const kernels::RowFilter& filter) {
+  std::vector<std::size_t> out;
+  for (const kernels::FilterTerm& term : filter.terms()) {
+    for (const std::string* name : {&term.column, &term.other}) {
+      if (name->empty() || find(middle.fields, *name) < middle.fields.size()) continue;
+      const std::size_t c = find(head.fields, *name);
+      if (c < head.fields.size() && std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::vector<Field> with_head_fields(const ColumnSet& middle, const ColumnSet& head, const kernels::RowFilter& filter) {
+  std::vector<Field> fields = middle.fields;
+  for (const std::size_t c : head_columns_read(middle, head, filter)) fields.push_back(head.fields[c]);
+  return fields;
+}
+
+// The middle's arrays and, after them, the head columns the filter reads at the rows the
+// middle was read for (`rows`; nullopt: every row).
+std::vector<std::shared_ptr<const ArrayData>> with_head_columns(
+    const std::vector<std::shared_ptr<const ArrayData>>& middle_arrays, const ColumnSet& middle,
+    const std::vector<std::shared_ptr<const ArrayData>>& head_arrays, const ColumnSet& head,
+    const kernels::RowFilter& filter, const std::optional<std::vector<int32_t>>& rows) {
+  std::vector<std::shared_ptr<const ArrayData>> arrays = middle_arrays;
+  const std::vector<std::size_t> wanted = head_columns_read(middle, head, filter);
+  if (wanted.empty()) return arrays;
+  const std::vector<uint64_t> refs = rows ? std::vector<uint64_t>(rows->begin(), rows->end()) : std::vector<uint64_t>{};
+  for (const std::size_t c : wanted) arrays.push_back(rows ? gather(head_arrays[c], head.fields[c], refs) : head_arrays[c]);
+  return arrays;
+}
+
 }  // namespace
 
 FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, const ColumnSet& head,
-                              const ColumnSet& middle, const ColumnSet& tail, const kernels::RowFilter* filter,
-                              std::span<KeyCheck> keys, FilterAt filter_at) {
+                              const ColumnSet& middle, const ColumnSet& tail, const kernels::RowFilter* head_filter,
+                              const kernels::RowFilter* middle_filter, std::span<KeyCheck> keys) {
   FilteredColumns out;
-  if (filter != nullptr && filter_at == FilterAt::kMiddle && middle.columns.empty()) {
-    throw ArrowError("a filter applied after the key checks needs its columns in the middle");
+  if (middle_filter != nullptr && middle.columns.empty()) {
+    throw ArrowError("a filter over the middle columns needs middle columns");
   }
-  const kernels::RowFilter* head_filter = filter_at == FilterAt::kHead ? filter : nullptr;
-  const kernels::RowFilter* middle_filter = filter_at == FilterAt::kMiddle ? filter : nullptr;
   for (const KeyCheck& key : keys) {
     if (find(head.fields, key.column) == head.fields.size() && find(middle.fields, key.column) == middle.fields.size()) {
       throw ArrowError("join key filter: the scan read no column '" + key.column + "'");
@@ -96,7 +131,10 @@ FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, co
   if (!middle.columns.empty()) {
     middle_arrays = reader.read_row_group(row_group, middle.columns, middle.fields, rows ? &*rows : nullptr);
     const int64_t read = rows ? static_cast<int64_t>(rows->size()) : rows_in_group;
-    if (middle_filter != nullptr) positions = middle_filter->select(middle_arrays, middle.fields, read);
+    if (middle_filter != nullptr) {
+      positions = middle_filter->select(with_head_columns(middle_arrays, middle, head_arrays, head, *middle_filter, rows),
+                                        with_head_fields(middle, head, *middle_filter), read);
+    }
     for (KeyCheck& key : keys) {
       const std::size_t c = find(middle.fields, key.column);
       if (c == middle.fields.size()) continue;

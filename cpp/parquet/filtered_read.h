@@ -1,10 +1,14 @@
 // One row group read through a scan's filter in one call (late materialization): the
-// filter's columns (the "head") are decoded, the RowFilter terms narrow the row numbers
-// and the bitmaps of the join keys among the head columns narrow them further; the join key
-// columns the terms do not read (the "middle") are decoded for the rows left, and their
-// bitmaps narrow those; the head and middle columns are gathered to the rows left, and the
-// other columns (the "tail") are decoded for those rows only. With FilterAt::kMiddle the
-// key columns are the head and the filter's columns the middle: keys first, then the terms.
+// filter's columns (the "head") are decoded, the head filter's terms narrow the row numbers
+// and the bitmaps of the join keys among the head columns narrow them further; the other
+// filter and join key columns (the "middle") are decoded for the rows left, the middle
+// filter's terms (over middle and head columns) and the bitmaps of the keys among the middle
+// columns narrow those; the head and middle columns are gathered to the rows left, and the
+// other columns (the "tail") are decoded for those rows only. The filters split one scan
+// filter three ways: all of it over the head (the common order); none over the head, the
+// key columns being the head and the terms' columns the middle (keys first); or its terms
+// on a few columns over the head and the terms on more columns over the middle, whose
+// extra columns are then decoded only for the rows the first terms left (staged).
 // Python's scan takes the same steps one call at a time when its filter has terms only
 // pyarrow evaluates (python/headrace/_scan.py); in one call they hold the GIL only to start
 // and to finish.
@@ -41,7 +45,7 @@ struct FilteredColumns {
   std::vector<std::shared_ptr<const arrow::ArrayData>> tail;    // decoded for those rows
   int64_t length = 0;                                         // 0: no row passed (nothing read after)
   int64_t rows_in_group = 0;   // the row group's rows
-  int64_t filter_passed = -1;  // rows the filter passed, when it ran over the head (FilterAt::kHead)
+  int64_t filter_passed = -1;  // rows the head filter passed (-1: there was none)
 };
 
 // The columns of a read: chunk indices, the fields they are read as, and which of them the
@@ -55,16 +59,13 @@ struct ColumnSet {
   bool outputs(std::size_t c) const { return output.empty() || output[c]; }
 };
 
-// Where the RowFilter runs: over the head columns before the key checks (the common
-// order), or over the middle columns, for the rows the key checks on the head columns
-// left (for a filter that keeps more rows than the join keys do).
-enum class FilterAt { kHead, kMiddle };
-
-// The rows of `row_group` passing `filter` (may be null: every row) and every key check.
-// Throws what read_row_group throws (NotSupported: the caller reads the row group another
-// way), ArrowError for a filter or key column neither the head nor the middle has.
+// The row group's rows passing `head_filter` over the head columns, every key check, and
+// `middle_filter` over the middle columns and the head columns it reads (either filter may
+// be null: every row). Throws what read_row_group throws (NotSupported: the caller reads the
+// row group another way), ArrowError for a filter or key column neither the head nor the
+// middle has, or a middle filter without middle columns.
 FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, const ColumnSet& head,
-                              const ColumnSet& middle, const ColumnSet& tail, const kernels::RowFilter* filter,
-                              std::span<KeyCheck> keys, FilterAt filter_at = FilterAt::kHead);
+                              const ColumnSet& middle, const ColumnSet& tail, const kernels::RowFilter* head_filter,
+                              const kernels::RowFilter* middle_filter, std::span<KeyCheck> keys);
 
 }  // namespace headrace::parquet

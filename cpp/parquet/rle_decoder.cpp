@@ -61,6 +61,8 @@ RleBitPackedDecoder::RleBitPackedDecoder(const uint8_t* data, std::size_t size, 
   if (bit_width < 0 || bit_width > 32) corrupt("bit width outside 0..32");
 }
 
+void RleBitPackedDecoder::throw_past_end() { corrupt("a value past the end of the data"); }
+
 bool RleBitPackedDecoder::next_run() {
   if (pos_ >= end_) return false;
   uint64_t header = 0;

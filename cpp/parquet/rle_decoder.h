@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace headrace::parquet {
 
@@ -22,9 +23,26 @@ class RleBitPackedDecoder {
   // Skips up to n values; returns how many.
   std::size_t skip(std::size_t n);
 
+  // The next value, one at a time (for a reader taking a few values between skips): a
+  // bit-packed value is read from its own bytes, not unpacked with its group of 8. Throws
+  // ParquetError past the end of the data.
+  uint32_t next_value() {
+    while (run_left_ == 0) {  // runs of no values are passed over
+      if (!next_run()) throw_past_end();
+    }
+    --run_left_;
+    if (!packed_) return rle_value_;
+    const uint64_t bit = packed_next_++ * static_cast<uint64_t>(bit_width_);
+    const uint8_t* at = packed_data_ + bit / 8;
+    uint64_t word = 0;  // the value's bytes (at most 5: a shift below 8 and 32 bits)
+    std::memcpy(&word, at, end_ - at >= 8 ? 8 : static_cast<std::size_t>(end_ - at));
+    return static_cast<uint32_t>((word >> (bit % 8)) & ((uint64_t{1} << bit_width_) - 1));
+  }
+
  private:
   // Reads the next run's header; false at the end of the data.
   bool next_run();
+  [[noreturn]] static void throw_past_end();
   // Unpacks `count` values of the current bit-packed run, from its value `first` on.
   void unpack(uint64_t first, std::size_t count, uint32_t* out) const;
 

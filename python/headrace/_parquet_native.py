@@ -78,25 +78,26 @@ class NativeParquet:
         return bool(columns) and not self._file.unsupported(list(row_groups), columns, schema)
 
     def read_filtered(self, row_groups: Sequence[int], head: pa.Schema, middle: pa.Schema, tail: pa.Schema,
-                      filter: _core.RowFilter | None, keys: Sequence[tuple[str, _core.KeyBitmap]],
-                      sources: Sequence[tuple[int, int]], filter_after_keys: bool = False,
+                      head_filter: _core.RowFilter | None, middle_filter: _core.RowFilter | None,
+                      keys: Sequence[tuple[str, _core.KeyBitmap]], sources: Sequence[tuple[int, int]],
                       max_rows: int = 1 << 62,
                       ) -> list[tuple[pa.RecordBatch | None, list[tuple[int, int]], tuple[int, int]]]:
         """In one call without the GIL, per row group of ``row_groups`` in turn: the ``head``
-        columns and the rows passing ``filter``; the ``middle`` columns for those rows and the
-        rows then passing each (column, bitmap) of ``keys``; the ``tail`` columns for those rows
-        only. ``filter_after_keys``: the key filters on head columns first, then ``filter`` over
-        the middle columns. It stops once the rows passed reach ``max_rows``, or before a row
-        group it cannot read (``Declined`` if that is the first).
+        columns and the rows passing ``head_filter`` and the (column, bitmap) ``keys`` on head
+        columns; the ``middle`` columns for those rows and the rows then passing
+        ``middle_filter`` (over them and the head columns it reads) and the keys on middle
+        columns; the ``tail`` columns for the rows left only. It stops once the rows passed
+        reach ``max_rows``, or before a row group it cannot read (``Declined`` if that is the
+        first).
 
         Per row group read: the batch of ``sources``' (0: head, 1: middle, 2: tail; index)
         columns in order (None if no row passed), (rows checked, rows kept) per key filter, and
-        (the row group's rows, the rows ``filter`` passed over the head, or -1)."""
+        (the row group's rows, the rows ``head_filter`` passed, or -1 without one)."""
         parts = [self.columns(head), self.columns(middle), self.columns(tail)]
         if any(p is None for p in parts) or not (head or middle):
             raise Declined("no natively decodable columns")
-        reads = self._file.read_filtered(list(row_groups), parts[0], head, parts[1], middle, parts[2], tail, filter,
-                                         list(keys), list(sources), filter_after_keys, max_rows)
+        reads = self._file.read_filtered(list(row_groups), parts[0], head, parts[1], middle, parts[2], tail,
+                                         head_filter, middle_filter, list(keys), list(sources), max_rows)
         return [(None if batch is None else pa.record_batch(batch), counts, passed) for batch, counts, passed in reads]
 
     def read(self, row_group: int, schema: pa.Schema, rows: np.ndarray | None = None) -> pa.RecordBatch:

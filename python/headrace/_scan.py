@@ -338,19 +338,22 @@ class FileScan:
         remaining: ScanTask | None = task  # what pyarrow reads
         if native is not None and needed and native.can_read(groups, target):
             remaining = None
-            splits: dict[bool, _Split] = {}
+            splits: dict[str, _Split] = {}
             if terms.fusable:  # the terms' columns, then the key columns, then the others
                 in_terms = terms.term_columns()
-                splits[False] = _Split.of(target, [in_terms, needed - in_terms], result)
+                splits["terms"] = _Split.of(target, [in_terms, needed - in_terms], result, "terms")
                 if needed - in_terms and in_terms:  # or the key columns first (see ConjunctFilter.keys_first)
-                    splits[True] = _Split.of(target, [needed - in_terms, in_terms], result, keys_first=True)
+                    splits["keys"] = _Split.of(target, [needed - in_terms, in_terms], result, "keys")
+                if terms.stages is not None:  # or the first terms' columns, then the other terms'
+                    first = terms.stages.columns
+                    splits["staged"] = _Split.of(target, [first & needed, in_terms - first], result, "staged")
                 read = _fused_read
             else:  # the filter's columns, then the others
-                splits[False] = _Split.of(target, [needed], result)
+                splits["terms"] = _Split.of(target, [needed], result)
                 read = _stepwise_read
             k = 0
             while k < len(groups):
-                split = splits.get(terms.keys_first, splits[False])
+                split = splits.get(terms.order, splits["terms"])
                 try:
                     batches = read(native, groups[k:k + 1] if terms.learning else groups[k:], split, terms,
                                    self.reader, task.path, self.batch_size)
@@ -503,16 +506,16 @@ def _naming(reader: str, path: str) -> Iterator[None]:
 
 class _Split(NamedTuple):
     """A late-materialized read's columns in the parts read in turn, the columns it returns
-    (``result``), and where each of those is: (part, index in it). ``keys_first``: the key
-    filters' columns are the first part, the filter's terms run over the second."""
+    (``result``), and where each of those is: (part, index in it). ``order``: how a fused
+    read runs the filter over its parts (see ``ConjunctFilter.order``)."""
 
     parts: list[pa.Schema]
     result: pa.Schema
     sources: list[tuple[int, int]]
-    keys_first: bool = False
+    order: str = "terms"
 
     @staticmethod
-    def of(target: pa.Schema, first: list[set[str]], result: pa.Schema, keys_first: bool = False) -> _Split:
+    def of(target: pa.Schema, first: list[set[str]], result: pa.Schema, order: str = "terms") -> _Split:
         """Parts of the target columns named in each of ``first`` (in turn), then the rest of
         ``result``, the target columns returned."""
         taken = set().union(*first)
@@ -522,7 +525,7 @@ class _Split(NamedTuple):
         for f in result:
             part = next(i for i, p in enumerate(parts) if f.name in p.names)
             sources.append((part, parts[part].get_field_index(f.name)))
-        return _Split(parts, result, sources, keys_first)
+        return _Split(parts, result, sources, order)
 
 
 def _fused_read(native: NativeParquet, groups: list[int], split: _Split, terms: ConjunctFilter, reader: str,
@@ -532,10 +535,11 @@ def _fused_read(native: NativeParquet, groups: list[int], split: _Split, terms: 
     ``_naming`` leaves alone): per row group read, its batch (None: no row passed)."""
     keys = [key for key in terms.keys if key.active]
     head, middle, tail = split.parts
+    head_filter, middle_filter = terms.filters(split.order)
     with _naming(reader, path):
         reads = native.read_filtered(
-            groups, head, middle, tail, terms.native_filter, [(key.column, key.bitmap) for key in keys],
-            split.sources, filter_after_keys=split.keys_first, max_rows=batch_size)
+            groups, head, middle, tail, head_filter, middle_filter, [(key.column, key.bitmap) for key in keys],
+            split.sources, max_rows=batch_size)
     for _, counts, passed in reads:
         for key, (checked, kept) in zip(keys, counts):
             key.record(checked, kept)

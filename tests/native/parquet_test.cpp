@@ -512,7 +512,7 @@ void test_rle_every_width() {
   std::mt19937 rng(99);
   const std::vector<std::pair<bool, std::size_t>> plan = {
       {true, 13}, {false, 24}, {true, 1}, {false, 5}, {true, 0}, {true, 1000}, {false, 400}, {false, 8}, {true, 3}};
-  bool batches_ok = true, skips_ok = true, ends_ok = true;
+  bool batches_ok = true, skips_ok = true, singles_ok = true, ends_ok = true;
   for (int width = 0; width <= 32; ++width) {
     std::vector<uint32_t> values = rle_values(width, plan, rng);
     const Bytes encoded = rle_encode(values, width, plan);
@@ -543,9 +543,19 @@ void test_rle_every_width() {
     }
     uint32_t extra;
     ends_ok &= decoder.get_batch(&extra, 1) == 0 && decoder.skip(5) == 0;
+    // next_value() one at a time between skips of changing sizes (0 included), to the end.
+    RleBitPackedDecoder single(encoded.data(), encoded.size(), width);
+    for (std::size_t at = 0; at < values.size();) {
+      at += single.skip(rng() % 12);
+      if (at >= values.size()) break;
+      singles_ok &= single.next_value() == values[at++];
+    }
+    single.skip(values.size());
+    ends_ok &= throws([&] { single.next_value(); });
   }
   check(batches_ok, "rle: every bit width 0..32 decodes in batches of 1, 3, 8, 9, 100, 5000");
   check(skips_ok, "rle: skip() and get_batch() mixed at every bit width");
+  check(singles_ok, "rle: next_value() between skips at every bit width");
   check(ends_ok, "rle: nothing after the end of the data");
 }
 
