@@ -307,3 +307,41 @@ def test_staged_reads_keep_the_predicates_rows(tmp_path: Path, rows: list[dict],
     assert ConjunctFilter(predicate, scan.project(columns), ["s"] if encoded else []).stages is not None
     for staged in (True, False):
         assert _read(path, columns, predicate, None, ["s"] if encoded else [], True, None, None, batch, staged) == want
+
+
+def test_a_staged_read_stays_staged_only_while_its_first_terms_are_selective(tmp_path: Path) -> None:
+    """The first LEARN_GROUPS row groups are read one per call while the filter measures its
+    first terms; it stays staged if they keep at most STAGE_BELOW of the rows, else reads the
+    rest unstaged (several row groups a call). The rows are the predicate's either way."""
+    from headrace._scan_filter import LEARN_GROUPS, STAGE_BELOW
+
+    n = 4000
+    table = pa.table({"a": pa.array([i % 100 for i in range(n)], pa.int32()),
+                      "b": pa.array([(i * 7) % 100 for i in range(n)], pa.int32())})
+    path = str(tmp_path / "t.parquet")
+    pq.write_table(table, path, row_group_size=200)
+    calls: list[int] = []
+    original = NativeParquet.read_filtered
+
+    def counted(self: NativeParquet, *args: object, **kwargs: object) -> object:
+        out = original(self, *args, **kwargs)
+        calls.append(len(out))
+        return out
+
+    assert 0.05 <= STAGE_BELOW < 0.9  # the two first terms below keep 5% and 90% of the rows
+    for first, stays in ((col("a") < 5, True), (col("a") < 90, False)):
+        predicate = first & (col("a") < col("b"))
+        calls.clear()
+        scan = FileScan("parquet", path)
+        f = ConjunctFilter(predicate, scan.project(["a", "b"]), [])
+        assert f.stages is not None and f.staged
+        NativeParquet.read_filtered = counted  # type: ignore[method-assign]
+        try:
+            with configured(threads=1):
+                (task,) = scan.tasks(["a", "b"])
+            got = [r for b in scan.read_filtered(task, ["a", "b"], f, []) for r in b.to_pylist()]
+        finally:
+            NativeParquet.read_filtered = original  # type: ignore[method-assign]
+        assert got == [r for r in table.to_pylist() if r["a"] < (5 if stays else 90) and r["a"] < r["b"]]
+        assert f.staged == stays and f.order == ("staged" if stays else "terms")
+        assert calls[:LEARN_GROUPS] == [1] * LEARN_GROUPS and len(calls) < n // 200
