@@ -328,11 +328,9 @@ bool PySourceOperator::produce(Emitter& out) {
       if ((items.size() & 15) == 0 && Clock::now() > deadline) break;
     }
   }
-  for (auto& item : items) {
-    std::vector<Payload> group;
-    group.push_back(std::move(item));
-    if (!out.emit(produced_++, std::move(group))) return false;
-  }
+  const std::uint64_t first = produced_;
+  produced_ += items.size();
+  if (!out.emit_each(first, std::move(items))) return false;
   return more;
 }
 

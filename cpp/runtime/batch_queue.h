@@ -85,8 +85,9 @@ class BatchQueue {
     return tail > head ? static_cast<std::size_t>(tail - head) : 0;
   }
 
-  // Non-blocking. On success `value` is moved from.
-  bool try_push(T& value) {
+  // Non-blocking. On success `value` is moved from. `wake` false: consumers are not woken
+  // for it; the caller calls wake_consumers() once it has pushed what it holds.
+  bool try_push(T& value, bool wake = true) {
     std::uint64_t pos = enqueue_pos_.load(std::memory_order_relaxed);
     for (;;) {
       Slot& slot = slots_[pos % capacity_];
@@ -103,7 +104,7 @@ class BatchQueue {
           // slot, a consumer may be asleep waiting for it behind slots others filled first.
           std::size_t used = size_approx();
           record_high_water(used);
-          if (used >= wake_at_.load(std::memory_order_relaxed)) not_empty_.notify_all();
+          if (wake && used >= wake_at_.load(std::memory_order_relaxed)) not_empty_.notify_all();
           return true;
         }
       } else if (diff < 0) {
@@ -113,6 +114,9 @@ class BatchQueue {
       }
     }
   }
+
+  // Wakes the consumers for what was pushed without waking them.
+  void wake_consumers() { not_empty_.notify_all(); }
 
   // Non-blocking. On success the item is moved into `out`.
   bool try_pop(T& out) {

@@ -37,10 +37,12 @@ void Exchange::set_overflow_targets(std::vector<bool> overflow) {
   overflow_ = std::move(overflow);
 }
 
-bool Exchange::push_one(std::size_t target, Item&& item) {
+bool Exchange::push_one(std::size_t target, Item&& item, bool wake) {
   ItemQueue* queue = targets_[target];
   if (overflow_[target]) return queue->push_overflow(std::move(item)) || !queue->cancelled();
-  if (queue->try_push(item)) return true;
+  if (queue->try_push(item, wake)) return true;
+  // Full: its consumers must be awake to make room (what was pushed without waking them too).
+  if (!wake) queue->wake_consumers();
   auto start = std::chrono::steady_clock::now();
   bool ok = queue->push(std::move(item));
   if (stats_) stats_->add_wait(std::chrono::steady_clock::now() - start);
@@ -48,7 +50,7 @@ bool Exchange::push_one(std::size_t target, Item&& item) {
   return ok || !queue->cancelled();
 }
 
-bool Exchange::push_group(std::vector<Payload>& outputs, bool keep_seq, std::uint64_t in_seq) {
+bool Exchange::push_group(std::vector<Payload>& outputs, bool keep_seq, std::uint64_t in_seq, bool wake) {
   // Numbers taken by one producer and pushed while another producer's later numbers overtake
   // them would reach an ordered consumer out of order (see the header).
   std::unique_lock turn(push_turn_, std::defer_lock);
@@ -63,7 +65,7 @@ bool Exchange::push_group(std::vector<Payload>& outputs, bool keep_seq, std::uin
       const std::uint32_t target = payload.route();
       if (target >= targets_.size()) throw std::out_of_range("an item was routed to a target that does not exist");
       const std::uint64_t seq = next_out_per_target_[target].fetch_add(1, std::memory_order_relaxed);
-      if (ok) ok = push_one(target, Item{seq, streams_[target], std::move(payload)});
+      if (ok) ok = push_one(target, Item{seq, streams_[target], std::move(payload)}, wake);
       if (ok && stats_) stats_->items_out.fetch_add(1, std::memory_order_relaxed);
     }
     outputs.clear();
@@ -75,7 +77,7 @@ bool Exchange::push_group(std::vector<Payload>& outputs, bool keep_seq, std::uin
     for (std::size_t t = 0; t < targets_.size(); ++t) {
       Item item{seq, streams_[t],
                 t + 1 < targets_.size() ? payload.alias_owned_reference() : std::move(payload)};
-      if (ok) ok = push_one(t, std::move(item));
+      if (ok) ok = push_one(t, std::move(item), wake);
     }
     if (ok && stats_) stats_->items_out.fetch_add(1, std::memory_order_relaxed);
   }
@@ -121,6 +123,19 @@ bool Exchange::emit(std::uint64_t in_seq, std::vector<Payload>&& outputs) {
       return push_group(outputs, false, 0);
   }
   return false;
+}
+
+bool Exchange::emit_each(std::uint64_t first_seq, std::vector<Payload>&& items) {
+  // Several producers in order, or one input's outputs kept under its number: item by item.
+  if (reorder_ || mode_ == Mode::kKeepSeq) return Emitter::emit_each(first_seq, std::move(items));
+  bool ok = true;
+  for (auto& item : items) {
+    std::vector<Payload> group;
+    group.push_back(std::move(item));
+    if (ok) ok = push_group(group, false, 0, false);
+  }
+  for (ItemQueue* queue : targets_) queue->wake_consumers();
+  return ok;
 }
 
 bool Exchange::emit_final(std::uint32_t worker, std::vector<Payload>&& outputs) {

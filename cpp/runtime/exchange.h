@@ -55,6 +55,7 @@ class Exchange final : public Emitter {
 
   bool emit(std::uint64_t in_seq, std::vector<Payload>&& outputs) override;
   bool emit_final(std::uint32_t worker, std::vector<Payload>&& outputs) override;
+  bool emit_each(std::uint64_t first_seq, std::vector<Payload>&& items) override;
   std::uint32_t fanout() const noexcept override {
     return mode_ == Mode::kRouted ? 1 : static_cast<std::uint32_t>(targets_.size());
   }
@@ -63,8 +64,8 @@ class Exchange final : public Emitter {
   void producer_done();
 
  private:
-  bool push_group(std::vector<Payload>& outputs, bool keep_seq, std::uint64_t in_seq);
-  bool push_one(std::size_t target, Item&& item);
+  bool push_group(std::vector<Payload>& outputs, bool keep_seq, std::uint64_t in_seq, bool wake = true);
+  bool push_one(std::size_t target, Item&& item, bool wake = true);
   bool reorder_and_push(std::uint64_t in_seq, std::vector<Payload>&& outputs);
 
   std::vector<ItemQueue*> targets_;

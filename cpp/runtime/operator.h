@@ -29,6 +29,18 @@ class Emitter {
   virtual bool emit(std::uint64_t in_seq, std::vector<Payload>&& outputs) = 0;
   // Outputs produced by `worker` at the end of its input (after all its groups).
   virtual bool emit_final(std::uint32_t worker, std::vector<Payload>&& outputs) = 0;
+  // Several inputs' outputs at once, one payload each (inputs first_seq, first_seq + 1,
+  // ...): a source handing on the items it took. An emitter may wake its consumers once,
+  // after the last, rather than at the first (which could take the producer's CPU before
+  // the rest are there).
+  virtual bool emit_each(std::uint64_t first_seq, std::vector<Payload>&& items) {
+    for (auto& item : items) {
+      std::vector<Payload> group;
+      group.push_back(std::move(item));
+      if (!emit(first_seq++, std::move(group))) return false;
+    }
+    return true;
+  }
   // How many consumers receive every payload: a producer of shared values (Python
   // objects) takes fanout() - 1 extra references before emitting.
   virtual std::uint32_t fanout() const noexcept = 0;
