@@ -130,18 +130,19 @@ class ParquetFile:
     ) -> ArrowArray: ...
     def read_filtered(
         self,
-        row_group: int,
+        row_groups: Sequence[int],
         head_columns: Sequence[int],
         head_schema: _ArrowSchemaExportable,
         middle_columns: Sequence[int],
         middle_schema: _ArrowSchemaExportable,
         tail_columns: Sequence[int],
         tail_schema: _ArrowSchemaExportable,
-        filter: RowFilter | None,
+        head_filter: RowFilter | None,
+        middle_filter: RowFilter | None,
         keys: Sequence[tuple[str, KeyBitmap]],
         sources: Sequence[tuple[int, int]],
-        filter_after_keys: bool = False,
-    ) -> tuple[ArrowArray | None, list[tuple[int, int]], tuple[int, int]]: ...
+        max_rows: int = ...,
+    ) -> list[tuple[ArrowArray | None, list[tuple[int, int]], tuple[int, int]]]: ...
 
 _ExchangeMode: TypeAlias = Literal["ordered", "unordered", "keep_seq", "routed"]
 # One worker instance of an executor: (step, execute, ctx, open, finish, close); see
