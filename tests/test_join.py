@@ -1013,3 +1013,35 @@ def test_a_build_side_below_a_probe_side_starts_before_the_outer_table_is_ready(
                  .join(hr.from_batches(outer, schema), on="k", build="right"))
         assert sorted(query.collect()["k"].to_pylist()) == [2, 3]
     assert waited == [True]
+
+
+def test_finalizers_claim_partitions_so_one_held_back_leaves_its_share_to_the_other():
+    """A join table's partitions go to whichever finalizer asks next: one finalizer can do
+    them all while the other has not started (a thread the scheduler holds back), and the
+    last partition finalized makes the key filter and opens the gate, once."""
+    from headrace._join import Gate, finalize_calls
+
+    class Table:
+        partitions = 16
+
+        def __init__(self) -> None:
+            self.done: list[int] = []
+
+        def finalize_partition(self, p: int) -> None:
+            self.done.append(p)
+
+    class Keys:
+        made = 0
+
+        def finish(self) -> bool:
+            Keys.made += 1
+            return True
+
+    table, gate = Table(), Gate(Table.partitions)
+    first = finalize_calls("join.finalize", table, gate, 0, 2, Keys())
+    second = finalize_calls("join.finalize", table, gate, 1, 2, Keys())
+    assert not gate.event.is_set()
+    first[4](first[2])  # finish() of worker 0; worker 1 has not run yet
+    assert table.done == list(range(16)) and gate.ready and gate.event.is_set() and Keys.made == 1
+    second[4](second[2])  # nothing left for it
+    assert table.done == list(range(16)) and Keys.made == 1

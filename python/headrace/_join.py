@@ -277,20 +277,35 @@ class Prepared:
 
 
 class Gate:
-    """Opens when the build side's table is ready, or when the run is ending without it."""
+    """Opens when the build side's table is ready, or when the run is ending without it. The
+    finalizers claim the table's partitions one at a time (so one held back by the scheduler
+    leaves its share to the others), and whoever finalizes the last opens it."""
 
-    def __init__(self, finalizers: int) -> None:
+    def __init__(self, partitions: int) -> None:
         self.event = threading.Event()
         self.ready = False
-        self._left = finalizers
+        self._next = 0  # the next partition to claim
+        self._left = partitions  # partitions not finalized yet
+        self._partitions = partitions
         self._lock = threading.Lock()
 
-    def finished_one(self) -> None:
+    def claim(self) -> int | None:
+        """A partition no finalizer has claimed, or None when all are."""
+        with self._lock:
+            if self._next >= self._partitions:
+                return None
+            self._next += 1
+            return self._next - 1
+
+    def finalized(self) -> bool:
+        """Counts a claimed partition finalized; True for the last one."""
         with self._lock:
             self._left -= 1
-            if self._left == 0:
-                self.ready = True
-                self.event.set()
+            return self._left == 0
+
+    def open(self) -> None:
+        self.ready = True
+        self.event.set()
 
     def wait(self) -> bool:
         """Blocks (without the GIL) until the gate opens; True if the table is ready."""
@@ -324,12 +339,13 @@ def finalize_calls(name: str, table: Any, gate: Gate, worker: int, workers: int,
     done = []
 
     def finish(ctx: Context) -> None:
-        for p in range(worker, table.partitions, workers):
+        while (p := gate.claim()) is not None:
             table.finalize_partition(p)
-        if keys is not None:  # the key filter is ready when the gate opens (the first call makes it)
-            keys.finish()
+            if gate.finalized():  # the last partition: the key filter too, then the gate opens
+                if keys is not None:
+                    keys.finish()
+                gate.open()
         done.append(True)
-        gate.finished_one()
 
     def close(ctx: Context) -> None:
         if not done:  # the run is failing: nothing may wait for a table that never comes

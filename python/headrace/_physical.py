@@ -389,7 +389,7 @@ class Planner:
         prepared = self._prepared(node)
         table = _core.JoinTable(prepared.plan)
         finalizers = min(self.threads, table.partitions)
-        gate = _join.Gate(finalizers)
+        gate = _join.Gate(table.partitions)
         probe_node = node.inputs[prepared.probe_input]
         exclusive = [probe_node] if not probe_node.inputs else self.push.sources_only_feeding(probe_node)
         if self.push.readers[id(probe_node)] == 1:
