@@ -373,3 +373,24 @@ def test_agrees_with_pyarrow_and_polars_on_integer_and_string_keys():
         total, count, hi = ours_rows[(r["k"], r["s"])]
         assert math.isclose(total, r["v_sum"], rel_tol=1e-9) and count == r["v_count"] and hi == r["v_max"]
     assert len(ours_rows) == theirs.num_rows == polars.height
+
+
+def test_finalizers_claim_partitions_so_one_held_back_leaves_its_share_to_the_other():
+    """An aggregation's finalizing workers claim the next partition left: one can emit them
+    all while the other has not started, and the other then finds none (no group twice)."""
+    from headrace._aggregate import finalize_calls
+    from headrace._claims import PartitionClaims
+    from headrace._ops import Meter
+
+    class Result:
+        partitions = 8
+
+        def finalize_partition(self, p: int) -> pa.RecordBatch:
+            return pa.record_batch({"k": pa.array([p], pa.int64())})
+
+    schema = pa.schema([("k", pa.int64())])
+    claims = PartitionClaims(Result.partitions)
+    first, second = (finalize_calls("agg.finalize", Result(), claims, schema, 4, w, 2, Meter()) for w in (0, 1))
+    got = [v for b in first[4](first[2]) for v in b.column("k").to_pylist()]
+    assert sorted(got) == list(range(8))
+    assert list(second[4](second[2])) == []

@@ -25,6 +25,7 @@ import pyarrow as pa
 from . import _core
 from ._arrow_pool import POOL
 from ._batches import sliced
+from ._claims import PartitionClaims
 from ._executor import Context
 from ._logical import Aggregate
 from ._ops import Calls, Meter, metered
@@ -93,15 +94,15 @@ def sink_calls(name: str, prepared: Prepared, result: Any, worker: int, workers:
     return (name, metered(execute, meter), ctx, None, finish, None)
 
 
-def finalize_calls(name: str, result: Any, schema: pa.Schema, batch_size: int, worker: int, workers: int,
-                   meter: Meter) -> Calls:
-    """One worker of the finalizing stage: its share of the partitions, as record batches
-    of ``schema`` (the plan's, which may differ from the kernel's in nullability only)."""
+def finalize_calls(name: str, result: Any, claims: PartitionClaims, schema: pa.Schema, batch_size: int,
+                   worker: int, workers: int, meter: Meter) -> Calls:
+    """One worker of the finalizing stage: the partitions it claims, as record batches of
+    ``schema`` (the plan's, which may differ from the kernel's in nullability only)."""
     ctx = Context(name, worker, workers)
 
     def finish(ctx: Context) -> Iterator[pa.RecordBatch]:
         small: list[pa.RecordBatch] = []  # partitions of few groups travel together
-        for p in range(worker, result.partitions, workers):
+        while (p := claims.claim()) is not None:
             batch = pa.RecordBatch.from_arrays(pa.record_batch(result.finalize_partition(p)).columns, schema=schema)
             if batch.num_rows >= batch_size // 4:
                 yield from _counted(sliced([batch], batch_size), meter)

@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 from . import _core
 from ._agg_spec import is_key_type
 from ._arrow_pool import POOL
+from ._claims import PartitionClaims
 from ._executor import Context
 from ._join_filter import KeyFilter, KeyTerm, filterable_key_types
 from ._logical import Aggregate, ArrowSource, FileSource, Filter, Join, Limit, Node
@@ -278,30 +279,13 @@ class Prepared:
 
 class Gate:
     """Opens when the build side's table is ready, or when the run is ending without it. The
-    finalizers claim the table's partitions one at a time (so one held back by the scheduler
-    leaves its share to the others), and whoever finalizes the last opens it."""
+    finalizers claim the table's partitions (``claims``), and whoever finalizes the last
+    opens it."""
 
     def __init__(self, partitions: int) -> None:
         self.event = threading.Event()
         self.ready = False
-        self._next = 0  # the next partition to claim
-        self._left = partitions  # partitions not finalized yet
-        self._partitions = partitions
-        self._lock = threading.Lock()
-
-    def claim(self) -> int | None:
-        """A partition no finalizer has claimed, or None when all are."""
-        with self._lock:
-            if self._next >= self._partitions:
-                return None
-            self._next += 1
-            return self._next - 1
-
-    def finalized(self) -> bool:
-        """Counts a claimed partition finalized; True for the last one."""
-        with self._lock:
-            self._left -= 1
-            return self._left == 0
+        self.claims = PartitionClaims(partitions)
 
     def open(self) -> None:
         self.ready = True
@@ -339,9 +323,9 @@ def finalize_calls(name: str, table: Any, gate: Gate, worker: int, workers: int,
     done = []
 
     def finish(ctx: Context) -> None:
-        while (p := gate.claim()) is not None:
+        while (p := gate.claims.claim()) is not None:
             table.finalize_partition(p)
-            if gate.finalized():  # the last partition: the key filter too, then the gate opens
+            if gate.claims.finished():  # the last partition: the key filter too, then the gate opens
                 if keys is not None:
                     keys.finish()
                 gate.open()

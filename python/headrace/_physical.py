@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from . import _aggregate, _config, _core, _join, _logical, _ops
 from ._batches import sliced
+from ._claims import PartitionClaims
 from ._expr import Column
 from ._expr_functions import Alias
 from ._join_filter import KeyTerm
@@ -370,8 +371,9 @@ class Planner:
         schema = node.schema
         if node.maintain_order:
             schema = schema.append(pa.field(_aggregate.ORDER_COLUMN, pa.uint64()))
-        final.ops.append(lambda w, n: _aggregate.finalize_calls(f"{name}.finalize", result, schema, size, w, n,
-                                                                meter()))
+        claims = PartitionClaims(result.partitions)
+        final.ops.append(lambda w, n: _aggregate.finalize_calls(f"{name}.finalize", result, claims, schema, size, w,
+                                                                n, meter()))
         if not node.maintain_order:
             return final
         ordered = self._new(f"{name}.order", 1)
