@@ -1,7 +1,8 @@
 // Native test of the runtime without Python: a source, a step with several workers and an
 // ordered exchange, a failing operator, cancellation while threads are blocked, the
 // loop-back queues of a flow (overflow pushes, closing on a stop), and exchanges numbered by
-// several producers feeding ordered consumers (a union diamond, bounded queues).
+// several producers feeding ordered consumers (a union diamond, bounded queues), and a
+// source handing on its items at once (emit_each) to a sleeping consumer.
 // Built with -DHEADRACE_NATIVE_TESTS=ON; run by ctest, also under the sanitizers.
 #include "check.h"
 #include <atomic>
@@ -439,6 +440,42 @@ DiamondResult run_union_diamond(long n) {
 
 }  // namespace
 
+// A source's items handed on at once (emit_each): pushed without waking the consumer, which
+// is asleep on the empty queue, then woken once; a queue too small for them all wakes it
+// before the producer waits for room. Every item arrives, in order, numbered from 0.
+bool emit_each_arrives(std::size_t capacity) {
+  constexpr long kItems = 500;
+  ItemQueue queue(capacity, 1);
+  Exchange exchange({&queue}, Exchange::Mode::kOrdered, 1, 0, nullptr);
+  std::vector<long> got;
+  std::atomic<std::size_t> received{0};
+  std::thread reader([&] {
+    std::vector<Item> items;
+    while (queue.pop_many(items, 16) == PopStatus::kItems) {
+      for (auto& item : items) got.push_back(item.seq == got.size() ? value_of(item.payload) : -1);
+      received.store(got.size());
+      items.clear();
+    }
+  });
+  bool ok = true;
+  for (long first = 0; first < kItems; first += 50) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(first == 0 ? 5 : 0));  // the reader parks first
+    std::vector<Payload> items;
+    for (long v = first; v < first + 50; ++v) items.push_back(make_int(v * 3));
+    ok = exchange.emit_each(static_cast<std::uint64_t>(first), std::move(items)) && ok;
+    // Woken by the call itself, not by the end of the stream: it takes them all meanwhile.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (received.load() < static_cast<std::size_t>(first + 50) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    ok = ok && received.load() == static_cast<std::size_t>(first + 50);
+  }
+  exchange.producer_done();
+  reader.join();
+  for (long v = 0; v < kItems && ok; ++v) ok = static_cast<std::size_t>(kItems) == got.size() && got[v] == v * 3;
+  return ok;
+}
+
 int main() {
   check_thread_pool();
   check_overflow_queue();
@@ -447,6 +484,8 @@ int main() {
         "unordered exchange, 4 producers: each broadcast target gets its numbers in order");
   check(numbers_arrive_in_order(Exchange::Mode::kRouted),
         "routed exchange, 4 producers: each target gets its numbers in order");
+  check(emit_each_arrives(1024) && emit_each_arrives(1),
+        "emit_each: a sleeping consumer gets every item in order (a queue of 1024 slots, and of 1)");
   {
     constexpr long kItems = 3000;
     auto r = run_union_diamond(kItems);
