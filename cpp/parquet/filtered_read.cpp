@@ -63,24 +63,27 @@ std::vector<std::size_t> head_columns_read(const ColumnSet& middle, const Column
   return out;
 }
 
-std::vector<Field> with_head_fields(const ColumnSet& middle, const ColumnSet& head, const kernels::RowFilter& filter) {
-  std::vector<Field> fields = middle.fields;
-  for (const std::size_t c : head_columns_read(middle, head, filter)) fields.push_back(head.fields[c]);
-  return fields;
-}
+// A middle filter's columns: the middle's, then the head columns it also reads (fields,
+// and arrays at the rows the middle was read for: `rows`; nullopt: every row).
+struct FilterColumns {
+  std::vector<Field> fields;
+  std::vector<std::shared_ptr<const ArrayData>> arrays;
+};
 
-// The middle's arrays and, after them, the head columns the filter reads at the rows the
-// middle was read for (`rows`; nullopt: every row).
-std::vector<std::shared_ptr<const ArrayData>> with_head_columns(
-    const std::vector<std::shared_ptr<const ArrayData>>& middle_arrays, const ColumnSet& middle,
-    const std::vector<std::shared_ptr<const ArrayData>>& head_arrays, const ColumnSet& head,
-    const kernels::RowFilter& filter, const std::optional<std::vector<int32_t>>& rows) {
-  std::vector<std::shared_ptr<const ArrayData>> arrays = middle_arrays;
+FilterColumns with_head_columns(const std::vector<std::shared_ptr<const ArrayData>>& middle_arrays,
+                                const ColumnSet& middle,
+                                const std::vector<std::shared_ptr<const ArrayData>>& head_arrays,
+                                const ColumnSet& head, const kernels::RowFilter& filter,
+                                const std::optional<std::vector<int32_t>>& rows) {
+  FilterColumns out{middle.fields, middle_arrays};
   const std::vector<std::size_t> wanted = head_columns_read(middle, head, filter);
-  if (wanted.empty()) return arrays;
+  if (wanted.empty()) return out;
   const std::vector<uint64_t> refs = rows ? std::vector<uint64_t>(rows->begin(), rows->end()) : std::vector<uint64_t>{};
-  for (const std::size_t c : wanted) arrays.push_back(rows ? gather(head_arrays[c], head.fields[c], refs) : head_arrays[c]);
-  return arrays;
+  for (const std::size_t c : wanted) {
+    out.fields.push_back(head.fields[c]);
+    out.arrays.push_back(rows ? gather(head_arrays[c], head.fields[c], refs) : head_arrays[c]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -132,8 +135,8 @@ FilteredColumns read_filtered(const ParquetFileReader& reader, int row_group, co
     middle_arrays = reader.read_row_group(row_group, middle.columns, middle.fields, rows ? &*rows : nullptr);
     const int64_t read = rows ? static_cast<int64_t>(rows->size()) : rows_in_group;
     if (middle_filter != nullptr) {
-      positions = middle_filter->select(with_head_columns(middle_arrays, middle, head_arrays, head, *middle_filter, rows),
-                                        with_head_fields(middle, head, *middle_filter), read);
+      const FilterColumns read_by = with_head_columns(middle_arrays, middle, head_arrays, head, *middle_filter, rows);
+      positions = middle_filter->select(read_by.arrays, read_by.fields, read);
     }
     for (KeyCheck& key : keys) {
       const std::size_t c = find(middle.fields, key.column);

@@ -159,10 +159,12 @@ class ConjunctFilter:
         self.staged = self.stages is not None
 
     def record(self, rows: int, passed: int) -> None:
-        """A fused read's counts: ``passed`` of its ``rows`` passed the terms (-1: they did
-        not run first). Chooses the order of the next reads: with F the fraction the terms
-        keep and K the key filters', reading T term columns and J key columns costs about
-        T + J*F terms first and J + T*K keys first (per row, in columns decoded)."""
+        """A fused read's counts for a row group: ``passed`` of its ``rows`` passed the terms
+        over the head (-1: they did not run first; staged: the first terms). Chooses the order
+        of the next reads. Staged, it stays so while the first terms keep at most STAGE_BELOW.
+        With key filters: with F the fraction the terms keep and K the key filters', reading T
+        term columns and J key columns costs about T + J*F terms first and J + T*K keys first
+        (per row, in columns decoded)."""
         self._groups += 1
         if self.staged:  # ``passed``: the rows the first terms passed
             self._rows += rows
@@ -187,7 +189,7 @@ class ConjunctFilter:
         """Whether the choice of order may still change soon (terms and key filters, terms
         first so far, or staged terms; and fewer than LEARN_GROUPS row groups recorded): a
         fused read then takes one row group at a time, so the choice applies to the next one."""
-        choosing = bool(self.keys and self.terms) and not self.keys_first or self.staged
+        choosing = (bool(self.keys and self.terms) and not self.keys_first) or self.staged
         return choosing and self._groups < LEARN_GROUPS
 
     @property

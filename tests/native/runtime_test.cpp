@@ -7,6 +7,8 @@
 #include "check.h"
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <cstdio>
 #include <memory>
@@ -441,34 +443,33 @@ DiamondResult run_union_diamond(long n) {
 }  // namespace
 
 // A source's items handed on at once (emit_each): pushed without waking the consumer, which
-// is asleep on the empty queue, then woken once; a queue too small for them all wakes it
+// has taken the earlier items and parked on the empty queue, then woken once; a queue too small for them all wakes it
 // before the producer waits for room. Every item arrives, in order, numbered from 0.
 bool emit_each_arrives(std::size_t capacity) {
   constexpr long kItems = 500;
   ItemQueue queue(capacity, 1);
   Exchange exchange({&queue}, Exchange::Mode::kOrdered, 1, 0, nullptr);
   std::vector<long> got;
-  std::atomic<std::size_t> received{0};
+  std::mutex mutex;
+  std::condition_variable arrived;
   std::thread reader([&] {
     std::vector<Item> items;
     while (queue.pop_many(items, 16) == PopStatus::kItems) {
+      std::lock_guard lock(mutex);
       for (auto& item : items) got.push_back(item.seq == got.size() ? value_of(item.payload) : -1);
-      received.store(got.size());
       items.clear();
+      arrived.notify_one();
     }
   });
   bool ok = true;
   for (long first = 0; first < kItems; first += 50) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(first == 0 ? 5 : 0));  // the reader parks first
     std::vector<Payload> items;
     for (long v = first; v < first + 50; ++v) items.push_back(make_int(v * 3));
     ok = exchange.emit_each(static_cast<std::uint64_t>(first), std::move(items)) && ok;
-    // Woken by the call itself, not by the end of the stream: it takes them all meanwhile.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (received.load() < static_cast<std::size_t>(first + 50) && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
-    }
-    ok = ok && received.load() == static_cast<std::size_t>(first + 50);
+    // Woken by the call itself, not by the end of the stream (the reader has taken the
+    // earlier items and parked): it takes these before the next call.
+    std::unique_lock lock(mutex);
+    ok = arrived.wait_for(lock, std::chrono::seconds(5), [&] { return got.size() == static_cast<std::size_t>(first + 50); }) && ok;
   }
   exchange.producer_done();
   reader.join();
