@@ -316,7 +316,10 @@ def grouped_tables(draw):
                                  max_size=n))
     columns["s"] = draw(st.lists(st.one_of(st.none(), st.text(alphabet="xyé", max_size=3)), min_size=n,
                                  max_size=n))
-    fields += [pa.field("i", pa.int32()), pa.field("f", pa.float64()), pa.field("s", pa.string())]
+    columns["d"] = draw(st.lists(st.one_of(st.none(), st.decimals(-10**6, 10**6, places=2)), min_size=n,
+                                 max_size=n))
+    fields += [pa.field("i", pa.int32()), pa.field("f", pa.float64()), pa.field("s", pa.string()),
+               pa.field("d", pa.decimal128(9, 2))]
     table = pa.table(columns, schema=pa.schema(fields))
     cuts = sorted(draw(st.lists(st.integers(0, n), max_size=5)))
     bounds = [0, *cuts, n]
@@ -329,6 +332,7 @@ PROPERTY_SPECS = {
     "i_max": ("i", "max"), "i_mean": ("i", "mean"), "i_first": ("i", "first"), "i_last": ("i", "last"),
     "f_sum": ("f", "sum"), "f_var": ("f", "var"), "f_std": ("f", "std"), "f_max": ("f", "max"),
     "s_min": ("s", "min"), "s_max": ("s", "max"), "s_distinct": ("s", "count_distinct"),
+    "d_sum": ("d", "sum"), "d_mean": ("d", "mean"), "d_count": ("d", "count"),  # one fused summary
 }
 
 

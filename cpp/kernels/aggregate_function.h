@@ -65,7 +65,7 @@ class Accumulator {
 };
 
 // Whether `kind` over `input` can be computed by a fused summary: count, sum, mean, min and
-// max of a float column.
+// max of a float column; count, sum and mean of a decimal128 column.
 bool summarizable(AggregateKind kind, const arrow::Field& input) noexcept;
 // One accumulator for several summarizable aggregates of the same column: a single state
 // (sum, count, min, max) and a single loop per chunk; result r is kinds[r]'s.

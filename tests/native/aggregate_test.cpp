@@ -690,6 +690,58 @@ void test_decimal_mean() {
           "decimal means of sums beyond 128 bits");
     check(means[3] == 0.015, "the decimal mean is the exact sum over the count (0.06 / 4)");
   }
+
+  // Fused with a count (one summary state), the mean still spills beyond 128 bits; fused
+  // with the sum, the sum's overflow is the error it is alone.
+  auto fused = make_plan({field("k", TypeId::kInt32), dec}, {0}, {{"count", 1, "n"}, {"mean", 1, "m"}});
+  std::map<int32_t, std::pair<int64_t, double>> counted;
+  for (const auto& p : run(fused, batches, 3)) {
+    Result key{p[0].get(), field("k", TypeId::kInt32)}, n{p[1].get(), field("n", TypeId::kInt64)},
+        mean{p[2].get(), field("m", TypeId::kFloat64)};
+    for (int64_t r = 0; r < p[0]->length; ++r) counted[key.get<int32_t>(r)] = {n.get<int64_t>(r), mean.get<double>(r)};
+  }
+  check(counted[1].first == 40 && std::fabs(counted[1].second / 1e35 - 1) < 1e-12 && counted[3].first == 4 &&
+            counted[3].second == 0.015,
+        "a fused decimal count and mean, beyond 128 bits too");
+  bool overflow_named = false;
+  try {
+    run(make_plan({field("k", TypeId::kInt32), dec}, {0}, {{"sum", 1, "s"}, {"mean", 1, "m"}}), batches);
+  } catch (const ArrowError& e) {
+    overflow_named = std::string(e.what()).find("sum of column 'd' overflows") != std::string::npos;
+  }
+  check(overflow_named, "a fused decimal sum beyond 128 bits is an error naming the column");
+
+  // Random decimals with nulls, several batches and states: the fused sum, mean and count of
+  // one column equal the separate accumulators' over copies of it (one aggregate per copy:
+  // nothing to fuse).
+  std::mt19937_64 rng(11);
+  std::vector<Columns> random;
+  for (int b = 0; b < 6; ++b) {
+    std::vector<std::optional<int32_t>> k;
+    std::vector<std::optional<i128>> v;
+    for (int i = 0; i < 500; ++i) {
+      k.push_back(static_cast<int32_t>(rng() % 40));
+      const int64_t x = static_cast<int64_t>(rng() % 2000001) - 1000000;
+      v.push_back(rng() % 9 == 0 ? std::nullopt : std::optional<i128>(i128{x} * i128{x}));
+    }
+    random.push_back({fixed(k), fixed(v), fixed(v), fixed(v), fixed(v)});
+  }
+  auto both = make_plan({field("k", TypeId::kInt32), dec, dec, dec, dec}, {0},
+                        {{"sum", 1, "s"}, {"mean", 1, "m"}, {"count", 1, "n"},
+                         {"sum", 2, "s2"}, {"mean", 3, "m2"}, {"count", 4, "n2"}});
+  bool same = true;
+  std::size_t groups = 0;
+  for (const auto& p : run(both, random, 3)) {
+    const auto& out = both->output_fields();
+    for (int64_t r = 0; r < p[0]->length; ++r, ++groups) {
+      Result s{p[1].get(), out[1]}, m{p[2].get(), out[2]}, n{p[3].get(), out[3]};
+      Result s2{p[4].get(), out[4]}, m2{p[5].get(), out[5]}, n2{p[6].get(), out[6]};
+      same = same && s.valid(r) == s2.valid(r) && (!s.valid(r) || s.get<i128>(r) == s2.get<i128>(r)) &&
+             m.valid(r) == m2.valid(r) && (!m.valid(r) || m.get<double>(r) == m2.get<double>(r)) &&
+             n.get<int64_t>(r) == n2.get<int64_t>(r);
+    }
+  }
+  check(same && groups == 40, "a fused decimal sum, mean and count equal the separate accumulators");
 }
 
 int main() {
