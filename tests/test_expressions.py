@@ -338,6 +338,80 @@ def test_decimal_arithmetic_with_a_literal_is_exact(data: st.DataObject, op: str
     assert got.to_pylist() == want
 
 
+_OPS = {"+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y}
+
+
+def _trees(columns: list[str]) -> st.SearchStrategy[Any]:
+    """Trees of + - * over the columns and small literals, as (expression, reference) pairs:
+    the reference computes one row's exact value from a dict of column values."""
+    leaves = st.one_of(
+        st.sampled_from(columns).map(lambda c: (col(c), lambda row, c=c: row[c])),
+        st.sampled_from([1, 3, Decimal("0.5"), Decimal("-2.25")]).map(lambda v: (v, lambda row, v=v: Decimal(v))),
+    )
+
+    def combine(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        def node(op: str, a: Any, b: Any) -> Any:
+            (ea, fa), (eb, fb) = a, b
+            if not isinstance(ea, hr.Expr) and not isinstance(eb, hr.Expr):
+                ea = lit(ea)  # two literals: one of them an expression, as a user writes it
+            return _OPS[op](ea, eb), lambda row: strict(_OPS[op])(fa(row), fb(row))
+        return st.builds(node, st.sampled_from(sorted(_OPS)), children, children)
+
+    return st.recursive(leaves, combine, max_leaves=6).filter(lambda t: isinstance(t[0], hr.Expr) and t[0].columns())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), precisions=st.lists(st.tuples(st.integers(1, 18), st.integers(0, 3)), min_size=3, max_size=3))
+def test_decimal_trees_are_exact(data: st.DataObject, precisions: list[tuple[int, int]]) -> None:
+    # A tree of decimal + - * runs as one native program where every value fits in 64 bits,
+    # else node by node; either way each row is Python's exact answer, with the type the
+    # node-by-node rules give (also on a Table, whose chunked columns go node by node).
+    arrays = [data.draw(decimal_arrays(max(p), min(p))) for p in precisions]
+    n = min(len(a) for a in arrays)
+    batch = pa.record_batch({name: a.slice(0, n) for name, a in zip("abc", arrays)})
+    expr, reference = data.draw(_trees(["a", "b", "c"]))
+    try:
+        kind = expr.output_type(batch.schema)
+    except pa.ArrowInvalid:
+        return  # more than 38 decimal places
+    assume(pa.types.is_decimal(kind))  # not, say, an integer product of literals times a column
+    with __import__("decimal").localcontext() as context:
+        context.prec = 120
+        want = [reference(row) for row in batch.to_pylist()]
+    assume(_fits(want, kind))  # small precisions: a capped 38-digit type is never exceeded
+    for source in (batch, pa.Table.from_batches([batch])):
+        got = expr.evaluate(source)
+        assert got.type == kind
+        assert got.to_pylist() == want
+
+
+def test_decimal_tree_is_one_native_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    from headrace import _core, _expr_decimal_tree
+
+    calls: list[int] = []
+    program = _core.decimal_int64_program
+
+    def counted(steps: list[Any], operands: list[Any], out: Any) -> bool:
+        calls.append(len(steps))
+        return program(steps, operands, out)
+
+    monkeypatch.setattr(_expr_decimal_tree._core, "decimal_int64_program", counted)
+    money = pa.decimal128(15, 2)
+    batch = pa.record_batch({"p": pa.array([Decimal("104949.50"), None, Decimal("1.00")], money),
+                             "d": pa.array([Decimal("0.04"), Decimal("0.10"), Decimal("0.00")], money),
+                             "t": pa.array([Decimal("0.08"), Decimal("0.00"), Decimal("0.01")], money)})
+    charge = col("p") * (1 - col("d")) * (1 + col("t"))
+    assert charge.evaluate(batch).to_pylist() == [Decimal("108811.641600"), None, Decimal("1.010000")]
+    assert calls == [9]  # p, 1, d, -, *, 1, t, +, *: one program, no column per operation
+    # A value beyond 64 bits refuses the program: node by node, still exact.
+    calls.clear()
+    wide = pa.decimal128(18, 2)
+    p, d = Decimal("9999999999999999.99"), Decimal("999.99")
+    big = pa.record_batch({"p": pa.array([p], wide), "d": pa.array([d], wide), "t": pa.array([Decimal("1.00")], wide)})
+    assert (col("p") * col("d") - col("t")).evaluate(big).to_pylist() == [p * d - 1]
+    assert calls[0] == 5 and len(calls) > 1
+
+
 def test_date_column_against_date_literals() -> None:
     t = pa.table({"d": [datetime.date(2024, 1, 31), datetime.date(2024, 2, 29), None]})
     assert (col("d") >= datetime.date(2024, 2, 1)).evaluate(t).to_pylist() == [False, True, None]

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "bindings/py_arrow.h"
@@ -104,49 +105,52 @@ pyb::list hash_partition(const pyb::handle& batch, const std::vector<std::string
   return result;
 }
 
-// An operand of decimal_int64_arithmetic from Python: a decimal128 array or an int (the
-// unscaled constant, which must fit in 64 bits), with its scaling factor. `holder` keeps an
-// imported array alive.
-kernels::DecimalOperand decimal_operand(const pyb::handle& obj, int64_t factor, int64_t& length,
-                                        std::shared_ptr<const ArrayData>& holder) {
-  kernels::DecimalOperand operand;
-  operand.factor = factor;
-  if (pyb::isinstance<pyb::int_>(obj)) {
-    operand.constant = obj.cast<int64_t>();
-    return operand;
-  }
-  const PyArrowArray imported = PyArrowArray::from_object(obj);
-  if (imported.field().type.id != TypeId::kDecimal128 || imported.field().dictionary) {
-    throw pyb::type_error("decimal_int64_arithmetic: expected a decimal128 array, got " + imported.field().to_string());
-  }
-  if (length >= 0 && imported.data()->length != length) {
-    throw pyb::value_error("decimal_int64_arithmetic: operands of different lengths");
-  }
-  length = imported.data()->length;
-  holder = imported.data();
-  operand.array = holder.get();
-  return operand;
-}
-
-// left <op> right into `out` (a writable buffer of 16 bytes per row); false when some value
-// needs more than 64 bits (nothing to rely on in `out` then).
-bool decimal_int64_arithmetic(const std::string& op, const pyb::handle& left, const pyb::handle& right,
-                              int64_t left_factor, int64_t right_factor, const pyb::buffer& out) {
-  if (op.size() != 1 || (op[0] != '+' && op[0] != '-' && op[0] != '*')) {
-    throw pyb::value_error("decimal_int64_arithmetic: op must be '+', '-' or '*', got '" + op + "'");
+// A decimal program from Python: `steps` in postfix order, each an int (push that operand)
+// or an (op, left_factor, right_factor) tuple; `operands` decimal128 arrays or ints (unscaled
+// constants that fit in 64 bits); `out` a writable buffer of 16 bytes per row. False when
+// some value needs more than 64 bits (nothing to rely on in `out` then).
+bool decimal_int64_program(const pyb::list& steps, const pyb::list& operands, const pyb::buffer& out) {
+  std::vector<kernels::DecimalStep> program;
+  for (const pyb::handle& step : steps) {
+    kernels::DecimalStep s;
+    if (pyb::isinstance<pyb::int_>(step)) {
+      s.operand = step.cast<int>();
+    } else {
+      const auto op = step.cast<std::tuple<std::string, int64_t, int64_t>>();
+      if (std::get<0>(op).size() != 1) throw pyb::value_error("decimal program: op must be '+', '-' or '*'");
+      s.op = std::get<0>(op)[0];
+      s.left_factor = std::get<1>(op);
+      s.right_factor = std::get<2>(op);
+    }
+    program.push_back(s);
   }
   int64_t length = -1;
-  std::shared_ptr<const ArrayData> left_data, right_data;
-  const kernels::DecimalOperand a = decimal_operand(left, left_factor, length, left_data);
-  const kernels::DecimalOperand b = decimal_operand(right, right_factor, length, right_data);
-  if (length < 0) throw pyb::type_error("decimal_int64_arithmetic: at least one operand must be an array");
+  std::vector<kernels::DecimalOperand> values;
+  std::vector<std::shared_ptr<const ArrayData>> holders;  // keep the imported arrays alive
+  for (const pyb::handle& obj : operands) {
+    kernels::DecimalOperand operand;
+    if (pyb::isinstance<pyb::int_>(obj)) {
+      operand.constant = obj.cast<int64_t>();
+    } else {
+      const PyArrowArray imported = PyArrowArray::from_object(obj);
+      if (imported.field().type.id != TypeId::kDecimal128 || imported.field().dictionary) {
+        throw pyb::type_error("decimal program: expected a decimal128 array, got " + imported.field().to_string());
+      }
+      if (length >= 0 && imported.data()->length != length) throw pyb::value_error("decimal program: operands of different lengths");
+      length = imported.data()->length;
+      holders.push_back(imported.data());
+      operand.array = holders.back().get();
+    }
+    values.push_back(operand);
+  }
+  if (length < 0) throw pyb::type_error("decimal program: at least one operand must be an array");
   const pyb::buffer_info info = out.request(true);
   if (info.size * info.itemsize < 16 * length) {
-    throw pyb::value_error("decimal_int64_arithmetic: the output buffer holds fewer than 16 bytes per row");
+    throw pyb::value_error("decimal program: the output buffer holds fewer than 16 bytes per row");
   }
   auto* bytes = static_cast<uint8_t*>(info.ptr);
   pyb::gil_scoped_release release;
-  return kernels::decimal_int64_arithmetic(op[0], a, b, length, bytes);
+  return kernels::decimal_int64_program(program, values, length, bytes);
 }
 
 // A literal of a row filter term from Python: ("int", value, scale) with scale -1 unless
@@ -259,12 +263,13 @@ void bind_kernels(pyb::module_& m) {
            "Of `rows` (ascending int32 row numbers of the `keys` array; None: every row), those whose key is a "
            "build key.");
   m.attr("key_bitmap_max_span") = kernels::KeyBitmap::kMaxSpan;
-  m.def("decimal_int64_arithmetic", &decimal_int64_arithmetic, pyb::arg("op"), pyb::arg("left"), pyb::arg("right"),
-        pyb::arg("left_factor"), pyb::arg("right_factor"), pyb::arg("out"),
-        "Exact left <op> right ('+', '-' or '*') of decimal128 arrays (or an int: an unscaled "
-        "constant) on their int64 unscaled values, + and - operands multiplied by their factor "
-        "first, into `out` (16 bytes per row; null rows 0). False if some value or result needs "
-        "more than 64 bits.");
+  m.def("decimal_int64_program", &decimal_int64_program, pyb::arg("steps"), pyb::arg("operands"), pyb::arg("out"),
+        "Exact + - * of decimal128 arrays and int constants (unscaled) on their int64 unscaled "
+        "values, a whole expression in one pass: `steps` in postfix order, an int pushes that "
+        "operand, an (op, left_factor, right_factor) tuple pops two values and pushes left <op> "
+        "right (+ and - multiply each side by its factor first); the result goes into `out` (16 "
+        "bytes per row; a row with a null operand is 0). False if some value needs more than 64 "
+        "bits.");
   m.def("hash_columns", &hash_columns, pyb::arg("batch"), pyb::arg("keys"),
         "The 64-bit hash of every row of a record batch over its key columns (a uint64 Arrow array).");
   m.def("hash_partition", &hash_partition, pyb::arg("batch"), pyb::arg("keys"), pyb::arg("partitions"),

@@ -1,6 +1,9 @@
 #include "kernels/decimal_arithmetic.h"
 
+#include <algorithm>
 #include <cstring>
+#include <stdexcept>
+#include <vector>
 
 #include "kernels/portable.h"
 
@@ -8,103 +11,174 @@ namespace headrace::kernels {
 
 namespace {
 
-// Row i of an operand: the low word of a decimal128 value (`fits` false if the high word is
-// more than its sign), or the constant.
-template <bool kConstant>
-inline int64_t read(const uint8_t* words, int64_t constant, int64_t i, bool& fits) noexcept {
-  if constexpr (kConstant) {
-    return constant;
-  } else {
+// Rows per vector: a program's values for a chunk stay in L1.
+constexpr int64_t kChunk = 512;
+
+// A value on the stack: a constant, or a vector of the chunk's rows.
+struct Value {
+  bool constant = false;
+  int64_t scalar = 0;
+  int64_t* lanes = nullptr;
+};
+
+bool is_valid(const uint8_t* bits, int64_t bit) noexcept { return (bits[bit >> 3] >> (bit & 7)) & 1; }
+
+// An array's validity bitmap, nullptr when it has no null row (null_count may be -1: unknown).
+const uint8_t* validity_of(const arrow::ArrayData& array) noexcept {
+  return array.null_count != 0 ? static_cast<const uint8_t*>(array.buffers[0]) : nullptr;
+}
+
+// Rows [begin, begin + count) of a decimal128 array into `lanes`, null rows as 0 (their
+// words are never read as a value). `bad` turns nonzero if a valid row's high word is more
+// than its low word's sign.
+void load(const arrow::ArrayData& array, int64_t begin, int64_t count, int64_t* lanes, uint64_t& bad) noexcept {
+  const auto* words = static_cast<const uint8_t*>(array.buffers[1]) + 16 * (array.offset + begin);
+  const uint8_t* validity = validity_of(array);
+  for (int64_t i = 0; i < count; ++i) {
     int64_t low, high;
     std::memcpy(&low, words + 16 * i, 8);
     std::memcpy(&high, words + 16 * i + 8, 8);
-    fits &= high == (low >> 63);
-    return low;
+    const bool valid = validity == nullptr || is_valid(validity, array.offset + begin + i);
+    lanes[i] = valid ? low : 0;
+    bad |= static_cast<uint64_t>(valid && high != (low >> 63));
   }
 }
 
-inline bool is_valid(const uint8_t* bits, int64_t offset, int64_t i) noexcept {
-  const int64_t bit = offset + i;
-  return bits == nullptr || ((bits[bit >> 3] >> (bit & 7)) & 1);
-}
-
-struct Side {
-  const uint8_t* words = nullptr;  // nullptr: the constant
-  int64_t constant = 0;
-  int64_t factor = 1;
-  const uint8_t* validity = nullptr;  // nullptr: no null row
-  int64_t offset = 0;
-
-  explicit Side(const DecimalOperand& operand) : constant(operand.constant), factor(operand.factor) {
-    const arrow::ArrayData* array = operand.array;
-    if (array == nullptr) return;
-    words = static_cast<const uint8_t*>(array->buffers[1]) + 16 * array->offset;
-    if (array->null_count != 0 && array->buffers[0] != nullptr) {
-      validity = static_cast<const uint8_t*>(array->buffers[0]);
-      offset = array->offset;
-    }
-  }
-};
-
-// One row's result; `fits` turns false if an operand or the result needs more than 64 bits.
-template <char kOp, bool kConstA, bool kConstB, bool kScaled>
-inline int64_t compute(const Side& a, const Side& b, int64_t i, bool& fits) noexcept {
-  int64_t x = read<kConstA>(a.words, a.constant, i, fits);
-  int64_t y = read<kConstB>(b.words, b.constant, i, fits);
+template <char kOp, bool kScaled>
+inline int64_t apply(int64_t x, int64_t y, int64_t fx, int64_t fy, bool& overflow) noexcept {
   int64_t result;
   if constexpr (kOp == '*') {
-    fits &= !mul_overflow(x, y, &result);
+    overflow = mul_overflow(x, y, &result);
   } else {
-    if constexpr (kScaled) {
-      fits &= !mul_overflow(x, a.factor, &x);
-      fits &= !mul_overflow(y, b.factor, &y);
-    }
-    fits &= !(kOp == '+' ? add_overflow(x, y, &result) : sub_overflow(x, y, &result));
+    bool scaled = false;
+    if constexpr (kScaled) scaled = mul_overflow(x, fx, &x) | mul_overflow(y, fy, &y);
+    overflow = scaled | (kOp == '+' ? add_overflow(x, y, &result) : sub_overflow(x, y, &result));
   }
   return result;
 }
 
-// The loop, specialized so that the common cases (no null, a constant operand, operands at
-// the result's scale) carry no test they do not need.
-template <char kOp, bool kConstA, bool kConstB, bool kScaled>
-bool run(const Side& a, const Side& b, int64_t n, uint8_t* out) {
-  bool fits = true;
-  const bool nulls = a.validity != nullptr || b.validity != nullptr;
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t result = 0;
-    if (!nulls) {
-      result = compute<kOp, kConstA, kConstB, kScaled>(a, b, i, fits);
-    } else if (is_valid(a.validity, a.offset, i) && is_valid(b.validity, b.offset, i)) {
-      result = compute<kOp, kConstA, kConstB, kScaled>(a, b, i, fits);  // a null row is 0: its value is junk
-    }
-    const int64_t high = result >> 63;
-    std::memcpy(out + 16 * i, &result, 8);
-    std::memcpy(out + 16 * i + 8, &high, 8);
+// out[i] = x[i] <op> y[i] over a chunk, a constant side read once; `bad` turns nonzero on
+// an overflow in a row whose `live` flag is set (every row when live is nullptr).
+template <char kOp, bool kScaled, bool kConstX, bool kConstY>
+void combine(const Value& x, const Value& y, int64_t fx, int64_t fy, int64_t count, const uint8_t* live,
+             int64_t* out, uint64_t& bad) noexcept {
+  for (int64_t i = 0; i < count; ++i) {
+    bool overflow;
+    out[i] = apply<kOp, kScaled>(kConstX ? x.scalar : x.lanes[i], kConstY ? y.scalar : y.lanes[i], fx, fy, overflow);
+    bad |= static_cast<uint64_t>(overflow & (live == nullptr || live[i] != 0));
   }
-  return fits;
 }
 
 template <char kOp, bool kScaled>
-bool dispatch_constants(const Side& a, const Side& b, int64_t n, uint8_t* out) {
-  if (a.words == nullptr) return run<kOp, true, false, kScaled>(a, b, n, out);
-  if (b.words == nullptr) return run<kOp, false, true, kScaled>(a, b, n, out);
-  return run<kOp, false, false, kScaled>(a, b, n, out);
+void combine(const Value& x, const Value& y, int64_t fx, int64_t fy, int64_t count, const uint8_t* live,
+             int64_t* out, uint64_t& bad) noexcept {
+  if (x.constant) return combine<kOp, kScaled, true, false>(x, y, fx, fy, count, live, out, bad);
+  if (y.constant) return combine<kOp, kScaled, false, true>(x, y, fx, fy, count, live, out, bad);
+  combine<kOp, kScaled, false, false>(x, y, fx, fy, count, live, out, bad);
+}
+
+void combine(const DecimalStep& step, const Value& x, const Value& y, int64_t count, const uint8_t* live,
+             int64_t* out, uint64_t& bad) noexcept {
+  const bool scaled = step.left_factor != 1 || step.right_factor != 1;
+  const int64_t fx = step.left_factor, fy = step.right_factor;
+  switch (step.op) {
+    case '*': return combine<'*', false>(x, y, fx, fy, count, live, out, bad);
+    case '+': return scaled ? combine<'+', true>(x, y, fx, fy, count, live, out, bad)
+                            : combine<'+', false>(x, y, fx, fy, count, live, out, bad);
+    default: return scaled ? combine<'-', true>(x, y, fx, fy, count, live, out, bad)
+                           : combine<'-', false>(x, y, fx, fy, count, live, out, bad);
+  }
+}
+
+// The stack depth the program needs; throws if it is malformed.
+std::size_t check_program(std::span<const DecimalStep> steps, std::span<const DecimalOperand> operands, int64_t n) {
+  std::size_t depth = 0, deepest = 0;
+  bool arrays = false;
+  for (const DecimalStep& step : steps) {
+    if (step.op == 0) {
+      if (step.operand < 0 || static_cast<std::size_t>(step.operand) >= operands.size()) {
+        throw std::invalid_argument("decimal program: operand index out of range");
+      }
+      const arrow::ArrayData* array = operands[static_cast<std::size_t>(step.operand)].array;
+      if (array != nullptr && array->length != n) throw std::invalid_argument("decimal program: operand of another length");
+      arrays |= array != nullptr;
+      deepest = std::max(deepest, ++depth);
+    } else if (step.op == '+' || step.op == '-' || step.op == '*') {
+      if (depth < 2) throw std::invalid_argument("decimal program: an operation without two values");
+      --depth;
+    } else {
+      throw std::invalid_argument("decimal program: op must be 0, '+', '-' or '*'");
+    }
+  }
+  if (depth != 1) throw std::invalid_argument("decimal program: it must leave exactly one value");
+  if (!arrays) throw std::invalid_argument("decimal program: no array operand");
+  return deepest;
 }
 
 }  // namespace
 
-bool decimal_int64_arithmetic(char op, const DecimalOperand& a, const DecimalOperand& b, int64_t n, uint8_t* out) {
-  const Side left(a), right(b);
-  if (left.words == nullptr && right.words == nullptr) return false;  // no array: nothing to compute
-  const bool scaled = a.factor != 1 || b.factor != 1;
-  switch (op) {
-    case '*': return dispatch_constants<'*', false>(left, right, n, out);
-    case '+': return scaled ? dispatch_constants<'+', true>(left, right, n, out)
-                            : dispatch_constants<'+', false>(left, right, n, out);
-    case '-': return scaled ? dispatch_constants<'-', true>(left, right, n, out)
-                            : dispatch_constants<'-', false>(left, right, n, out);
-    default: return false;
+bool decimal_int64_program(std::span<const DecimalStep> steps, std::span<const DecimalOperand> operands, int64_t n,
+                           uint8_t* out) {
+  const std::size_t depth = check_program(steps, operands, n);
+  const bool nulls = std::any_of(operands.begin(), operands.end(), [](const DecimalOperand& o) {
+    return o.array != nullptr && validity_of(*o.array) != nullptr;
+  });
+  std::vector<int64_t> lanes(depth * kChunk);
+  std::vector<uint8_t> live(nulls ? kChunk : 0);
+  std::vector<Value> stack(depth);
+  uint64_t bad = 0;
+  for (int64_t begin = 0; begin < n; begin += kChunk) {
+    const int64_t count = std::min(kChunk, n - begin);
+    if (nulls) {  // live[i]: every array operand is valid in row i
+      std::fill(live.begin(), live.end(), uint8_t{1});
+      for (const DecimalOperand& o : operands) {
+        const uint8_t* bits = o.array != nullptr ? validity_of(*o.array) : nullptr;
+        if (bits == nullptr) continue;
+        for (int64_t i = 0; i < count; ++i) live[i] &= is_valid(bits, o.array->offset + begin + i);
+      }
+    }
+    const uint8_t* live_rows = nulls ? live.data() : nullptr;
+    std::size_t top = 0;
+    for (const DecimalStep& step : steps) {
+      if (step.op == 0) {
+        const DecimalOperand& o = operands[static_cast<std::size_t>(step.operand)];
+        Value& v = stack[top];
+        v.lanes = lanes.data() + top * kChunk;
+        v.constant = o.array == nullptr;
+        v.scalar = o.constant;
+        if (!v.constant) load(*o.array, begin, count, v.lanes, bad);
+        ++top;
+        continue;
+      }
+      Value& x = stack[top - 2];
+      const Value& y = stack[top - 1];
+      if (x.constant && y.constant) {  // folded once; refused if it leaves 64 bits
+        bool overflow = false;
+        switch (step.op) {
+          case '*': x.scalar = apply<'*', false>(x.scalar, y.scalar, 1, 1, overflow); break;
+          case '+': x.scalar = apply<'+', true>(x.scalar, y.scalar, step.left_factor, step.right_factor, overflow); break;
+          default: x.scalar = apply<'-', true>(x.scalar, y.scalar, step.left_factor, step.right_factor, overflow); break;
+        }
+        if (overflow) return false;
+      } else {
+        int64_t* result = lanes.data() + (top - 2) * kChunk;
+        combine(step, x, y, count, live_rows, result, bad);
+        x.constant = false;
+        x.lanes = result;
+      }
+      --top;
+    }
+    if (bad != 0) return false;
+    const Value& result = stack[0];
+    uint8_t* words = out + 16 * begin;
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t value = live_rows == nullptr || live_rows[i] ? result.lanes[i] : 0;
+      const int64_t high = value >> 63;
+      std::memcpy(words + 16 * i, &value, 8);
+      std::memcpy(words + 16 * i + 8, &high, 8);
+    }
   }
+  return true;
 }
 
 }  // namespace headrace::kernels

@@ -41,6 +41,7 @@ _FUNCTIONS = {
 }
 _COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
 _ARROW_TYPE_ERRORS = (pa.ArrowNotImplementedError, pa.ArrowTypeError)
+ARITHMETIC = frozenset(("+", "-", "*"))
 
 
 class _Sym(NamedTuple):
@@ -473,9 +474,17 @@ class Binary(_Node):
         return f"{_operand(self.left)} {self.op} {_operand(self.right)}"
 
     def _build(self, ctx: _Evaluate) -> Any:
+        if self.op in ARITHMETIC and type(ctx) is _Evaluate:  # on data: a decimal tree in one pass
+            from ._expr_decimal_tree import build_arithmetic
+
+            return build_arithmetic(ctx, self)
+        left, right = build_pair(ctx, self.left, self.right)
+        return self._apply(ctx, left, right)
+
+    def _apply(self, ctx: _Evaluate, left: Any, right: Any) -> Any:
+        """The operation on its two built operands."""
         from ._expr_functions import apply_binary
 
-        left, right = build_pair(ctx, self.left, self.right)
         try:
             return apply_binary(ctx, self.op, left, right)
         except _ARROW_TYPE_ERRORS as error:

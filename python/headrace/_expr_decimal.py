@@ -9,7 +9,8 @@ raises ``pyarrow.ArrowInvalid``; nothing is rounded.
 Where every operand value (and the exact result) fits in 64 bits, which is the common case
 for money, the operation runs natively on the int64 unscaled values, in one pass
 (``cpp/kernels/decimal_arithmetic.h``), instead of pyarrow's 128-bit decimal kernels
-(several times faster); the answer is the same.
+(several times faster); the answer is the same. A whole tree of them is one native pass
+(``_expr_decimal_tree``); this module computes one operation.
 
 Examples:
     >>> import pyarrow as pa
@@ -33,10 +34,10 @@ import pyarrow.compute as pc
 from . import _core
 from ._arrow_pool import POOL
 
-__all__ = ["decimal_arithmetic", "decimal_result_type"]
+__all__ = ["INT64_LIMIT", "decimal_arithmetic", "decimal_result_type", "operand_value", "validity_of_all"]
 
 _MAX_PRECISION = 38
-_INT64_LIMIT = 1 << 63
+INT64_LIMIT = 1 << 63
 _CHECKED = {"+": "add_checked", "-": "subtract_checked", "*": "multiply_checked"}
 
 
@@ -91,14 +92,14 @@ def _widened(kind: pa.DataType) -> pa.DataType:
     return pa.decimal256(max(min(kind.precision, _MAX_PRECISION - 1), kind.scale), kind.scale)
 
 
-def _operand(value: Any, kind: pa.DataType) -> Any:
+def operand_value(value: Any, kind: pa.DataType) -> Any:
     """An operand for the native pass: the array itself, or a scalar's unscaled value (None
     for a null scalar, or one that needs more than 64 bits)."""
     if isinstance(value, pa.Array):
         return value if pa.types.is_decimal128(value.type) and value.buffers()[1] is not None else None
     if isinstance(value, pa.Scalar) and value.is_valid:
         unscaled = int(value.as_py().scaleb(kind.scale))
-        return unscaled if -_INT64_LIMIT <= unscaled < _INT64_LIMIT else None
+        return unscaled if -INT64_LIMIT <= unscaled < INT64_LIMIT else None
     return None
 
 
@@ -109,7 +110,7 @@ def _on_int64(op: str, left: Any, right: Any, lt: pa.DataType, rt: pa.DataType,
     scalars, such as a pushdown's expressions)."""
     if not (isinstance(left, pa.Array) or isinstance(right, pa.Array)):
         return None
-    a, b = _operand(left, lt), _operand(right, rt)
+    a, b = operand_value(left, lt), operand_value(right, rt)
     if a is None or b is None:
         return None
     n = len(left) if isinstance(left, pa.Array) else len(right)
@@ -118,14 +119,21 @@ def _on_int64(op: str, left: Any, right: Any, lt: pa.DataType, rt: pa.DataType,
     fa = fb = 1
     if op != "*":
         fa, fb = 10 ** (target.scale - lt.scale), 10 ** (target.scale - rt.scale)
-        if fa >= _INT64_LIMIT or fb >= _INT64_LIMIT:
+        if fa >= INT64_LIMIT or fb >= INT64_LIMIT:
             return None
     buffer = pa.allocate_buffer(16 * n, memory_pool=POOL)
-    if not _core.decimal_int64_arithmetic(op, a, b, fa, fb, buffer):
+    if not _core.decimal_int64_program([0, 1, (op, fa, fb)], [a, b], buffer):
         return None
-    valid = [pc.is_valid(v, memory_pool=POOL) for v in (left, right) if isinstance(v, pa.Array) and v.null_count]
-    if len(valid) == 2:
-        valid = [pc.and_(*valid, memory_pool=POOL)]
+    arrays = [v for v in (left, right) if isinstance(v, pa.Array)]
+    return pa.Array.from_buffers(target, n, [validity_of_all(arrays), buffer])
+
+
+def validity_of_all(arrays: list[pa.Array]) -> pa.Buffer | None:
+    """The bitmap of the rows where every array is valid (None: all rows are)."""
+    valid = None
+    for array in arrays:
+        if array.null_count:
+            here = pc.is_valid(array, memory_pool=POOL)
+            valid = here if valid is None else pc.and_(valid, here, memory_pool=POOL)
     # is_valid and and_ allocate their results, so the bitmap starts at offset 0.
-    validity = valid[0].buffers()[1] if valid else None
-    return pa.Array.from_buffers(target, n, [validity, buffer])
+    return None if valid is None else valid.buffers()[1]
