@@ -88,3 +88,30 @@ def test_files_without_statistics_and_string_views_are_read_right(tmp_path: Path
     assert kept_row_groups(footer(path), scan.schema, col("s") >= "k045") == ([2] if statistics else [0, 1, 2])
     got = hr.read_parquet(path).filter(col("s") >= "k045").collect()
     assert got.column("n").to_pylist() == list(range(45, 60))
+
+
+def test_answers_are_kept_with_the_file_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from headrace import _pruning
+
+    tested: list[hr.Expr] = []
+    keeps = _pruning._keeps
+
+    def counted(term: hr.Expr, parsed: object, schema: pa.Schema) -> object:
+        tested.append(term)
+        return keeps(term, parsed, schema)
+
+    monkeypatch.setattr(_pruning, "_keeps", counted)
+    path = str(tmp_path / "t.parquet")
+    pq.write_table(pa.table({"x": list(range(100))}), path, row_group_size=25)
+    schema = pa.schema({"x": pa.int64()})
+    between = (col("x") >= 30) & (col("x") < 60)
+    assert kept_row_groups(footer(path), schema, between) == [1, 2] and len(tested) == 2
+    # The same predicate, built again: answered from the footer, no term tested.
+    assert kept_row_groups(footer(path), schema, (col("x") >= 30) & (col("x") < 60)) == [1, 2] and len(tested) == 2
+    assert kept_row_groups(footer(path), schema, col("x") >= 80) == [3] and len(tested) == 3
+    # Read as another type, or with a literal of another type: tested again.
+    assert kept_row_groups(footer(path), pa.schema({"x": pa.int32()}), col("x") >= 80) == [3] and len(tested) == 4
+    assert kept_row_groups(footer(path), schema, col("x") >= 80.5) == [3] and len(tested) == 5
+    # The file rewritten: its new statistics answer.
+    pq.write_table(pa.table({"x": list(range(99, -1, -1))}), path, row_group_size=25)
+    assert kept_row_groups(footer(path), schema, col("x") >= 80) == [0] and len(tested) == 6
