@@ -120,4 +120,3 @@ def _run_program(ctx: _Evaluate, root: _Pending) -> pa.Array | None:
     if not _core.decimal_int64_program(steps, operands, buffer):
         return None
     return pa.Array.from_buffers(root.type, n, [validity_of_all(arrays), buffer])
-
