@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 _DEFAULTS: dict[str, Any] = {"threads": None, "batch_size": 65_536, "queue_size": 8, "backend": "local",
-                             "address": None, "parquet_reader": "native"}
+                             "address": None, "parquet_reader": "native", "pin_scans": None}
 BACKENDS = ("local", "ray")
 PARQUET_READERS = ("native", "pyarrow")
 _settings: dict[str, Any] = dict(_DEFAULTS)
@@ -29,6 +29,10 @@ def config(**settings: Any) -> dict[str, Any]:
         parquet_reader (str | None): ``"native"`` (default) decodes Parquet with headrace's
             own reader where it can (pyarrow reads the rest); ``"pyarrow"`` reads every file
             with pyarrow. ``None`` restores the default.
+        pin_scans (bool | None): whether a worker running a scan task pins itself to a CPU
+            no other worker holds, for that task (Linux; see ``_cpus.py``). ``None``
+            (default): when the workers are at least as many as the CPUs the process may
+            use; ``True``: whenever a CPU is free; ``False``: never.
 
     Examples:
         >>> import headrace as hr
@@ -42,6 +46,9 @@ def config(**settings: Any) -> dict[str, Any]:
             raise TypeError(f"config: unknown setting {name!r}; settings are {', '.join(sorted(_DEFAULTS))}")
         if name in ("backend", "address", "parquet_reader"):
             value = _text_setting(name, value)
+        elif name == "pin_scans":
+            if value is not None and not isinstance(value, bool):
+                raise ValueError(f"config: pin_scans must be True, False or None, got {value!r}")
         elif value is None:
             value = _DEFAULTS[name]
         elif isinstance(value, bool) or not isinstance(value, int) or value < 1:

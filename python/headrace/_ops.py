@@ -18,9 +18,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import _core
+from . import _config, _core
 from ._arrow_pool import POOL
 from ._batches import as_batches, coalesced, conform, sliced, take_rows
+from ._cpus import pinned, pinning_pays
 from ._executor import Context, Executor, overrides
 from ._expr import Column, Expr
 from ._join_filter import KeyTerm
@@ -190,8 +191,10 @@ def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | 
     pyarrow's reading the strings directly when it is small. Those also ``kept`` stay
     dictionaries (int32 indices): an aggregation groups by them. A Parquet scan's batches
     keep only its ``output`` columns (default: all), those read after the filter."""
+    # Each worker reads its task on a CPU of its own where that pays (see _cpus).
+    on_cpu = pinned if pinning_pays(_config.get("pin_scans"), _config.threads()) else (lambda read: read)
     if scan.format != "parquet" or (predicate is None and not encoded and not keys):
-        return lambda task: scan.read(task, columns, arrow_filter)
+        return on_cpu(lambda task: scan.read(task, columns, arrow_filter))
     # Columns only the filter reads are dropped by the read, before anything decodes them.
     names = [n for n in columns if output is None or n in output]
     positions = [names.index(n) for n in encoded if n not in kept and n in names]
@@ -218,7 +221,7 @@ def scan_fn(scan: Any, columns: list[str], arrow_filter: Any, predicate: Expr | 
                                 scan.batch_size)
         yield from sliced(batches, scan.batch_size)
 
-    return run
+    return on_cpu(run)
 
 
 def source_iterator(make: Callable[[], Any], meter: Meter | None, stops: list[threading.Event],
