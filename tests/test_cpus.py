@@ -45,6 +45,24 @@ def test_claims_are_held_by_one_worker_at_a_time() -> None:
     assert sorted(c for c in got if c is not None) == [3, 5, 7] and got.count(None) == 1
     claims.release(5)
     assert claims.claim({3, 5, 7}) == 5
+    claims.clear()  # as in a forked child: the threads that held them are gone
+    assert claims.claim({3, 5, 7}) == 3
+
+
+@needs_cpus
+def test_a_generator_closed_from_another_thread_restores_its_own_thread() -> None:
+    def read(task: Any) -> Any:
+        yield task
+        yield task
+
+    batches = _cpus.pinned(read)("task")
+    mine = threading.get_native_id()
+    next(batches)
+    assert len(os.sched_getaffinity(0)) == 1
+    closer = threading.Thread(target=batches.close)
+    closer.start()
+    closer.join(timeout=10)
+    assert os.sched_getaffinity(mine) == CPUS
 
 
 def test_when_pinning_pays() -> None:

@@ -58,8 +58,15 @@ class CpuClaims:
         with self._lock:
             self._held.discard(cpu)
 
+    def clear(self) -> None:
+        """Every CPU free: in a forked child, whose only thread holds none."""
+        self._lock = threading.Lock()
+        self._held = set()
+
 
 _claims = CpuClaims()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_claims.clear)
 
 
 def pinning_pays(setting: bool | None, workers: int) -> bool:
@@ -79,11 +86,13 @@ def pinned(read: Callable[[Any], Iterator[T]]) -> Callable[[Any], Iterator[T]]:
     in between), then gets its own affinity back."""
 
     def run(task: Any) -> Iterator[T]:
-        allowed = os.sched_getaffinity(0)
+        # This thread, by id: a generator may be closed from another thread.
+        thread = threading.get_native_id()
+        allowed = os.sched_getaffinity(thread)
         cpu = _claims.claim(allowed) if len(allowed) > 1 else None
         if cpu is not None:
             try:
-                os.sched_setaffinity(0, {cpu})
+                os.sched_setaffinity(thread, {cpu})
             except OSError:  # not allowed here (a container's policy): run unpinned
                 _claims.release(cpu)
                 cpu = None
@@ -91,7 +100,7 @@ def pinned(read: Callable[[Any], Iterator[T]]) -> Callable[[Any], Iterator[T]]:
             yield from read(task)
         finally:
             if cpu is not None:
-                os.sched_setaffinity(0, allowed)
+                os.sched_setaffinity(thread, allowed)
                 _claims.release(cpu)
 
     return run
