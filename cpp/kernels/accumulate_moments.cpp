@@ -57,25 +57,17 @@ class MeanAccumulator final : public RowAccumulator<MeanState> {
   double unit_;  // the value of one unscaled step: 10^-scale for decimals, else 1
 };
 
-// One group's exact sum of unscaled decimals and its count. A sum leaving 128 bits (only
-// possible near decimal128's own limit) moves into `spill` as a double.
-struct DecimalMeanState {
-  int128 sum;
-  double spill;
-  int64_t count;
-};
-
-class DecimalMeanAccumulator final : public RowAccumulator<DecimalMeanState> {
+class DecimalMeanAccumulator final : public RowAccumulator<DecimalSumState> {
  public:
   explicit DecimalMeanAccumulator(int scale)
-      : RowAccumulator(DecimalMeanState{int128{0}, 0.0, 0}), unit_(std::pow(10.0, -scale)) {}
+      : RowAccumulator(DecimalSumState{int128{0}, 0.0, 0}), unit_(std::pow(10.0, -scale)) {}
 
   void update(StateRows rows, const arrow::ArrayData* column, const uint32_t* groups, std::size_t n,
               uint64_t) override {
     const DecimalValues values(*column);
     for_each_valid(*column, n, [&](std::size_t i) {
-      DecimalMeanState& group = at(rows, groups[i]);
-      add(group, values[i]);
+      DecimalSumState& group = at(rows, groups[i]);
+      group.add(values[i]);
       ++group.count;
     });
   }
@@ -83,9 +75,9 @@ class DecimalMeanAccumulator final : public RowAccumulator<DecimalMeanState> {
   void merge(StateRows rows, const Accumulator&, StateRows source_rows, std::span<const uint32_t> source_groups,
              std::span<const uint32_t> groups) override {
     for (std::size_t k = 0; k < groups.size(); ++k) {
-      DecimalMeanState& group = at(rows, groups[k]);
-      const DecimalMeanState& from = at(source_rows, source_groups[k]);
-      add(group, from.sum);
+      DecimalSumState& group = at(rows, groups[k]);
+      const DecimalSumState& from = at(source_rows, source_groups[k]);
+      group.add(from.sum);
       group.spill += from.spill;
       group.count += from.count;
     }
@@ -93,24 +85,14 @@ class DecimalMeanAccumulator final : public RowAccumulator<DecimalMeanState> {
 
   std::shared_ptr<const arrow::ArrayData> finish(StateRows rows, std::size_t groups, std::size_t) override {
     return nullable_result<PlainValues<double>>(groups, [&](std::size_t g, double& out) {
-      const DecimalMeanState& group = at(rows, g);
+      const DecimalSumState& group = at(rows, g);
       if (group.count == 0) return false;
-      out = (static_cast<double>(group.sum) + group.spill) / static_cast<double>(group.count) * unit_;
+      out = group.mean(unit_);
       return true;
     });
   }
 
  private:
-  static void add(DecimalMeanState& group, int128 value) noexcept {
-    int128 sum;
-    if (add_overflow(group.sum, value, &sum)) [[unlikely]] {
-      group.spill += static_cast<double>(group.sum) + static_cast<double>(value);
-      group.sum = int128{0};
-    } else {
-      group.sum = sum;
-    }
-  }
-
   double unit_;  // 10^-scale
 };
 

@@ -102,16 +102,10 @@ class SummaryAccumulator final : public RowAccumulator<SummaryState<T>> {
   std::vector<AggregateKind> kinds_;
 };
 
-struct DecimalSummaryState {
-  int128 sum;
-  double spill;
-  int64_t count;
-};
-
-class DecimalSummaryAccumulator final : public RowAccumulator<DecimalSummaryState> {
+class DecimalSummaryAccumulator final : public RowAccumulator<DecimalSumState> {
  public:
   DecimalSummaryAccumulator(std::vector<AggregateKind> kinds, const arrow::Field& input)
-      : RowAccumulator(DecimalSummaryState{int128{0}, 0.0, 0}),
+      : RowAccumulator(DecimalSumState{int128{0}, 0.0, 0}),
         kinds_(std::move(kinds)),
         column_(input.name),
         unit_(std::pow(10.0, -input.type.scale)),
@@ -124,8 +118,8 @@ class DecimalSummaryAccumulator final : public RowAccumulator<DecimalSummaryStat
     const DecimalValues values(*column);
     bool overflow = false;
     for_each_valid(*column, n, [&](std::size_t i) {
-      DecimalSummaryState& group = at(rows, groups[i]);
-      overflow |= add(group, values[i]);
+      DecimalSumState& group = at(rows, groups[i]);
+      overflow |= group.add(values[i]);
       ++group.count;
     });
     if (overflow && sums_) overflowed();
@@ -135,9 +129,9 @@ class DecimalSummaryAccumulator final : public RowAccumulator<DecimalSummaryStat
              std::span<const uint32_t> groups) override {
     bool overflow = false;
     for (std::size_t k = 0; k < groups.size(); ++k) {
-      DecimalSummaryState& group = at(rows, groups[k]);
-      const DecimalSummaryState& from = at(source_rows, source_groups[k]);
-      overflow |= add(group, from.sum);
+      DecimalSumState& group = at(rows, groups[k]);
+      const DecimalSumState& from = at(source_rows, source_groups[k]);
+      overflow |= group.add(from.sum);
       group.spill += from.spill;
       group.count += from.count;
     }
@@ -165,27 +159,15 @@ class DecimalSummaryAccumulator final : public RowAccumulator<DecimalSummaryStat
       }
       default:  // mean
         return nullable_result<PlainValues<double>>(groups, [&](std::size_t g, double& out) {
-          const DecimalSummaryState& group = at(rows, g);
+          const DecimalSumState& group = at(rows, g);
           if (group.count == 0) return false;
-          out = (static_cast<double>(group.sum) + group.spill) / static_cast<double>(group.count) * unit_;
+          out = group.mean(unit_);
           return true;
         });
     }
   }
 
  private:
-  // True when the sum left 128 bits: it moved into the spill.
-  static bool add(DecimalSummaryState& group, int128 value) noexcept {
-    int128 sum;
-    if (add_overflow(group.sum, value, &sum)) [[unlikely]] {
-      group.spill += static_cast<double>(group.sum) + static_cast<double>(value);
-      group.sum = int128{0};
-      return true;
-    }
-    group.sum = sum;
-    return false;
-  }
-
   [[noreturn]] void overflowed() const {
     throw arrow::ArrowError("sum of column '" + column_ + "' overflows decimal128(38); cast the column to a "
                             "wider type (float64 or decimal128) first");

@@ -150,6 +150,31 @@ std::shared_ptr<const arrow::ArrayData> nullable_result(std::size_t groups, Fill
   return arrow::make_array(length, std::move(buffers));
 }
 
+// One group's exact sum of unscaled decimals and its count (decimal mean and the decimal
+// summary). A sum leaving 128 bits (only possible near decimal128's own limit) moves into
+// `spill` as a double.
+struct DecimalSumState {
+  int128 sum;
+  double spill;
+  int64_t count;
+
+  // Adds `value` to the sum; true when the sum left 128 bits (it moved into the spill).
+  bool add(int128 value) noexcept {
+    int128 next;
+    if (add_overflow(sum, value, &next)) [[unlikely]] {
+      spill += static_cast<double>(sum) + static_cast<double>(value);
+      sum = int128{0};
+      return true;
+    }
+    sum = next;
+    return false;
+  }
+  // The mean, `unit` being 10^-scale; call only with a count.
+  double mean(double unit) const noexcept {
+    return (static_cast<double>(sum) + spill) / static_cast<double>(count) * unit;
+  }
+};
+
 // An accumulator whose per-group state is the trivially copyable `State`, kept in the
 // group rows (which copy states with memcpy when they grow).
 template <typename State>
