@@ -9,6 +9,7 @@
 // factors (powers of ten) first, so both are at that step's result scale.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -36,9 +37,15 @@ struct DecimalStep {
 // some array operand is null gives 0 (the caller sets the result's validity, and nothing of
 // a null row is checked). False, with `out` partly written, if some operand value,
 // intermediate or result of a non-null row (or a step of constants alone) does not fit in
-// 64 bits. Throws std::invalid_argument for a malformed program (an operand index out of
-// range, a step without its two values, more or less than one value left, no array operand).
+// 64 bits. With `validity` given ((n + 7) / 8 bytes), bit i is set there when every array
+// operand is valid in row i. Throws std::invalid_argument for a malformed program (an
+// operand index out of range, a step without its two values, more or less than one value
+// left, no array operand).
 bool decimal_int64_program(std::span<const DecimalStep> steps, std::span<const DecimalOperand> operands, int64_t n,
-                           uint8_t* out);
+                           uint8_t* out, uint8_t* validity = nullptr);
+
+// Throws std::invalid_argument if `steps` is not a program over `operands` operands, as
+// decimal_int64_program checks it (arrays and constants aside).
+void check_decimal_program(std::span<const DecimalStep> steps, std::size_t operands);
 
 }  // namespace headrace::kernels
