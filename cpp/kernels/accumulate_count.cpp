@@ -11,6 +11,8 @@ class CountAccumulator final : public RowAccumulator<int64_t> {
  public:
   CountAccumulator() : RowAccumulator(0) {}
 
+  bool splittable() const noexcept override { return true; }
+
   void update(StateRows rows, const arrow::ArrayData* column, const uint32_t* groups, std::size_t n,
               uint64_t) override {
     if (kAllRows || !has_nulls(*column)) {

@@ -62,6 +62,8 @@ class DecimalMeanAccumulator final : public RowAccumulator<DecimalSumState> {
   explicit DecimalMeanAccumulator(int scale)
       : RowAccumulator(DecimalSumState{int128{0}, 0.0, 0}), unit_(std::pow(10.0, -scale)) {}
 
+  bool splittable() const noexcept override { return true; }
+
   void update(StateRows rows, const arrow::ArrayData* column, const uint32_t* groups, std::size_t n,
               uint64_t) override {
     const DecimalValues values(*column);

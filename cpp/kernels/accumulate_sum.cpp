@@ -25,6 +25,8 @@ class SumAccumulator final : public RowAccumulator<SumState<Sum>> {
   SumAccumulator(std::string column, std::string result_type)
       : Base(SumState<Sum>{Sum{0}, 0}), column_(std::move(column)), result_type_(std::move(result_type)) {}
 
+  bool splittable() const noexcept override { return !std::is_floating_point_v<Sum>; }
+
   void update(StateRows rows, const arrow::ArrayData* column, const uint32_t* groups, std::size_t n,
               uint64_t) override {
     const Values values(*column);

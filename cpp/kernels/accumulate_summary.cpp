@@ -111,6 +111,8 @@ class DecimalSummaryAccumulator final : public RowAccumulator<DecimalSumState> {
         unit_(std::pow(10.0, -input.type.scale)),
         sums_(std::find(kinds_.begin(), kinds_.end(), AggregateKind::kSum) != kinds_.end()) {}
 
+  bool splittable() const noexcept override { return true; }
+
   std::size_t results() const noexcept override { return kinds_.size(); }
 
   void update(StateRows rows, const arrow::ArrayData* column, const uint32_t* groups, std::size_t n,

@@ -58,6 +58,11 @@ class Accumulator {
   // type, its states in `source_rows`) into group groups[k] of this one.
   virtual void merge(StateRows rows, const Accumulator& source, StateRows source_rows,
                      std::span<const uint32_t> source_groups, std::span<const uint32_t> groups) = 0;
+  // Whether update() may add a group's rows into several partial states (rows of their
+  // own, see GroupStates::update) that merge() folds into the group's state afterwards, with
+  // the same result: the whole state lives in the row and merging is exact (a float sum's
+  // would change with the order of its additions).
+  virtual bool splittable() const noexcept { return false; }
   // How many result columns: 1, or one per aggregate of a fused summary.
   virtual std::size_t results() const noexcept { return 1; }
   // Result column `result` (< results()) of groups 0..groups-1.

@@ -18,6 +18,18 @@ constexpr std::size_t kCacheLine = 64;
 // Groups merged per step: their source and target rows are prefetched, then merged by
 // every accumulator while in cache.
 constexpr std::size_t kMergeStep = 2048;
+// Partial states per group, and the most groups (and the fewest rows) a chunk is updated
+// in lanes for: beyond a few dozen groups, rows of one group are far enough apart.
+constexpr uint32_t kLanes = 4;
+constexpr uint32_t kLaneGroups = 16;
+constexpr std::size_t kLaneRows = 256;
+
+// One more than the largest of groups[0..n).
+uint32_t group_bound(const uint32_t* groups, std::size_t n) noexcept {
+  uint32_t most = 0;
+  for (std::size_t i = 0; i < n; ++i) most = std::max(most, groups[i]);
+  return most + 1;
+}
 
 }  // namespace
 
@@ -40,6 +52,12 @@ GroupStates::GroupStates(std::vector<std::unique_ptr<Accumulator>> accumulators)
     stride_ += size;
   }
   stride_ = (stride_ + align - 1) / align * align;
+  for (const auto& accumulator : accumulators_) splittable_ |= accumulator->splittable();
+  if (splittable_) {
+    const std::size_t bytes = arrow::BufferPool::round_up(kLanes * kLaneGroups * stride_);
+    lanes_ = std::unique_ptr<std::byte, Free>(static_cast<std::byte*>(arrow::BufferPool::global().allocate(bytes)),
+                                              Free{bytes});
+  }
 }
 
 void GroupStates::resize(std::size_t groups) {
@@ -72,9 +90,36 @@ void GroupStates::prefetch(const std::byte* base, const uint32_t* groups, std::s
 
 void GroupStates::update(std::span<const arrow::ArrayData* const> columns, const uint32_t* groups, std::size_t n,
                          uint64_t ordinal_base) {
+  if (splittable_ && groups_ <= kLaneGroups && n >= kLaneRows) {
+    return update_in_lanes(columns, groups, n, ordinal_base, group_bound(groups, n));
+  }
   prefetch(buffer_.get(), groups, n);
   for (std::size_t a = 0; a < accumulators_.size(); ++a) {
     accumulators_[a]->update(rows(a), columns[a], groups, n, ordinal_base);
+  }
+}
+
+void GroupStates::update_in_lanes(std::span<const arrow::ArrayData* const> columns, const uint32_t* groups,
+                                  std::size_t n, uint64_t ordinal_base, uint32_t lane_groups) {
+  const std::size_t states = std::size_t{lane_groups} * kLanes;
+  lane_ids_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) lane_ids_[i] = groups[i] * kLanes + static_cast<uint32_t>(i % kLanes);
+  lane_sources_.resize(states);
+  lane_targets_.resize(states);
+  for (uint32_t k = 0; k < states; ++k) {
+    lane_sources_[k] = k;
+    lane_targets_[k] = k / kLanes;
+  }
+  for (std::size_t a = 0; a < accumulators_.size(); ++a) {
+    Accumulator& accumulator = *accumulators_[a];
+    if (!accumulator.splittable()) {
+      accumulator.update(rows(a), columns[a], groups, n, ordinal_base);
+      continue;
+    }
+    const StateRows lanes{lanes_.get() + offsets_[a], stride_};
+    accumulator.add_groups(lanes, 0, states);
+    accumulator.update(lanes, columns[a], lane_ids_.data(), n, ordinal_base);
+    accumulator.merge(rows(a), accumulator, lanes, lane_sources_, lane_targets_);
   }
 }
 
