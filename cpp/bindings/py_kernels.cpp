@@ -105,11 +105,9 @@ pyb::list hash_partition(const pyb::handle& batch, const std::vector<std::string
   return result;
 }
 
-// A decimal program from Python: `steps` in postfix order, each an int (push that operand)
-// or an (op, left_factor, right_factor) tuple; `operands` decimal128 arrays or ints (unscaled
-// constants that fit in 64 bits); `out` a writable buffer of 16 bytes per row. False when
-// some value needs more than 64 bits (nothing to rely on in `out` then).
-bool decimal_int64_program(const pyb::list& steps, const pyb::list& operands, const pyb::buffer& out) {
+}  // namespace
+
+std::vector<kernels::DecimalStep> decimal_steps(const pyb::list& steps) {
   std::vector<kernels::DecimalStep> program;
   for (const pyb::handle& step : steps) {
     kernels::DecimalStep s;
@@ -124,6 +122,17 @@ bool decimal_int64_program(const pyb::list& steps, const pyb::list& operands, co
     }
     program.push_back(s);
   }
+  return program;
+}
+
+namespace {
+
+// A decimal program from Python: `steps` as decimal_steps takes them; `operands` decimal128
+// arrays or ints (unscaled constants that fit in 64 bits); `out` a writable buffer of 16
+// bytes per row. False when some value needs more than 64 bits (nothing to rely on in `out`
+// then).
+bool decimal_int64_program(const pyb::list& steps, const pyb::list& operands, const pyb::buffer& out) {
+  const std::vector<kernels::DecimalStep> program = decimal_steps(steps);
   int64_t length = -1;
   std::vector<kernels::DecimalOperand> values;
   std::vector<std::shared_ptr<const ArrayData>> holders;  // keep the imported arrays alive

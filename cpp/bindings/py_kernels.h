@@ -8,6 +8,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
+
+#include "kernels/decimal_arithmetic.h"
 
 #include "kernels/key_bitmap.h"
 #include "kernels/row_filter.h"
@@ -39,6 +42,10 @@ class PyKeyBitmap {
  private:
   kernels::KeyBitmap bitmap_;
 };
+
+// A decimal program's steps from Python, in postfix order: an int pushes that operand, an
+// (op, left_factor, right_factor) tuple applies op ('+', '-' or '*').
+std::vector<kernels::DecimalStep> decimal_steps(const pybind11::list& steps);
 
 void bind_kernels(pybind11::module_& m);
 

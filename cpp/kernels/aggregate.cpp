@@ -1,6 +1,8 @@
 #include "kernels/aggregate.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <stdexcept>
 
 #include "kernels/dictionary.h"
@@ -38,13 +40,41 @@ ArrayData slice(const ArrayData& data, int64_t start, int64_t length) {
   return out;
 }
 
+// Checks derived column `column` (its field not in `input` yet): a decimal128 program over
+// decimal128 columns of `input` (dictionary-encoded ones are not read) and constants.
+void check_derived(const DerivedColumn& derived, const std::vector<Field>& input) {
+  const std::string where = "aggregation: derived column '" + derived.field.name + "'";
+  if (derived.field.type.id != TypeId::kDecimal128 || derived.field.dictionary) {
+    throw ArrowError(where + " must be decimal128, got " + derived.field.type.to_string());
+  }
+  if (derived.columns.size() != derived.constants.size()) {
+    throw std::invalid_argument(where + ": one column or constant per operand");
+  }
+  for (int column : derived.columns) {
+    if (column == -1) continue;
+    check_column(column, input.size(), "derived operand");
+    const Field& operand = input[static_cast<std::size_t>(column)];
+    if (operand.type.id != TypeId::kDecimal128 || operand.dictionary) {
+      throw ArrowError(where + " reads column '" + operand.name + "' of type " + operand.type.to_string() +
+                       ", expected decimal128");
+    }
+  }
+  check_decimal_program(derived.steps, derived.columns.size());
+}
+
 }  // namespace
 
-AggregatePlan::AggregatePlan(std::vector<Field> input, std::vector<int> keys, std::vector<AggregateSpec> aggregates)
-    : input_(std::move(input)), keys_(std::move(keys)) {
+AggregatePlan::AggregatePlan(std::vector<Field> input, std::vector<int> keys, std::vector<AggregateSpec> aggregates,
+                             std::vector<DerivedColumn> derived)
+    : input_(std::move(input)), derived_(std::move(derived)), keys_(std::move(keys)) {
+  const std::size_t given = input_.size();
+  for (const DerivedColumn& column : derived_) {
+    check_derived(column, input_);
+    input_.push_back(column.field);
+  }
   for (const Field& field : input_) decoded_.push_back(decoded_field(field));
   for (int key : keys_) {
-    check_column(key, input_.size(), "key");
+    check_column(key, given, "key");
     check_hashable(input_[key], input_[key].name);
     Field out = decoded_[key];
     if (out.type.id == TypeId::kUtf8View) out.type = arrow::DataType(TypeId::kLargeUtf8);
@@ -106,14 +136,17 @@ AggregateLocalState::AggregateLocalState(std::shared_ptr<const AggregatePlan> pl
   states_.resize(table_.size());
 }
 
-void AggregateLocalState::sink(std::span<const std::shared_ptr<const ArrayData>> columns, int64_t length,
-                               uint64_t ordinal_base) {
+int64_t AggregateLocalState::sink(std::span<const std::shared_ptr<const ArrayData>> columns, int64_t length,
+                                  uint64_t ordinal_base) {
   const auto& fields = plan_->input_;
-  if (columns.size() != fields.size()) {
+  const std::size_t given = plan_->given_columns();
+  if (columns.size() != fields.size() && columns.size() != given) {
     throw ArrowError("aggregation: a batch of " + std::to_string(columns.size()) + " columns, expected " +
-                     std::to_string(fields.size()));
+                     std::to_string(fields.size()) +
+                     (given != fields.size() ? " (or " + std::to_string(given) + " without the derived ones)" : ""));
   }
-  std::vector<std::shared_ptr<const ArrayData>> decoded(columns.size());
+  const bool derive_here = columns.size() != fields.size();
+  std::vector<std::shared_ptr<const ArrayData>> decoded(fields.size());
   for (std::size_t c = 0; c < columns.size(); ++c) {
     arrow::validate(*columns[c], fields[c], fields[c].name);
     if (columns[c]->length != length) {
@@ -124,8 +157,16 @@ void AggregateLocalState::sink(std::span<const std::shared_ptr<const ArrayData>>
   // Only the columns read are decoded; keys are hashed before decoding (a dictionary is
   // hashed once per value), and not decoded at all when they group by their codes.
   for (const auto& aggregate : plan_->aggregates_) {
-    if (aggregate.column >= 0 && !decoded[aggregate.column]) {
-      decoded[aggregate.column] = decode_dictionary(columns[aggregate.column], fields[aggregate.column]);
+    const int c = aggregate.column;
+    if (c >= 0 && static_cast<std::size_t>(c) < columns.size() && !decoded[c]) {
+      decoded[c] = decode_dictionary(columns[c], fields[c]);
+    }
+  }
+  if (derive_here) {  // the programs' operands (never dictionary-encoded, see check_derived)
+    for (const DerivedColumn& derived : plan_->derived_) {
+      for (int c : derived.columns) {
+        if (c >= 0 && static_cast<std::size_t>(c) < given) decoded[c] = columns[c];
+      }
     }
   }
   const bool by_codes = group_by_codes(columns, length);
@@ -134,7 +175,7 @@ void AggregateLocalState::sink(std::span<const std::shared_ptr<const ArrayData>>
       if (!decoded[key]) decoded[key] = decode_dictionary(columns[key], fields[key]);
     }
   }
-  std::vector<ArrayData> original_chunk(columns.size()), decoded_chunk(columns.size());
+  std::vector<ArrayData> original_chunk(fields.size()), decoded_chunk(fields.size());
   for (int64_t start = 0; start < length; start += kChunkRows) {
     const int64_t rows = std::min(kChunkRows, length - start);
     for (std::size_t c = 0; c < columns.size(); ++c) {
@@ -142,6 +183,7 @@ void AggregateLocalState::sink(std::span<const std::shared_ptr<const ArrayData>>
       original_chunk[c] = slice(*columns[c], start, rows);
       decoded_chunk[c] = slice(*decoded[c], start, rows);
     }
+    if (derive_here && !derive(decoded_chunk, rows)) return start;
     const uint64_t base = ordinal_base + static_cast<uint64_t>(start);
     if (by_codes) {
       update_states(decoded_chunk, groups_.data() + start, static_cast<std::size_t>(rows), base);
@@ -149,6 +191,47 @@ void AggregateLocalState::sink(std::span<const std::shared_ptr<const ArrayData>>
       sink_chunk(original_chunk, decoded_chunk, static_cast<std::size_t>(rows), base);
     }
   }
+  return length;
+}
+
+bool AggregateLocalState::derive(std::vector<ArrayData>& chunk, int64_t rows) {
+  const auto& derived = plan_->derived_;
+  const std::size_t given = plan_->given_columns();
+  derived_values_.resize(derived.size());
+  derived_validity_.resize(derived.size());
+  std::vector<DecimalOperand> operands;
+  for (std::size_t d = 0; d < derived.size(); ++d) {
+    const DerivedColumn& column = derived[d];
+    operands.clear();
+    for (std::size_t k = 0; k < column.columns.size(); ++k) {
+      const int c = column.columns[k];
+      operands.push_back(c < 0 ? DecimalOperand{nullptr, column.constants[k]} : DecimalOperand{&chunk[c], 0});
+    }
+    const bool nulls = std::any_of(operands.begin(), operands.end(),
+                                   [](const DecimalOperand& o) { return o.array != nullptr && o.array->null_count != 0; });
+    auto& values = derived_values_[d];
+    auto& validity = derived_validity_[d];
+    values.resize(16 * static_cast<std::size_t>(kChunkRows));
+    validity.assign(nulls ? static_cast<std::size_t>(kChunkRows) / 8 : 0, 0);
+    if (!decimal_int64_program(column.steps, operands, rows, values.data(), nulls ? validity.data() : nullptr)) {
+      return false;
+    }
+    int64_t valid = rows;
+    if (nulls) {
+      valid = 0;
+      for (int64_t w = 0; w < (rows + 63) / 64; ++w) {  // bits past `rows` stay 0
+        uint64_t word;
+        std::memcpy(&word, validity.data() + 8 * w, 8);
+        valid += std::popcount(word);
+      }
+    }
+    ArrayData& out = chunk[given + d];
+    out.length = rows;
+    out.offset = 0;
+    out.null_count = rows - valid;
+    out.buffers = {out.null_count != 0 ? validity.data() : nullptr, values.data()};
+  }
+  return true;
 }
 
 bool AggregateLocalState::group_by_codes(std::span<const std::shared_ptr<const ArrayData>> columns, int64_t length) {

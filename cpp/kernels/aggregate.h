@@ -29,6 +29,8 @@
 //   per row for two columns.
 // - Keys that are all dictionary-encoded with few combined codes skip the hashing per row:
 //   one row per code finds its group, the others index a code table (group_codes.h).
+// - Decimal columns computed only to be aggregated (sum(price * (1 - discount))) can be
+//   derived by the aggregation itself, per chunk (DerivedColumn below).
 // - As in DuckDB, a local state is radix-partitioned: bits 16-19 of the hash pick one of
 //   16 partitions, each with its own index that grows by doubling independently (the slot
 //   index skips those bits; bits 32-63 are the exchange partitioner's, see partition.h).
@@ -53,6 +55,7 @@
 
 #include "arrow/array_data.h"
 #include "kernels/aggregate_function.h"
+#include "kernels/decimal_arithmetic.h"
 #include "kernels/group_states.h"
 #include "kernels/group_table.h"
 
@@ -64,15 +67,35 @@ struct AggregateSpec {
   std::string name;      // the result column's name
 };
 
+// A decimal128 column the aggregation computes itself from its input, a chunk at a time,
+// by a decimal program (decimal_arithmetic.h): `sum(price * (1 - discount))` then never
+// writes the product's column of the whole batch and reads it back, only a chunk of it
+// that stays in cache. Operand k of the program is input column columns[k] (a decimal128
+// column given, or an earlier derived one), or the unscaled constant constants[k] where
+// columns[k] is -1.
+struct DerivedColumn {
+  arrow::Field field;
+  std::vector<DecimalStep> steps;
+  std::vector<int> columns;
+  std::vector<int64_t> constants;
+};
+
 // What to compute, validated once: the input columns, which are keys, and the aggregates.
 class AggregatePlan {
  public:
-  // Throws ArrowError for a key that cannot be hashed, an unknown aggregate, or an
-  // aggregate that cannot take its column (naming the column, its type, the aggregate and
-  // what it takes); std::out_of_range for a column index outside `input`.
-  AggregatePlan(std::vector<arrow::Field> input, std::vector<int> keys, std::vector<AggregateSpec> aggregates);
+  // `derived` columns follow the `input` columns (aggregates may read them, keys may not).
+  // Throws ArrowError for a key that cannot be hashed, an unknown aggregate, an aggregate
+  // that cannot take its column (naming the column, its type, the aggregate and what it
+  // takes), or a derived column that is not decimal128 or reads one that is not;
+  // std::out_of_range for a column index outside the input; std::invalid_argument for a
+  // malformed program.
+  AggregatePlan(std::vector<arrow::Field> input, std::vector<int> keys, std::vector<AggregateSpec> aggregates,
+                std::vector<DerivedColumn> derived = {});
 
+  // The columns given, then the derived ones.
   const std::vector<arrow::Field>& input_fields() const noexcept { return input_; }
+  // How many of input_fields() a batch gives when the derived columns are computed.
+  std::size_t given_columns() const noexcept { return input_.size() - derived_.size(); }
   // The result columns: the keys (dictionaries decoded, string views as large_utf8), then
   // one per aggregate.
   const std::vector<arrow::Field>& output_fields() const noexcept { return output_; }
@@ -99,6 +122,7 @@ class AggregatePlan {
 
   std::vector<arrow::Field> input_;
   std::vector<arrow::Field> decoded_;  // the input columns' types once dictionaries are decoded
+  std::vector<DerivedColumn> derived_;  // input columns given_columns() and on
   std::vector<int> keys_;
   std::vector<Aggregate> aggregates_;
   std::vector<Unit> units_;  // one per accumulator of a state
@@ -111,10 +135,14 @@ class AggregateLocalState {
   explicit AggregateLocalState(std::shared_ptr<const AggregatePlan> plan);
 
   // Adds a batch of `length` rows: one array of that length per input field of the plan
-  // (the length is given because a plan may read no column, e.g. only count_all). Row i is
-  // the input's row `ordinal_base + i` for first/last (e.g. batch sequence << 32). Throws
-  // ArrowError for a malformed batch or an integer sum overflow.
-  void sink(std::span<const std::shared_ptr<const arrow::ArrayData>> columns, int64_t length, uint64_t ordinal_base);
+  // (the length is given because a plan may read no column, e.g. only count_all), or only
+  // the given_columns() when the derived ones are to be computed. Row i is the input's row
+  // `ordinal_base + i` for first/last (e.g. batch sequence << 32). Returns the rows added:
+  // `length`, or fewer where a derived column's program could not run (a value beyond 64
+  // bits), the rows from there on not added; the caller adds them with every column given.
+  // Throws ArrowError for a malformed batch or an integer sum overflow.
+  int64_t sink(std::span<const std::shared_ptr<const arrow::ArrayData>> columns, int64_t length,
+               uint64_t ordinal_base);
 
   std::size_t groups() const noexcept { return table_.size(); }
 
@@ -128,6 +156,9 @@ class AggregateLocalState {
   // When every key column is dictionary-encoded with few enough combined codes
   // (group_codes.h): every row's group into groups_, inserting new groups; else false.
   bool group_by_codes(std::span<const std::shared_ptr<const arrow::ArrayData>> columns, int64_t length);
+  // The derived columns of one chunk (`chunk`: every column, the derived ones set here, in
+  // derived_values_); false if a program could not run.
+  bool derive(std::vector<arrow::ArrayData>& chunk, int64_t rows);
   // Rows 0..n-1 of the chunk's columns into groups[i], every accumulator.
   void update_states(std::span<const arrow::ArrayData> decoded, const uint32_t* groups, std::size_t n,
                      uint64_t ordinal_base);
@@ -140,6 +171,9 @@ class AggregateLocalState {
   std::vector<uint64_t> hashes_;
   std::vector<uint32_t> groups_;
   std::vector<KeyValues> keys_;
+  // Each derived column's values (16 bytes a row) and validity bitmap for one chunk.
+  std::vector<std::vector<uint8_t>> derived_values_;
+  std::vector<std::vector<uint8_t>> derived_validity_;
   // Scratch of group_by_codes: each row's combined code, each code's group, the first row
   // of each code present.
   std::vector<uint32_t> codes_;

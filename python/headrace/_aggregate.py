@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _core
+from ._aggregate_fusion import Fusion
 from ._arrow_pool import POOL
 from ._batches import sliced
 from ._claims import PartitionClaims
@@ -48,22 +49,42 @@ class SeqContext(Context):
 class Prepared:
     """What one aggregation computes, checked by the kernel at plan time."""
 
-    def __init__(self, node: Aggregate, encoded: Collection[str] = ()) -> None:
+    def __init__(self, node: Aggregate, encoded: Collection[str] = (), fusion: Fusion | None = None) -> None:
         """``encoded``: the keys whose batches come dictionary-encoded (int32 indices; the
-        scan left them so, see ``Pushdown._group_key_of``)."""
-        schema = node.inputs[0].schema
-        columns = set(node.keys) | {s.column for s in node.specs if s.column != "*"}
-        self.columns = [n for n in schema.names if n in columns]
+        scan left them so, see ``Pushdown._group_key_of``). ``fusion``: the projections
+        under the aggregation that it computes itself (the batches are then ``fusion.source``'s)."""
+        self.fusion = fusion
+        derived: list[tuple[Any, ...]] = []
+        if fusion is None:
+            schema = node.inputs[0].schema
+            columns = set(node.keys) | {s.column for s in node.specs if s.column != "*"}
+            self.columns = [n for n in schema.names if n in columns]
+            reads: dict[str, int] = {n: i for i, n in enumerate(self.columns)}
+        else:
+            schema = fusion.source.schema
+            self.columns = list(fusion.given)
+            encoded = {fusion.reads[k] for k in encoded}
+            derived = fusion.derived
+            if node.maintain_order:  # the row numbers come between the given and the derived columns
+                given = len(self.columns)
+                derived = [(f, steps, [(c + (c >= given), k) for c, k in operands]) for f, steps, operands in derived]
         fields = [schema.field(n) for n in self.columns]
         fields = [f.with_type(pa.dictionary(pa.int32(), f.type)) if f.name in encoded else f for f in fields]
-        specs = [(s.function, self.columns.index(s.column) if s.column != "*" else -1, s.name) for s in node.specs]
         self.maintain_order = node.maintain_order
         if node.maintain_order:
             fields.append(pa.field(_ROW_NUMBER, pa.uint64()))
-            specs.append(("first", len(fields) - 1, ORDER_COLUMN))
-        keys = [self.columns.index(k) for k in node.keys]
+        if fusion is not None:  # a read column: a given one, or a derived one after the given
+            reads = {name: self.columns.index(where) if isinstance(where, str) else len(fields) + where
+                     for name, where in fusion.reads.items()}
+        specs = [(s.function, reads[s.column] if s.column != "*" else -1, s.name) for s in node.specs]
+        keys = [reads[k] for k in node.keys]
+        given = len(fields)
+        fields += [field for field, _, _ in derived]
+        if node.maintain_order:
+            specs.append(("first", given - 1, ORDER_COLUMN))
         try:
-            self.plan = _core.AggregatePlan(pa.schema(fields), keys, specs)
+            self.plan = _core.AggregatePlan(pa.schema(fields), keys, specs,
+                                            [(steps, operands) for _, steps, operands in derived])
         except TypeError as exc:  # the kernel's own check, should the Python one have missed a case
             raise TypeError(f"{node.operator}: {exc}") from exc
 
@@ -72,6 +93,7 @@ def sink_calls(name: str, prepared: Prepared, result: Any, worker: int, workers:
     """One worker's sink: batches into its own state; at the end, the state into ``result``."""
     ctx = SeqContext(name, worker, workers)
     columns = prepared.columns
+    fusion = prepared.fusion
     state: list[Any] = []
     seen = [-1, 0]  # (item number, rows of it seen)
 
@@ -82,11 +104,17 @@ def sink_calls(name: str, prepared: Prepared, result: Any, worker: int, workers:
             seen[0], seen[1] = ctx._seq, 0
         base = (ctx._seq << 32) + seen[1]
         seen[1] += batch.num_rows
-        if batch.schema.names != columns:
-            batch = batch.select(columns)
+        given = batch if batch.schema.names == columns else batch.select(columns)
         if prepared.maintain_order:
-            batch = batch.append_column(_ROW_NUMBER, pa.array(np.arange(base, base + batch.num_rows, dtype=np.uint64)))
-        state[0].sink(batch, base)
+            given = given.append_column(_ROW_NUMBER, pa.array(np.arange(base, base + batch.num_rows, dtype=np.uint64)))
+        added = state[0].sink(given, base)
+        if added < batch.num_rows:  # a derived column's program stopped: the rest as the projections say
+            assert fusion is not None
+            rest = given.slice(added)
+            derived = fusion.complete(batch.slice(added))
+            for i, column in enumerate(derived.columns):
+                rest = rest.append_column(f"__headrace_derived_{i}", column)
+            state[0].sink(rest, base + added)
 
     def finish(ctx: Context) -> None:
         result.combine(state.pop() if state else _core.AggregateState(prepared.plan))

@@ -48,6 +48,8 @@ def render(root: _logical.Node, plan: _physical.Planner, analyzed: bool, wall: f
         shown.add(id(node))
         if id(node) in plan.push.absorbed:
             lines.append(f"{pad}{node.label()}  [pushed into the scan]")
+        elif id(node) in plan.fused:
+            lines.append(f"{pad}{node.label()}  [computed by the aggregation]")
         else:
             stage = plan.stage_of[id(node)]
             workers = f"{stage.workers} worker{'s' if stage.workers != 1 else ''}"

@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from . import _aggregate, _config, _core, _join, _logical, _ops
+from ._aggregate_fusion import fuse
 from ._batches import sliced
 from ._claims import PartitionClaims
 from ._expr import Column
@@ -180,6 +181,7 @@ class Planner:
         self.encoded_keys: dict[int, set[str]] = {}  # per aggregation: keys arriving dictionary-encoded
         self.estimates: dict[int, float | None] = {}  # per node: its rows' estimate (_join.known_rows)
         self.prepared: dict[int, _join.Prepared] = {}  # per join: its build side and plan
+        self.fused: set[int] = set()  # projections an aggregation computes itself (_aggregate_fusion)
 
     # ---- building stages --------------------------------------------------------------
 
@@ -361,8 +363,12 @@ class Planner:
         """Sink into per-worker states (fused with the input's stage), then a stage that
         merges and finalizes the partitions once every state is combined."""
         name = node.operator
-        sink = self._after(node.inputs[0], self.threads, name)  # first: its scans say which keys stay encoded
-        prepared = _aggregate.Prepared(node, self.encoded_keys.get(id(node), set()))
+        fusion = fuse(node, lambda p: self.push.required[id(p)], lambda p: self.push.readers[id(p)] == 1)
+        if fusion is not None:
+            self.fused.update(id(p) for p in fusion.projects)
+        # First: its scans say which keys stay encoded.
+        sink = self._after(node.inputs[0] if fusion is None else fusion.source, self.threads, name)
+        prepared = _aggregate.Prepared(node, self.encoded_keys.get(id(node), set()), fusion)
         result = _core.AggregateResult(prepared.plan)
         sink.ops.append(lambda w, n: _aggregate.sink_calls(node.label(), prepared, result, w, n, meter()))
         final = self._new(f"{name}.finalize", min(self.threads, prepared.plan.partitions))
