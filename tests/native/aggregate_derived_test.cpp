@@ -279,7 +279,7 @@ void test_lanes() {
       const Want& w = want[key];
       const bool any_v = w.n_v > 0, any_d = w.n_d > 0;
       same = same && ArrayView(*p[1], out[1]).is_valid(r) == any_v &&
-             (!any_v || value<int64_t>(*p[1], out[1], r) == static_cast<int64_t>(w.sum_v)) &&
+             (!any_v || i128{value<int64_t>(*p[1], out[1], r)} == w.sum_v) &&
              value<int64_t>(*p[2], out[2], r) == w.n_v && value<int64_t>(*p[3], out[3], r) == w.rows &&
              (!any_d || value<i128>(*p[4], out[4], r) == w.sum_d) &&
              (!any_d || value<double>(*p[5], out[5], r) ==
