@@ -14,7 +14,7 @@ import pytest
 
 from headrace.__main__ import main
 from headrace.benchmarks import _harness, _report, groupby, join, pipeline_throughput
-from headrace.benchmarks._chart import draw
+from headrace.benchmarks._chart import draw, span, tick_subs
 from headrace.benchmarks._suite import Figure, SuiteRun
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -191,6 +191,17 @@ def test_ratios_compare_the_time_per_unit_of_work() -> None:
                                                (4.56e-5, "45.6 µs"), (2e-7, "0.2 µs")])
 def test_durations_keep_three_significant_digits(seconds: float, text: str) -> None:
     assert _report.duration(seconds) == text
+
+
+@pytest.mark.parametrize(("value", "text"), [(0.4249, "0.42x"), (1.0, "1.00x"), (0.01, "0.01x"),
+                                             (0.000384, "0.00038x"), (250.4, "250x"), (12345.0, "12,345x")])
+def test_ratios_keep_their_digits(value: float, text: str) -> None:
+    assert _report.ratio(value) == text
+
+
+def test_chart_ticks_thin_out_over_many_decades() -> None:
+    assert tick_subs(*span([0.3, 1.7])) == (1.0, 2.0, 5.0)
+    assert tick_subs(*span([0.0004, 1.7])) == (1.0,)  # minipipe's 1 / 2,600: 0.0002x to 5,000x
 
 
 def test_chart_needs_a_ratio(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ._report import ratio
 from ._suite import SuiteRun
 
 BAR = 0.28  # inches per bar
@@ -29,6 +30,12 @@ def span(ratios: Sequence[float]) -> tuple[float, float]:
     widest = max(abs(math.log10(r)) for r in ratios)
     half = max(math.log10(2.0), widest) + 0.35
     return 10**-half, 10**half
+
+
+def tick_subs(low: float, high: float) -> tuple[float, ...]:
+    """Ticks at 1, 2 and 5 times each power of ten, or at the powers alone when the axis
+    spans so many decades that those labels would run into each other."""
+    return (1.0, 2.0, 5.0) if math.log10(high / low) <= 4.0 else (1.0,)
 
 
 def draw(runs: Sequence[SuiteRun], path: Path, title: str) -> Path:
@@ -61,13 +68,13 @@ def draw(runs: Sequence[SuiteRun], path: Path, title: str) -> Path:
             for r in bars:
                 ax.barh(y, r["ratio"] - 1.0, left=1.0, height=0.8, color=color[r["peer"]])
                 faster = r["ratio"] < 1.0
-                ax.text(r["ratio"], y, f" {r['ratio']:.2f}x ", va="center", ha="right" if faster else "left",
+                ax.text(r["ratio"], y, f" {ratio(r['ratio'])} ", va="center", ha="right" if faster else "left",
                         fontsize=8)
                 y += 1.0
             y += GROUP_GAP
         ax.set_xscale("log")
         ax.set_xlim(low, high)
-        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=tick_subs(low, high)))
         ax.xaxis.set_major_formatter(FuncFormatter(ratio_label))
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.axvline(1.0, color="black", linewidth=0.8)

@@ -32,6 +32,16 @@ def duration(seconds: float) -> str:
     return f"{seconds * 1e6:.3g} µs"
 
 
+def ratio(value: float) -> str:
+    """``0.42x``, ``1.05x``; two significant digits below 0.01x (``0.00038x``, not ``0.00x``)
+    and none past 100x."""
+    if value >= 100.0:
+        return f"{value:,.0f}x"
+    if value >= 0.01:
+        return f"{value:.2f}x"
+    return f"{value:.2g}x"
+
+
 def any_figure(run: SuiteRun, case: str, engine: str, threads: int) -> Figure | None:
     """``engine``'s figure of ``case`` at ``threads``, finished or not."""
     return next((f for f in run.figures if (f.case, f.engine, f.threads) == (case, engine, threads)), None)
@@ -58,7 +68,7 @@ def table(run: SuiteRun) -> str:
                 continue  # nothing ran for this case at this thread count
             ratios = [run.ratio(case, n, p) for p in peers]
             cells = [case, str(n), *(cell(f, per_unit) for f in row)]
-            cells += ["—" if r is None else f"{r:.2f}x" for r in ratios]
+            cells += ["—" if r is None else ratio(r) for r in ratios]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
