@@ -24,13 +24,6 @@ constexpr uint32_t kLanes = 4;
 constexpr uint32_t kLaneGroups = 16;
 constexpr std::size_t kLaneRows = 256;
 
-// One more than the largest of groups[0..n).
-uint32_t group_bound(const uint32_t* groups, std::size_t n) noexcept {
-  uint32_t most = 0;
-  for (std::size_t i = 0; i < n; ++i) most = std::max(most, groups[i]);
-  return most + 1;
-}
-
 }  // namespace
 
 void GroupStates::Free::operator()(std::byte* p) const noexcept { arrow::BufferPool::global().deallocate(p, bytes); }
@@ -57,6 +50,10 @@ GroupStates::GroupStates(std::vector<std::unique_ptr<Accumulator>> accumulators)
     const std::size_t bytes = arrow::BufferPool::round_up(kLanes * kLaneGroups * stride_);
     lanes_ = std::unique_ptr<std::byte, Free>(static_cast<std::byte*>(arrow::BufferPool::global().allocate(bytes)),
                                               Free{bytes});
+    for (uint32_t k = 0; k < kLanes * kLaneGroups; ++k) {
+      lane_sources_.push_back(k);
+      lane_targets_.push_back(k / kLanes);
+    }
   }
 }
 
@@ -91,7 +88,7 @@ void GroupStates::prefetch(const std::byte* base, const uint32_t* groups, std::s
 void GroupStates::update(std::span<const arrow::ArrayData* const> columns, const uint32_t* groups, std::size_t n,
                          uint64_t ordinal_base) {
   if (splittable_ && groups_ <= kLaneGroups && n >= kLaneRows) {
-    return update_in_lanes(columns, groups, n, ordinal_base, group_bound(groups, n));
+    return update_in_lanes(columns, groups, n, ordinal_base);
   }
   prefetch(buffer_.get(), groups, n);
   for (std::size_t a = 0; a < accumulators_.size(); ++a) {
@@ -100,16 +97,12 @@ void GroupStates::update(std::span<const arrow::ArrayData* const> columns, const
 }
 
 void GroupStates::update_in_lanes(std::span<const arrow::ArrayData* const> columns, const uint32_t* groups,
-                                  std::size_t n, uint64_t ordinal_base, uint32_t lane_groups) {
-  const std::size_t states = std::size_t{lane_groups} * kLanes;
+                                  std::size_t n, uint64_t ordinal_base) {
+  const std::size_t states = groups_ * kLanes;  // every group id is below groups_
+  const auto sources = std::span<const uint32_t>(lane_sources_).first(states);
+  const auto targets = std::span<const uint32_t>(lane_targets_).first(states);
   lane_ids_.resize(n);
   for (std::size_t i = 0; i < n; ++i) lane_ids_[i] = groups[i] * kLanes + static_cast<uint32_t>(i % kLanes);
-  lane_sources_.resize(states);
-  lane_targets_.resize(states);
-  for (uint32_t k = 0; k < states; ++k) {
-    lane_sources_[k] = k;
-    lane_targets_[k] = k / kLanes;
-  }
   for (std::size_t a = 0; a < accumulators_.size(); ++a) {
     Accumulator& accumulator = *accumulators_[a];
     if (!accumulator.splittable()) {
@@ -119,7 +112,7 @@ void GroupStates::update_in_lanes(std::span<const arrow::ArrayData* const> colum
     const StateRows lanes{lanes_.get() + offsets_[a], stride_};
     accumulator.add_groups(lanes, 0, states);
     accumulator.update(lanes, columns[a], lane_ids_.data(), n, ordinal_base);
-    accumulator.merge(rows(a), accumulator, lanes, lane_sources_, lane_targets_);
+    accumulator.merge(rows(a), accumulator, lanes, sources, targets);
   }
 }
 

@@ -52,17 +52,17 @@ class GroupStates {
   // Starts loading the rows of groups[0..n) when the rows do not fit in cache.
   void prefetch(const std::byte* base, const uint32_t* groups, std::size_t n) const noexcept;
 
-  // The chunk's rows into the lanes' partial states of groups 0..groups-1, folded into the
+  // The chunk's rows into the lanes' partial states of their groups, folded into the
   // groups' states after, for the splittable accumulators; the others as usual.
   void update_in_lanes(std::span<const arrow::ArrayData* const> columns, const uint32_t* groups, std::size_t n,
-                       uint64_t ordinal_base, uint32_t lane_groups);
+                       uint64_t ordinal_base);
 
   std::vector<std::unique_ptr<Accumulator>> accumulators_;
   bool splittable_ = false;                   // some accumulator is
   std::unique_ptr<std::byte, Free> lanes_;    // rows of the lanes' partial states
   std::vector<uint32_t> lane_ids_;            // a chunk's rows' partial states (group * kLanes + lane)
-  std::vector<uint32_t> lane_sources_;        // 0, 1, 2, ...: every partial state
-  std::vector<uint32_t> lane_targets_;        // each partial state's group
+  std::vector<uint32_t> lane_sources_;        // 0, 1, 2, ...: every partial state (set once)
+  std::vector<uint32_t> lane_targets_;        // each partial state's group (set once)
   std::vector<std::size_t> offsets_;  // of each accumulator's state in a row
   std::size_t stride_ = 0;            // bytes per row, a multiple of the largest alignment
   std::unique_ptr<std::byte, Free> buffer_;

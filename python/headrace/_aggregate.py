@@ -112,8 +112,8 @@ def sink_calls(name: str, prepared: Prepared, result: Any, worker: int, workers:
             assert fusion is not None
             rest = given.slice(added)
             derived = fusion.complete(batch.slice(added))
-            for i, column in enumerate(derived.columns):
-                rest = rest.append_column(f"__headrace_derived_{i}", column)
+            for (field, _, _), column in zip(fusion.derived, derived.columns):
+                rest = rest.append_column(field.name, column)
             state[0].sink(rest, base + added)
 
     def finish(ctx: Context) -> None:
